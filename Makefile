@@ -1,0 +1,55 @@
+# CARE WhatsApp assistant. `make help` lists the targets.
+# The two commands a new machine needs: `make run` (the assistant on the embedded default) and `make test`.
+SHELL := /bin/bash
+VENV  := .venv
+PY    := $(VENV)/bin/python
+RASA  := $(VENV)/bin/rasa
+MODEL := models/care.tar.gz
+TRAINING_INPUTS := config.yml domain.yml $(shell find data -type f -name '*.yml' 2>/dev/null)
+# one thread per library: measured faster on 2 cores (../shared/PERFORMANCE-NOTES.md)
+export TF_CPP_MIN_LOG_LEVEL ?= 2
+export OMP_NUM_THREADS ?= 1
+export TF_INTRA_OP_PARALLELISM_THREADS ?= 1
+export TF_INTER_OP_PARALLELISM_THREADS ?= 1
+
+.DEFAULT_GOAL := help
+.PHONY: help venv train run test test-fast bench chat validate clean
+
+help: ## list the targets
+	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
+
+venv: $(VENV)/.installed ## create .venv with Python 3.10 and the pinned packages
+
+$(VENV)/.installed: requirements.txt requirements-dev.txt constraints.txt scripts/find_python310.sh
+	@py=$$(scripts/find_python310.sh) || exit 1; \
+	  if [ ! -x $(PY) ] || ! $(PY) -c 'import sys; sys.exit(sys.version_info[:2] != (3, 10))'; then \
+	    echo "creating $(VENV) with $$py"; rm -rf $(VENV); $$py -m venv $(VENV) || exit 1; fi
+	$(PY) -m pip install -q --disable-pip-version-check --upgrade pip==24.0
+	$(PY) -m pip install -q --disable-pip-version-check -r requirements.txt -r requirements-dev.txt -c constraints.txt
+	$(PY) -m pip check
+	@touch $@
+
+train: $(MODEL) ## train the model (only when data, domain or config changed)
+
+# make's timestamps skip the call entirely; rasa's own fingerprint skips the work when the content is unchanged
+$(MODEL): $(VENV)/.installed $(TRAINING_INPUTS)
+	$(RASA) train --fixed-model-name care --out models --quiet
+	@touch $@
+
+run: venv train ## run the assistant: sandbox CARE + WhatsApp simulator + action server + Rasa (SQLite, no Redis)
+	$(PY) -m sandbox.stack
+
+test: venv train ## run the whole test suite (unit, connector, contract, actions, rasa validate + stories, e2e, stores, browser)
+	$(PY) -m pytest -q -p no:cacheprovider tests
+
+validate: venv ## rasa data validate
+	$(RASA) data validate --fail-on-warnings
+
+chat: venv ## terminal chat with a running `make run` (PHONE=919876543210)
+	$(PY) -m sandbox.whatsapp.chat --sim http://127.0.0.1:9001 --phone $${PHONE:-919876543210}
+
+bench: venv train ## benchmark: webhook ack and reply latency, throughput, training time, memory
+	$(PY) bench/run.py
+
+clean: ## remove the venv, models and run data
+	rm -rf $(VENV) models .run results

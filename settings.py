@@ -1,0 +1,120 @@
+"""The one place that reads the environment.
+
+Every other module (connector, actions, sandbox, scripts) imports `get_settings()` instead of touching
+`os.environ`. A `.env` file in the project root is read for local use; real environment variables win.
+Secrets have no default that could reach production: the defaults are for the embedded sandbox only.
+"""
+from __future__ import annotations
+
+import functools
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+from dotenv import dotenv_values
+
+ROOT = Path(__file__).resolve().parent
+
+
+def _env() -> dict[str, str]:
+    # .env first, then the real environment on top of it
+    values = {k: v for k, v in dotenv_values(ROOT / ".env").items() if v is not None} if (ROOT / ".env").exists() else {}
+    values.update(os.environ)
+    return values
+
+
+def _int(env: dict[str, str], name: str, default: int) -> int:
+    raw = env.get(name, "").strip()
+    if not raw:
+        return default
+    try:
+        return int(raw)
+    except ValueError as exc:
+        raise ValueError(f"{name} must be a whole number, got {raw!r}") from exc
+
+
+def _float(env: dict[str, str], name: str, default: float) -> float:
+    raw = env.get(name, "").strip()
+    if not raw:
+        return default
+    try:
+        return float(raw)
+    except ValueError as exc:
+        raise ValueError(f"{name} must be a number, got {raw!r}") from exc
+
+
+@dataclass(frozen=True)
+class Settings:
+    # WhatsApp Cloud API (names as in the original plugin)
+    whatsapp_access_token: str = ""
+    whatsapp_phone_number_id: str = ""
+    whatsapp_webhook_verify_token: str = ""
+    whatsapp_webhook_secret: str = ""
+    whatsapp_api_version: str = "v21.0"
+    whatsapp_base_url: str = "https://graph.facebook.com"
+    whatsapp_bot_name: str = "CARE Assistant"
+    whatsapp_bot_welcome_message: str = "I can help you with your hospital records, medications and appointments."
+    whatsapp_session_timeout_hours: float = 24.0
+    whatsapp_max_message_length: int = 4096
+    whatsapp_timeout_seconds: float = 10.0
+    whatsapp_max_retries: int = 3
+
+    # CARE
+    care_base_url: str = "http://127.0.0.1:9000"
+    care_username: str = ""
+    care_password: str = ""
+    care_timeout_seconds: float = 8.0
+    care_max_retries: int = 2
+    care_timezone: str = "Asia/Kolkata"
+
+    # stores
+    redis_url: str = ""
+    tracker_store_url: str = ""
+    session_store_url: str = ""
+    dedupe_capacity: int = 10000
+    dedupe_ttl_seconds: int = 7 * 24 * 3600  # Meta retries deliveries for days
+
+    # where the Rasa server finds the action server (for the health check)
+    action_endpoint_url: str = "http://127.0.0.1:5055/webhook"
+
+    log_level: str = "INFO"
+
+    @classmethod
+    def from_env(cls, env: dict[str, str] | None = None) -> "Settings":
+        e = _env() if env is None else env
+        return cls(
+            whatsapp_access_token=e.get("WHATSAPP_ACCESS_TOKEN", ""),
+            whatsapp_phone_number_id=e.get("WHATSAPP_PHONE_NUMBER_ID", ""),
+            whatsapp_webhook_verify_token=e.get("WHATSAPP_WEBHOOK_VERIFY_TOKEN", ""),
+            whatsapp_webhook_secret=e.get("WHATSAPP_WEBHOOK_SECRET", ""),
+            whatsapp_api_version=e.get("WHATSAPP_API_VERSION", "") or cls.whatsapp_api_version,
+            whatsapp_base_url=(e.get("WHATSAPP_BASE_URL", "") or cls.whatsapp_base_url).rstrip("/"),
+            whatsapp_bot_name=e.get("WHATSAPP_BOT_NAME", "") or cls.whatsapp_bot_name,
+            whatsapp_bot_welcome_message=e.get("WHATSAPP_BOT_WELCOME_MESSAGE", "") or cls.whatsapp_bot_welcome_message,
+            whatsapp_session_timeout_hours=_float(e, "WHATSAPP_SESSION_TIMEOUT_HOURS", cls.whatsapp_session_timeout_hours),
+            whatsapp_max_message_length=_int(e, "WHATSAPP_MAX_MESSAGE_LENGTH", cls.whatsapp_max_message_length),
+            whatsapp_timeout_seconds=_float(e, "WHATSAPP_TIMEOUT_SECONDS", cls.whatsapp_timeout_seconds),
+            whatsapp_max_retries=_int(e, "WHATSAPP_MAX_RETRIES", cls.whatsapp_max_retries),
+            care_base_url=(e.get("CARE_BASE_URL", "") or cls.care_base_url).rstrip("/"),
+            care_username=e.get("CARE_USERNAME", ""),
+            care_password=e.get("CARE_PASSWORD", ""),
+            care_timeout_seconds=_float(e, "CARE_TIMEOUT_SECONDS", cls.care_timeout_seconds),
+            care_max_retries=_int(e, "CARE_MAX_RETRIES", cls.care_max_retries),
+            care_timezone=e.get("CARE_TIMEZONE", "") or cls.care_timezone,
+            redis_url=e.get("REDIS_URL", ""),
+            tracker_store_url=e.get("TRACKER_STORE_URL", ""),
+            session_store_url=e.get("SESSION_STORE_URL", ""),
+            dedupe_capacity=_int(e, "DEDUPE_CAPACITY", cls.dedupe_capacity),
+            dedupe_ttl_seconds=_int(e, "DEDUPE_TTL_SECONDS", cls.dedupe_ttl_seconds),
+            action_endpoint_url=e.get("ACTION_ENDPOINT_URL", "") or cls.action_endpoint_url,
+            log_level=(e.get("LOG_LEVEL", "") or cls.log_level).upper(),
+        )
+
+    @property
+    def graph_messages_url(self) -> str:
+        return f"{self.whatsapp_base_url}/{self.whatsapp_api_version}/{self.whatsapp_phone_number_id}/messages"
+
+
+@functools.lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    return Settings.from_env()
