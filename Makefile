@@ -5,7 +5,6 @@ VENV  := .venv
 PY    := $(VENV)/bin/python
 RASA  := $(VENV)/bin/rasa
 MODEL := models/care.tar.gz
-TRAINING_INPUTS := config.yml domain.yml $(shell find data -type f -name '*.yml' 2>/dev/null)
 # one thread per library: measured faster on 2 cores (../shared/PERFORMANCE-NOTES.md)
 export TF_CPP_MIN_LOG_LEVEL ?= 2
 export OMP_NUM_THREADS ?= 1
@@ -29,12 +28,14 @@ $(VENV)/.installed: requirements.txt requirements-dev.txt constraints.txt script
 	$(PY) -m pip check
 	@touch $@
 
-train: $(MODEL) ## train the model (only when data, domain or config changed)
-
-# make's timestamps skip the call entirely; rasa's own fingerprint skips the work when the content is unchanged
-$(MODEL): $(VENV)/.installed $(TRAINING_INPUTS)
-	$(RASA) train --fixed-model-name care --out models --quiet
-	@touch $@
+train: venv ## train the model, only when data, domain or config changed (content fingerprint)
+	@fp=$$(cat config.yml domain.yml $$(find data -type f -name '*.yml' | sort) | sha256sum | cut -c1-16); \
+	if [ -f $(MODEL) ] && [ "$$(cat models/.fingerprint 2>/dev/null)" = "$$fp" ]; then \
+	  echo "model is up to date ($$fp)"; \
+	else \
+	  echo "training the model ($$fp)..."; \
+	  $(RASA) train --fixed-model-name care --out models --quiet && echo $$fp > models/.fingerprint; \
+	fi
 
 run: venv train ## run the assistant: sandbox CARE + WhatsApp simulator + action server + Rasa (SQLite, no Redis)
 	$(PY) -m sandbox.stack

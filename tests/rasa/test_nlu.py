@@ -1,0 +1,44 @@
+"""Phrasings that are NOT in the training data (typos, Indian English, other wordings) reach the right intent.
+
+If one of these fails, add training examples like it to data/nlu/ — don't delete the case.
+"""
+from __future__ import annotations
+
+import asyncio
+
+import pytest
+
+UNSEEN = {
+    "greet": ["hiiii", "hello there", "good mrng sir", "namastey", "hey bot"],
+    "goodbye": ["bye for now", "ok tata", "see u"],
+    "thank": ["thnx", "thank you very much"],
+    "help": ["what all can u do", "how do i use this", "need help pls"],
+    "menu": ["show me the main menu", "menu pls", "options please"],
+    "out_of_scope": ["what is the weather in kochi", "tell me a funny joke", "book me a flight to delhi"],
+    "get_medications": ["what tablets am i supposed to take?", "which medicine do i take at night",
+                        "show my medicins", "my prescriptions pls"],
+    "get_appointments": ["when do i see the doctor next", "when is my next appoinment", "do i have a booking"],
+    "get_records": ["show my reports", "my medical recods", "what was my diagnosis"],
+    "get_procedures": ["what tests are ordered for me", "my lab test orders"],
+    "logout": ["pls log me out", "sign me out"],
+}
+CASES = [(intent, text) for intent, texts in UNSEEN.items() for text in texts]
+
+
+@pytest.fixture(scope="module")
+def agent(model_path):
+    from rasa.core.agent import Agent
+
+    return Agent.load(str(model_path))
+
+
+@pytest.mark.parametrize("intent,text", CASES, ids=[t for _, t in CASES])
+def test_unseen_phrasing_reaches_the_right_intent(agent, intent, text):
+    result = asyncio.run(agent.parse_message(text))
+    assert result["intent"]["name"] == intent, result["intent"]
+
+
+@pytest.mark.parametrize("text", ["asdfgh qwerty", "zzzz", "blorp fnord wibble"])
+def test_nonsense_falls_back(agent, text):
+    result = asyncio.run(agent.parse_message(text))
+    assert result["intent"]["name"] in ("nlu_fallback", "out_of_scope"), result["intent"]
