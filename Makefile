@@ -29,12 +29,12 @@ $(VENV)/.installed: requirements.txt requirements-dev.txt constraints.txt script
 	@touch $@
 
 train: venv ## train the model, only when data, domain or config changed (content fingerprint)
-	@fp=$$(cat config.yml domain.yml $$(find data -type f -name '*.yml' | sort) | sha256sum | cut -c1-16); \
+	@fp=$$(cat config.yml $$(find domain data -type f -name '*.yml' | sort) | sha256sum | cut -c1-16); \
 	if [ -f $(MODEL) ] && [ "$$(cat models/.fingerprint 2>/dev/null)" = "$$fp" ]; then \
 	  echo "model is up to date ($$fp)"; \
 	else \
 	  echo "training the model ($$fp)..."; \
-	  $(RASA) train --fixed-model-name care --out models --quiet && echo $$fp > models/.fingerprint; \
+	  $(RASA) train --domain domain --fixed-model-name care --out models --quiet && echo $$fp > models/.fingerprint; \
 	fi
 
 run: venv train ## run the assistant: sandbox CARE + WhatsApp simulator + action server + Rasa (SQLite, no Redis)
@@ -44,7 +44,7 @@ test: venv train ## run the whole test suite (unit, connector, contract, actions
 	$(PY) -m pytest -q -p no:cacheprovider tests
 
 validate: venv ## rasa data validate
-	$(RASA) data validate --fail-on-warnings
+	$(RASA) data validate --domain domain --fail-on-warnings
 
 chat: venv ## terminal chat with a running `make run` (PHONE=919876543210)
 	$(PY) -m sandbox.whatsapp.chat --sim http://127.0.0.1:9001 --phone $${PHONE:-919876543210}
