@@ -25,7 +25,7 @@ REDIS = dict(host=os.environ.get("TEST_REDIS_HOST", "127.0.0.1"), port=int(os.en
 
 @pytest.fixture(scope="module")
 def domain() -> Domain:
-    return Domain.load(str(ROOT / "domain.yml"))
+    return Domain.load(str(ROOT / "domain"))
 
 
 def _conversation(sender: str) -> list:
