@@ -60,6 +60,7 @@ class Stack:
     run_dir: Path = ROOT / ".run"
     model: Path = ROOT / "models" / "care.tar.gz"
     extra_env: dict[str, str] = field(default_factory=dict)
+    endpoints: str = "endpoints.yml"
     procs: dict[str, subprocess.Popen] = field(default_factory=dict)
 
     @property
@@ -116,7 +117,7 @@ class Stack:
                                      "--webhook-url", self.webhook_url])
         self._spawn("actions", [str(BIN / "rasa"), "run", "actions", "--actions", "actions",
                                 "--port", str(self.ports.actions)])
-        self._spawn("rasa", [str(BIN / "rasa"), "run", "--model", str(self.model), "--endpoints", "endpoints.yml",
+        self._spawn("rasa", [str(BIN / "rasa"), "run", "--model", str(self.model), "--endpoints", self.endpoints,
                              "--credentials", "credentials.yml", "--interface", "127.0.0.1",
                              "--port", str(self.ports.rasa)])
         try:

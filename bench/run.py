@@ -1,0 +1,258 @@
+"""Benchmark of the whole assistant on this machine: prints numbers, asserts nothing.
+
+  .venv/bin/python bench/run.py [--duration 20] [--senders 20] [--rate 80] [--skip-train] [--production]
+
+Measures, against a real stack (sandbox CARE, simulator, action server, Rasa server) on free ports:
+  - webhook acknowledgement latency (signed POST -> 200), p50/p99
+  - end-to-end reply latency (POST -> the reply reaching the fake Graph API), p50/p99, 1 and N closed-loop senders
+  - sustained messages/s: an open-loop load at --rate msg/s spread over many senders; answered/s and latency
+  - training time (a forced `rasa train` into a temporary folder)
+  - peak memory (VmHWM) of the Rasa server and the action server
+--production runs the same against PostgreSQL (tracker) + Redis (lock store, dedupe, sessions).
+Targets (issue 2): ack p99 < 50 ms; end-to-end p50 < 200 ms; >= 80 messages/s sustained.
+"""
+from __future__ import annotations
+
+import argparse
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import uuid
+from collections import defaultdict
+from datetime import datetime
+from pathlib import Path
+
+import requests
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from sandbox.stack import Ports, Stack  # noqa: E402
+from sandbox.whatsapp import payloads  # noqa: E402
+
+MESSAGES = ["help", "menu", "what can you do", "thank you", "show me the menu", "who are you"]
+
+
+def pct(values: list[float], q: float) -> float:
+    if not values:
+        return float("nan")
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(round(q / 100 * (len(ordered) - 1))))]
+
+
+def fmt(values: list[float]) -> str:
+    if not values:
+        return "no samples"
+    return f"p50 {pct(values, 50) * 1000:7.1f} ms   p99 {pct(values, 99) * 1000:7.1f} ms   (n={len(values)})"
+
+
+class Collector(threading.Thread):
+    """Reads every bot message from the simulator's outbox (long poll) and wakes the sender waiting for it."""
+
+    def __init__(self, sim_url: str) -> None:
+        super().__init__(daemon=True)
+        self.sim_url = sim_url
+        self.after = requests.get(f"{sim_url}/_sim/health", timeout=5).json()["last_seq"]
+        self.arrivals: dict[str, list[float]] = defaultdict(list)
+        self.cond = threading.Condition()
+        self.stop = False
+
+    def run(self) -> None:
+        session = requests.Session()
+        while not self.stop:
+            try:
+                r = session.get(f"{self.sim_url}/_sim/outbox", params={"after": self.after, "wait": 1}, timeout=10)
+                records = r.json()["messages"]
+            except requests.RequestException:
+                continue
+            with self.cond:
+                for rec in records:
+                    self.after = max(self.after, rec["seq"])
+                    if rec["body"].get("status") == "read" or not rec.get("to"):
+                        continue
+                    self.arrivals[rec["to"]].append(datetime.fromisoformat(rec["time"]).timestamp())
+                self.cond.notify_all()
+
+    def wait_reply(self, phone: str, sent_at: float, timeout: float = 30) -> float | None:
+        """Seconds from sent_at to the first bot message for phone recorded after sent_at."""
+        deadline = time.time() + timeout
+        with self.cond:
+            while True:
+                later = [t for t in self.arrivals[phone] if t >= sent_at]
+                if later:
+                    self.arrivals[phone] = [t for t in self.arrivals[phone] if t > later[0]]
+                    return later[0] - sent_at
+                left = deadline - time.time()
+                if left <= 0:
+                    return None
+                self.cond.wait(left)
+
+
+class Sender:
+    def __init__(self, stack: Stack, secret: str) -> None:
+        self.url = stack.webhook_url
+        self.secret = secret
+        self.session = requests.Session()
+
+    def post(self, phone: str, text: str) -> tuple[float, float, int]:
+        raw, headers = payloads.signed(payloads.text(phone, text), self.secret)
+        start = time.time()
+        r = self.session.post(self.url, data=raw, headers=headers, timeout=10)
+        return start, time.time() - start, r.status_code
+
+
+def new_phone() -> str:
+    return f"9198{uuid.uuid4().int % 10**8:08d}"
+
+
+def bench_ack(stack: Stack, secret: str, n: int) -> list[float]:
+    sender = Sender(stack, secret)
+    acks = []
+    for i in range(n):
+        _, took, status = sender.post(new_phone(), MESSAGES[i % len(MESSAGES)])
+        assert status == 200, status
+        acks.append(took)
+        time.sleep(0.02)  # ~50 msg/s: the acknowledgement, not the backlog, is measured here
+    return acks
+
+
+def closed_loop(stack: Stack, secret: str, collector: Collector, senders: int, duration: float) -> tuple[list[float], int, float]:
+    latencies: list[float] = []
+    lock = threading.Lock()
+    stop_at = time.time() + duration
+
+    def one_user() -> None:
+        sender, phone, i = Sender(stack, secret), new_phone(), 0
+        while time.time() < stop_at:
+            sent_at, _, _ = sender.post(phone, MESSAGES[i % len(MESSAGES)])
+            took = collector.wait_reply(phone, sent_at)
+            i += 1
+            if took is not None:
+                with lock:
+                    latencies.append(took)
+            time.sleep(0.05)  # the greeting's second message must not count as the next reply
+    threads = [threading.Thread(target=one_user) for _ in range(senders)]
+    start = time.time()
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    elapsed = time.time() - start
+    return latencies, len(latencies), elapsed
+
+
+def open_loop(stack: Stack, secret: str, collector: Collector, rate: float, duration: float) -> tuple[list[float], int, int, float]:
+    """Messages at a fixed rate from many senders (each writes rarely, as real users do)."""
+    phones = [new_phone() for _ in range(max(int(rate * 3), 50))]
+    sent: list[tuple[str, float]] = []
+    lock = threading.Lock()
+    total = int(rate * duration)
+    workers = 16
+    start = time.time()
+
+    def pump(worker: int) -> None:
+        sender = Sender(stack, secret)
+        for i in range(worker, total, workers):
+            target = start + i / rate
+            delay = target - time.time()
+            if delay > 0:
+                time.sleep(delay)
+            phone = phones[i % len(phones)]
+            sent_at, _, status = sender.post(phone, MESSAGES[i % len(MESSAGES)])
+            if status == 200:
+                with lock:
+                    sent.append((phone, sent_at))
+    threads = [threading.Thread(target=pump, args=(w,)) for w in range(workers)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    send_elapsed = time.time() - start
+    # every message gets its answer; the time until the last one arrives gives the sustained rate
+    latencies = []
+    sent.sort(key=lambda item: item[1])
+    for phone, sent_at in sent:
+        took = collector.wait_reply(phone, sent_at, timeout=60)
+        if took is not None:
+            latencies.append(took)
+    last_answer = max((s + l for (_, s), l in zip(sent, latencies)), default=start) if latencies else start
+    return latencies, len(sent), total, max(last_answer - start, send_elapsed)
+
+
+def peak_memory_mb(pid: int) -> float:
+    """VmHWM of a process and its children (rasa's console script runs Rasa in the same process)."""
+    try:
+        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) / 1024
+    except OSError:
+        pass
+    return float("nan")
+
+
+def training_time() -> float:
+    with tempfile.TemporaryDirectory() as out:
+        start = time.time()
+        subprocess.run([str(Path(sys.executable).parent / "rasa"), "train", "--domain", "domain", "--force", "--out", out,
+                        "--quiet"], cwd=ROOT, check=True, capture_output=True)
+        return time.time() - start
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--duration", type=float, default=20)
+    ap.add_argument("--senders", type=int, default=20)
+    ap.add_argument("--rate", type=float, default=80)
+    ap.add_argument("--acks", type=int, default=300)
+    ap.add_argument("--skip-train", action="store_true")
+    ap.add_argument("--production", action="store_true", help="PostgreSQL tracker + Redis lock/dedupe/sessions")
+    args = ap.parse_args()
+
+    extra = {"LOG_LEVEL": "WARNING"}
+    if args.production:
+        extra.update(REDIS_URL="redis://127.0.0.1:6379/3", SESSION_STORE_URL="redis://127.0.0.1:6379/3",
+                     TRACKER_DB_HOST="127.0.0.1", TRACKER_DB_PORT="5432", TRACKER_DB_NAME="test",
+                     TRACKER_DB_USER="postgres", TRACKER_DB_PASSWORD="", REDIS_HOST="127.0.0.1", REDIS_PORT="6379",
+                     REDIS_LOCK_DB="4")
+    with tempfile.TemporaryDirectory() as run_dir:
+        stack = Stack(ports=Ports.free(), run_dir=Path(run_dir), extra_env=extra,
+                      endpoints="endpoints.production.yml" if args.production else "endpoints.yml")
+        print(f"starting the stack ({'production-like: PostgreSQL + Redis' if args.production else 'embedded default: SQLite, in-memory lock'})...")
+        t0 = time.time()
+        stack.start(timeout=300)
+        print(f"stack ready in {time.time() - t0:.1f} s")
+        secret = stack.env()["WHATSAPP_WEBHOOK_SECRET"]
+        collector = Collector(stack.sim_url)
+        collector.start()
+        try:
+            # warm-up: the first messages load lazily initialised parts
+            closed_loop(stack, secret, collector, 2, 3)
+
+            acks = bench_ack(stack, secret, args.acks)
+            time.sleep(3)  # let the background work of the ack test drain
+            one, n1, el1 = closed_loop(stack, secret, collector, 1, args.duration / 2)
+            many, nn, eln = closed_loop(stack, secret, collector, args.senders, args.duration)
+            ol_lat, ol_sent, ol_total, ol_elapsed = open_loop(stack, secret, collector, args.rate, args.duration)
+            rasa_mb = peak_memory_mb(stack.procs["rasa"].pid)
+            actions_mb = peak_memory_mb(stack.procs["actions"].pid)
+        finally:
+            collector.stop = True
+            stack.stop()
+
+    print()
+    print(f"webhook acknowledgement          {fmt(acks)}")
+    print(f"end-to-end reply, 1 sender       {fmt(one)}   {n1 / el1:6.1f} msg/s")
+    print(f"end-to-end reply, {args.senders:2d} senders     {fmt(many)}   {nn / eln:6.1f} msg/s")
+    print(f"open loop at {args.rate:.0f} msg/s for {args.duration:.0f} s: sent {ol_sent}/{ol_total}, answered {len(ol_lat)}, "
+          f"sustained {len(ol_lat) / ol_elapsed:6.1f} msg/s, reply {fmt(ol_lat)}")
+    print(f"peak memory                      rasa server {rasa_mb:7.0f} MB   action server {actions_mb:6.0f} MB")
+    if not args.skip_train:
+        print(f"training time (forced)           {training_time():6.1f} s")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

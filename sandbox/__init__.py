@@ -1,0 +1,1 @@
+"""Stand-ins for the outside services (CARE, WhatsApp) so the assistant runs with no account anywhere."""

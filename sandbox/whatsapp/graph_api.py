@@ -1,0 +1,111 @@
+"""The fake Graph API: `POST /{version}/{phone_number_id}/messages`.
+
+Answers like the Cloud API (ids, error shapes, HTTP statuses) and records every call in the outbox,
+so the bot's output mapping is exercised against the same rules Meta applies.
+"""
+from __future__ import annotations
+
+import asyncio
+import json
+from typing import TYPE_CHECKING, Any
+
+from aiohttp import web
+
+from . import payloads
+from .graph_errors import GraphError, bad_token, invalid_parameter, unknown_object
+from .validation import is_read_receipt, recipient, validate
+
+if TYPE_CHECKING:  # avoids an import cycle at run time
+    from .server import Simulator
+
+ROUTE = r"/{version:v[0-9.]+}/{phone_number_id}/messages"
+# anything else under a version: e.g. `/v21.0//messages` when WHATSAPP_PHONE_NUMBER_ID is empty
+OTHER_ROUTE = r"/{version:v[0-9.]+}/{rest:.*}"
+
+
+def _masked_headers(request: web.Request) -> dict[str, str]:
+    # the outbox is shown in the browser and in logs: keep the scheme, never the token
+    headers = {}
+    for key, value in request.headers.items():
+        if key.lower() == "authorization":
+            scheme = value.split(" ", 1)[0] if value else ""
+            value = f"{scheme} ***" if scheme else "***"
+        headers[key] = value
+    return headers
+
+
+def _bearer(request: web.Request) -> str:
+    auth = request.headers.get("Authorization", "")
+    if auth.lower().startswith("bearer "):
+        return auth[7:].strip()
+    return request.query.get("access_token", "")  # Graph also takes the token as a parameter
+
+
+class FakeGraph:
+    def __init__(self, sim: Simulator) -> None:
+        self.sim = sim
+
+    def _check(self, request: web.Request, body: Any, parsed: bool) -> GraphError | None:
+        token = _bearer(request)
+        if not token:
+            return bad_token(missing=True)
+        if self.sim.config.access_token and token != self.sim.config.access_token:
+            return bad_token(missing=False)
+        pnid = request.match_info["phone_number_id"]
+        if self.sim.config.phone_number_id and pnid != self.sim.config.phone_number_id:
+            return unknown_object(pnid)
+        if not parsed:
+            return invalid_parameter("The request body is not valid JSON.")
+        return validate(body)
+
+    async def messages(self, request: web.Request) -> web.Response:
+        raw = await request.read()
+        try:
+            body: Any = json.loads(raw or b"null")
+            parsed = True
+        except ValueError:
+            body, parsed = raw.decode("utf-8", "replace"), False
+        if not parsed:
+            kind, to = "invalid", None
+        elif is_read_receipt(body):
+            kind, to = "read", self.sim.senders.sender_of(body.get("message_id"))
+        else:
+            kind, to = "message", recipient(body)
+        error = self._check(request, body, parsed) or self.sim.failures.take(kind)
+        if error is not None:
+            status, response = error.http_status, error.body()
+        elif kind == "read":
+            status, response = 200, {"success": True}
+        else:
+            status, response = 200, self._accepted(body)
+        await self.sim.outbox.add(method=request.method, path=request.path, headers=_masked_headers(request),
+                                  body=body, kind=kind, to=to, status=status, response=response)
+        if status == 200 and kind == "message" and self.sim.config.send_statuses:
+            wamid = response["messages"][0]["id"]
+            self.sim.spawn(self._report_statuses(wamid, to or ""))
+        return web.json_response(response, status=status)
+
+    async def unknown_path(self, request: web.Request) -> web.Response:
+        """Graph's answer to a path it does not serve, recorded so a misconfigured connector shows up."""
+        error = GraphError(2500, f"Unknown path components: /{request.match_info['rest']}")
+        raw = await request.read()
+        response = error.body()
+        await self.sim.outbox.add(method=request.method, path=request.path, headers=_masked_headers(request),
+                                  body=raw.decode("utf-8", "replace"), kind="invalid", to=None,
+                                  status=error.http_status, response=response)
+        return web.json_response(response, status=error.http_status)
+
+    @staticmethod
+    def _accepted(body: dict[str, Any]) -> dict[str, Any]:
+        message: dict[str, Any] = {"id": payloads.new_wamid()}
+        if body.get("type") == "template":
+            message["message_status"] = "accepted"
+        to = body.get("to") or body.get("recipient")
+        return {"messaging_product": "whatsapp", "contacts": [{"input": to, "wa_id": recipient(body) or to}],
+                "messages": [message]}
+
+    async def _report_statuses(self, wamid: str, to: str) -> None:
+        # Meta notifies sent then delivered, each a separate signed POST
+        for state in ("sent", "delivered"):
+            await asyncio.sleep(0.05)
+            await self.sim.webhook.post_body(payloads.status(wamid, to, state, business=self.sim.config.business))

@@ -1,0 +1,142 @@
+"""The simulator's memory: every outbound Graph call (the outbox) and the armed failure modes.
+
+Kept in memory on purpose: the sandbox is for one developer or one test run, and `POST /_sim/reset`
+must give a clean slate.
+"""
+from __future__ import annotations
+
+import asyncio
+import time
+from collections import deque
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from typing import Any
+
+from .graph_errors import GraphError
+
+MAX_RECORDS = 5000  # a long-running sandbox must not grow without bound
+
+
+@dataclass
+class Record:
+    """One call the bot made to the fake Graph API, and what the simulator answered."""
+
+    seq: int
+    time: float
+    method: str
+    path: str
+    headers: dict[str, str]
+    body: Any
+    kind: str  # "message" | "read" | "invalid"
+    to: str | None  # the recipient's digits (for a read receipt: who sent the message being read)
+    status: int
+    response: dict[str, Any]
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "seq": self.seq,
+            "time": datetime.fromtimestamp(self.time, timezone.utc).isoformat(),
+            "method": self.method,
+            "path": self.path,
+            "headers": self.headers,
+            "body": self.body,
+            "kind": self.kind,
+            "to": self.to,
+            "status": self.status,
+            "response": self.response,
+        }
+
+
+class Outbox:
+    """Recorded calls with a growing sequence number, so pollers ask for `after=<last seq>`."""
+
+    def __init__(self) -> None:
+        self._records: deque[Record] = deque(maxlen=MAX_RECORDS)
+        self._seq = 0
+        self._changed = asyncio.Condition()
+
+    @property
+    def last_seq(self) -> int:
+        return self._seq
+
+    async def add(self, **fields: Any) -> Record:
+        async with self._changed:
+            self._seq += 1
+            record = Record(seq=self._seq, time=time.time(), **fields)
+            self._records.append(record)
+            self._changed.notify_all()
+            return record
+
+    def query(self, to: str | None = None, after: int = 0, kind: str | None = None) -> list[Record]:
+        return [r for r in self._records
+                if r.seq > after and (to is None or r.to == to) and (kind is None or r.kind == kind)]
+
+    async def wait(self, to: str | None, after: int, kind: str | None, timeout: float) -> list[Record]:
+        """Long poll: the matching records, waiting up to `timeout` s for the first one to arrive."""
+        found = self.query(to, after, kind)
+        if found or timeout <= 0:
+            return found
+        try:
+            async with self._changed:
+                await asyncio.wait_for(self._changed.wait_for(lambda: bool(self.query(to, after, kind))), timeout)
+        except asyncio.TimeoutError:
+            pass
+        return self.query(to, after, kind)
+
+    async def clear(self) -> None:
+        # the sequence keeps growing, so a poller's `after` never skips a message made after a reset
+        async with self._changed:
+            self._records.clear()
+            self._changed.notify_all()
+
+
+@dataclass
+class _Armed:
+    error: GraphError
+    remaining: int
+    applies_to: str  # "message" | "read" | "all"
+
+
+@dataclass
+class FailurePlan:
+    """Failure modes armed by `POST /_sim/fail`: each fails the next N matching calls, then recovers."""
+
+    armed: list[_Armed] = field(default_factory=list)
+
+    def arm(self, error: GraphError, times: int, applies_to: str = "message") -> None:
+        self.armed.append(_Armed(error, times, applies_to))
+
+    def take(self, kind: str) -> GraphError | None:
+        for item in self.armed:
+            if item.applies_to in (kind, "all"):
+                item.remaining -= 1
+                if item.remaining <= 0:
+                    self.armed.remove(item)
+                return item.error
+        return None
+
+    def pending(self) -> list[dict[str, Any]]:
+        return [{"code": a.error.code, "http_status": a.error.http_status, "remaining": a.remaining,
+                 "applies_to": a.applies_to} for a in self.armed]
+
+    def clear(self) -> None:
+        self.armed.clear()
+
+
+class SenderIndex:
+    """wamid of an inbound message -> who sent it, so a read receipt can be shown in that chat."""
+
+    def __init__(self, capacity: int = 10000) -> None:
+        self._by_wamid: dict[str, str] = {}
+        self._capacity = capacity
+
+    def remember(self, wamid: str, sender: str) -> None:
+        if len(self._by_wamid) >= self._capacity:
+            self._by_wamid.pop(next(iter(self._by_wamid)))  # dicts keep insertion order: drop the oldest
+        self._by_wamid[wamid] = sender
+
+    def sender_of(self, wamid: Any) -> str | None:
+        return self._by_wamid.get(wamid) if isinstance(wamid, str) else None
+
+    def clear(self) -> None:
+        self._by_wamid.clear()

@@ -1,0 +1,182 @@
+"""The fake Graph API records every call and answers (or refuses) the way the Cloud API does."""
+from __future__ import annotations
+
+import threading
+from typing import Any
+
+import pytest
+import requests
+
+
+def interactive_buttons(titles: list[str], ids: list[str] | None = None) -> dict[str, Any]:
+    ids = ids or [f"b{i}" for i in range(len(titles))]
+    return {"messaging_product": "whatsapp", "to": "919876543210", "type": "interactive", "interactive": {
+        "type": "button", "body": {"text": "Pick one"},
+        "action": {"buttons": [{"type": "reply", "reply": {"id": i, "title": t}}
+                               for i, t in zip(ids, titles, strict=True)]}}}
+
+
+def interactive_list(rows_per_section: list[int], title: str = "Row", description: str = "desc",
+                     button: str = "Choose") -> dict[str, Any]:
+    sections = [{"title": f"Section {s}", "rows": [{"id": f"s{s}r{r}", "title": title, "description": description}
+                                                  for r in range(n)]}
+                for s, n in enumerate(rows_per_section)]
+    return {"messaging_product": "whatsapp", "to": "919876543210", "type": "interactive", "interactive": {
+        "type": "list", "body": {"text": "Your patients"}, "action": {"button": button, "sections": sections}}}
+
+
+def test_a_send_is_answered_like_graph_and_recorded(api: Any) -> None:
+    resp = api.text("Your appointment is *tomorrow*.")
+    assert resp.status_code == 200
+    body = resp.json()
+    assert body["messaging_product"] == "whatsapp"
+    assert body["contacts"] == [{"input": api.user, "wa_id": api.user}]
+    assert body["messages"][0]["id"].startswith("wamid.")
+
+    [record] = api.outbox()
+    assert record["kind"] == "message" and record["status"] == 200 and record["to"] == api.user
+    assert record["path"].endswith("/messages") and record["method"] == "POST"
+    assert record["body"]["text"]["body"] == "Your appointment is *tomorrow*."
+    assert record["response"] == body
+    assert record["seq"] >= 1 and record["time"]
+    # the token never reaches the outbox (it is shown in the browser)
+    assert record["headers"]["Authorization"] == "Bearer ***"
+    assert api.token not in str(record)
+
+
+def test_plus_prefixed_recipient_is_normalised(api: Any) -> None:
+    resp = api.text("hi", to="+919876543210")
+    assert resp.json()["contacts"] == [{"input": "+919876543210", "wa_id": "919876543210"}]
+    assert [r["to"] for r in api.outbox(to="919876543210")] == ["919876543210"]
+
+
+def test_missing_token_is_refused_with_190(api: Any) -> None:
+    err = api.assert_graph_error(api.text("hi", token=None), 401, 190)
+    assert err["type"] == "OAuthException"
+    [record] = api.outbox()
+    assert record["status"] == 401  # refused calls are recorded too
+
+
+def test_wrong_token_is_refused_with_190(api: Any) -> None:
+    api.assert_graph_error(api.text("hi", token="not-the-token"), 401, 190)
+
+
+def test_other_phone_number_id_does_not_exist(api: Any) -> None:
+    url = api.messages_url.replace("/123456789012345/", "/999/")
+    err = api.assert_graph_error(api.post({"messaging_product": "whatsapp", "to": api.user, "type": "text",
+                                          "text": {"body": "hi"}}, url=url), 400, 100)
+    assert err["error_subcode"] == 33
+
+
+def test_unknown_graph_path_is_refused_and_recorded(api: Any) -> None:
+    # what an unset WHATSAPP_PHONE_NUMBER_ID produces
+    url = api.messages_url.replace("/123456789012345/", "//")
+    api.assert_graph_error(api.post({"messaging_product": "whatsapp", "to": api.user}, url=url), 400, 2500)
+    [record] = api.outbox()
+    assert record["kind"] == "invalid" and record["status"] == 400
+
+
+def test_text_limit_is_4096_characters(api: Any) -> None:
+    assert api.text("x" * 4096).status_code == 200
+    err = api.assert_graph_error(api.text("x" * 4097), 400, 100)
+    assert "4096" in err["error_data"]["details"]
+
+
+@pytest.mark.parametrize("body, fragment", [
+    ({"to": "919876543210", "type": "text", "text": {"body": "hi"}}, "messaging_product"),
+    ({"messaging_product": "whatsapp", "type": "text", "text": {"body": "hi"}}, "to"),
+    ({"messaging_product": "whatsapp", "to": "91", "type": "text", "text": {}}, "text['body']"),
+    ({"messaging_product": "whatsapp", "to": "91", "type": "fax", "fax": {}}, "type"),
+    ({"messaging_product": "whatsapp", "to": "91", "type": "template", "template": {"name": "reminder"}}, "language"),
+    ({"messaging_product": "whatsapp", "to": "91", "type": "image", "image": {}}, "id or link"),
+])
+def test_malformed_bodies_are_refused_with_100(api: Any, body: dict[str, Any], fragment: str) -> None:
+    err = api.assert_graph_error(api.post(body), 400, 100)
+    assert fragment in err["error_data"]["details"]
+
+
+def test_non_json_body_is_refused_and_recorded(api: Any) -> None:
+    resp = requests.post(api.messages_url, data=b"{not json", headers={"Authorization": "Bearer " + api.token},
+                         timeout=10)
+    api.assert_graph_error(resp, 400, 100)
+    [record] = api.outbox()
+    assert record["kind"] == "invalid" and record["body"] == "{not json"
+
+
+def test_reply_buttons_limits(api: Any) -> None:
+    assert api.post(interactive_buttons(["Yes", "No", "x" * 20])).status_code == 200
+    err = api.assert_graph_error(api.post(interactive_buttons(["a", "b", "c", "d"])), 400, 131009)
+    assert "buttons count" in err["error_data"]["details"]
+    err = api.assert_graph_error(api.post(interactive_buttons(["x" * 21])), 400, 131009)
+    assert "Button title" in err["error_data"]["details"]
+    api.assert_graph_error(api.post(interactive_buttons(["a", "b"], ids=["same", "same"])), 400, 131009)
+
+
+def test_interactive_body_limit(api: Any) -> None:
+    body = interactive_buttons(["Yes"])
+    body["interactive"]["body"]["text"] = "x" * 1025
+    api.assert_graph_error(api.post(body), 400, 100)
+
+
+def test_list_limits(api: Any) -> None:
+    at_limits = interactive_list([6, 4], title="t" * 24, description="d" * 72, button="b" * 20)
+    assert api.post(at_limits).status_code == 200
+
+    err = api.assert_graph_error(api.post(interactive_list([6, 5])), 400, 131009)  # 11 rows in total
+    assert "row count" in err["error_data"]["details"]
+    err = api.assert_graph_error(api.post(interactive_list([1], title="t" * 25)), 400, 131009)
+    assert "Row title" in err["error_data"]["details"]
+    err = api.assert_graph_error(api.post(interactive_list([1], description="d" * 73)), 400, 131009)
+    assert "description" in err["error_data"]["details"]
+    err = api.assert_graph_error(api.post(interactive_list([1], button="b" * 21)), 400, 131009)
+    assert "Button label" in err["error_data"]["details"]
+
+
+def test_template_send_is_accepted(api: Any) -> None:
+    resp = api.post({"messaging_product": "whatsapp", "to": api.user, "type": "template",
+                     "template": {"name": "appointment_reminder", "language": {"code": "en"}}})
+    assert resp.status_code == 200
+    assert resp.json()["messages"][0]["message_status"] == "accepted"
+
+
+def test_read_receipt_answers_success_and_lands_in_the_senders_chat(api: Any, bot: Any) -> None:
+    # a message the simulator delivered: its read receipt belongs to that sender's chat
+    sent = api.sim("send", {"from": "919811112222", "text": "hi"}).json()
+    resp = api.post({"messaging_product": "whatsapp", "status": "read", "message_id": sent["message_id"],
+                     "typing_indicator": {"type": "text"}})
+    assert resp.status_code == 200 and resp.json() == {"success": True}
+    reads = [r for r in api.outbox(to="919811112222", kind="read") if r["body"]["message_id"] == sent["message_id"]]
+    assert reads and reads[-1]["status"] == 200
+
+
+def test_outbox_filters_by_recipient_sequence_and_kind(api: Any) -> None:
+    api.text("one", to="911111111111")
+    api.text("two", to="912222222222")
+    api.text("three", to="911111111111")
+    everything = api.outbox()
+    assert [r["body"]["text"]["body"] for r in everything] == ["one", "two", "three"]
+    assert [r["body"]["text"]["body"] for r in api.outbox(to="911111111111")] == ["one", "three"]
+    first_seq = everything[0]["seq"]
+    assert [r["body"]["text"]["body"] for r in api.outbox(after=first_seq)] == ["two", "three"]
+    assert api.outbox(kind="read") == []
+    assert api.sim("outbox", after="x").status_code == 400
+
+
+def test_outbox_long_poll_returns_a_message_sent_while_waiting(api: Any) -> None:
+    last = api.sim("health").json()["last_seq"]
+    sender = threading.Timer(0.2, lambda: api.text("late reply"))
+    sender.start()
+    try:
+        got = api.outbox(to=api.user, after=last, wait=20)
+    finally:
+        sender.join()
+    assert [r["body"]["text"]["body"] for r in got] == ["late reply"]
+
+
+def test_reset_clears_the_outbox_but_sequence_keeps_growing(api: Any) -> None:
+    api.text("before")
+    seq_before = api.outbox()[-1]["seq"]
+    assert api.sim("reset", {}).status_code == 200
+    assert api.outbox() == []
+    api.text("after")
+    assert api.outbox()[0]["seq"] > seq_before

@@ -1,0 +1,110 @@
+"""The web chat page in a real headless Chromium: type, send, read the reply, press buttons, pick rows."""
+from __future__ import annotations
+
+from typing import Any, Iterator
+
+import pytest
+import requests
+
+from sandbox.whatsapp.browser_testing import BrowserUnavailable, WebChat, chromium_page, ensure_chromium
+from sandbox.whatsapp.fakebot import RECEIVED
+from sandbox.whatsapp.threaded import BackgroundServer
+
+pytest.importorskip("playwright.sync_api", reason="the playwright package is not installed")
+SCREENSHOT = "/tmp/webchat.png"
+
+
+@pytest.fixture(scope="module")
+def chromium() -> str:
+    try:
+        return ensure_chromium()
+    except BrowserUnavailable as exc:
+        pytest.skip(f"no headless Chromium here: {exc}")
+
+
+@pytest.fixture
+def page(chromium: str) -> Iterator[Any]:
+    with chromium_page(chromium) as page:
+        errors: list[str] = []
+        page.on("pageerror", lambda exc: errors.append(str(exc)))
+        yield page
+        assert errors == [], f"JavaScript errors on the page: {errors}"
+
+
+def test_conversation_in_the_browser(page: Any, sim: BackgroundServer, bot: BackgroundServer) -> None:
+    chat = WebChat(page).open(sim.url, phone="919876543210", name="Asha")
+    assert chat.tid("bot-name").inner_text() == "Test Bot"
+    assert "Asha" in chat.tid("user-label").inner_text()
+
+    chat.send_text("hi")
+    hello = chat.wait_for_bot_text("Hello!")
+    # WhatsApp formatting is rendered, not shown as asterisks
+    assert hello.locator("strong").inner_text() == "Hello!"
+    assert hello.locator("em").inner_text() == "sandbox"
+    buttons = chat.tid("reply-button")
+    assert buttons.all_inner_texts() == ["Yes", "No"]
+    # the bot's read receipt turns the user's ticks blue
+    page.locator("[data-testid='user-message'][data-status='read']").first.wait_for()
+
+    chat.press_button("Yes")
+    answer = chat.wait_for_bot_text("You pressed")
+    assert answer.locator("strong").inner_text() == "Yes"
+    assert chat.user_messages().nth(1).inner_text().startswith("Yes")
+
+    chat.send_text("menu")
+    chat.wait_for_bot_text("What would you like to see?")
+    chat.tid("list-open").last.click()
+    assert chat.tid("list-sheet").is_visible()
+    assert chat.tid("list-row").all_inner_texts()[1].startswith("Medications")
+    chat.tid("list-row").filter(has_text="Medications").click()
+    assert chat.tid("list-sheet").is_hidden()
+    assert chat.wait_for_bot_text("You picked").locator("em").inner_text() == "Medications"
+
+    chat.send_photo()
+    chat.wait_for_bot_text("Nice photo!")
+    assert chat.tid("media-image").count() == 1
+
+    # bubbles appear in conversation order
+    first_words = [text.split()[0] for text in chat.bot_messages().all_inner_texts()]
+    assert first_words == ["Hello!", "You", "What", "You", "Nice"]
+
+    # what reached the bot: a button_reply and a list_reply pointing at the bot's messages
+    messages = [b["entry"][0]["changes"][0]["value"]["messages"][0] for b in bot.app[RECEIVED]]
+    assert [m["type"] for m in messages] == ["text", "interactive", "text", "interactive", "image"]
+    assert messages[1]["interactive"]["button_reply"] == {"id": "/affirm", "title": "Yes"}
+    assert messages[1]["context"]["id"] == hello.get_attribute("data-wamid")
+    assert messages[3]["interactive"]["list_reply"]["id"] == "medications"
+    chat.screenshot(SCREENSHOT)
+
+
+def test_graph_refusals_are_shown(page: Any, sim: BackgroundServer, bot: BackgroundServer) -> None:
+    chat = WebChat(page).open(sim.url, phone="919876543210", name="Asha")
+    requests.post(sim.url + "/_sim/fail", json={"code": 131056, "times": 1}, timeout=5)
+    chat.send_text("hi")
+    notice = chat.tid("sim-error")
+    notice.wait_for()
+    assert "131056" in notice.inner_text() and "429" in notice.inner_text()
+
+
+def test_first_visit_asks_who_you_are(page: Any, sim: BackgroundServer, bot: BackgroundServer) -> None:
+    chat = WebChat(page).open(sim.url)
+    assert chat.tid("setup").is_visible()
+    chat.tid("phone-input").fill("+91 98111 22233")
+    chat.tid("name-input").fill("Ravi")
+    chat.tid("start-button").click()
+    assert chat.tid("setup").is_hidden()
+    assert chat.tid("user-label").inner_text() == "Ravi · +919811122233"
+    chat.send_text("hi")
+    chat.wait_for_bot_text("Hello!")
+    contact = bot.app[RECEIVED][0]["entry"][0]["changes"][0]["value"]["contacts"][0]
+    assert contact == {"profile": {"name": "Ravi"}, "wa_id": "919811122233"}
+
+
+def test_attach_menu_sends_location(page: Any, sim: BackgroundServer, bot: BackgroundServer) -> None:
+    chat = WebChat(page).open(sim.url, phone="919876543210", name="Asha")
+    chat.tid("attach-button").click()
+    chat.tid("attach-location").click()
+    chat.wait_for_bot_text("Got your location.")
+    assert chat.tid("attach-menu").is_hidden()
+    message = bot.app[RECEIVED][0]["entry"][0]["changes"][0]["value"]["messages"][0]
+    assert message["type"] == "location" and message["location"]["name"] == "Ernakulam"
