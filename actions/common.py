@@ -1,31 +1,50 @@
-"""Conversation basics: every new conversation session starts clean and knows the bot's name."""
+"""Conversation basics: sessions start clean; the greeting uses the configured name and welcome text."""
 from __future__ import annotations
 
 from typing import Any
 
 from rasa_sdk import Action, Tracker
-from rasa_sdk.events import ActionExecuted, SessionStarted, SlotSet
+from rasa_sdk.events import ActionExecuted, SessionStarted
 from rasa_sdk.executor import CollectingDispatcher
 
 from settings import get_settings
 
 
 class ActionSessionStart(Action):
-    """Starts a session without carrying anything over, and sets the bot's name and welcome text.
+    """A new conversation session starts logged out, whatever the last one was.
 
-    Rasa carries slots into new sessions by default; the domain turns that off so that a logged-in state
-    never survives a session expiry. The name and welcome text come from the environment, so the
-    responses in the domain (utter_greet, utter_iamabot) can use them as {bot_name} / {welcome_message}.
+    The domain already stops Rasa from carrying slots over; the CARE login lives server-side (sessions/),
+    so it is ended here too: a session that expired after WHATSAPP_SESSION_TIMEOUT_HOURS asks to log in again.
     """
 
     def name(self) -> str:
         return "action_session_start"
 
     def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]) -> list[dict[str, Any]]:
+        from sessions.store import get_session_store  # lazy: opens the session database
+
+        get_session_store().end(tracker.sender_id)
+        return [SessionStarted(), ActionExecuted("action_listen")]
+
+
+class ActionGreet(Action):
+    """Greets with WHATSAPP_BOT_NAME and WHATSAPP_BOT_WELCOME_MESSAGE, then shows the menu."""
+
+    def name(self) -> str:
+        return "action_greet"
+
+    def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]) -> list[dict[str, Any]]:
         s = get_settings()
-        return [
-            SessionStarted(),
-            SlotSet("bot_name", s.whatsapp_bot_name),
-            SlotSet("welcome_message", s.whatsapp_bot_welcome_message),
-            ActionExecuted("action_listen"),
-        ]
+        dispatcher.utter_message(response="utter_greet", bot_name=s.whatsapp_bot_name,
+                                 welcome_message=s.whatsapp_bot_welcome_message)
+        dispatcher.utter_message(response="utter_menu")
+        return []
+
+
+class ActionIAmABot(Action):
+    def name(self) -> str:
+        return "action_iamabot"
+
+    def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]) -> list[dict[str, Any]]:
+        dispatcher.utter_message(response="utter_iamabot", bot_name=get_settings().whatsapp_bot_name)
+        return []
