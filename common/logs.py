@@ -7,7 +7,7 @@ import re
 from common.phone import mask_phone
 
 # 10-15 digits, optionally after a +, not inside a longer token (wamid.*, UUIDs, ids in URL paths)
-_PHONE_RE = re.compile(r"(?<![\w.\-/])\+?\d{10,15}(?![\w\-])")
+_PHONE_RE = re.compile(r"(?<![\w.\-])\+?\d{10,15}(?![\w\-])")
 
 
 def mask_phones_in(text: str) -> str:
