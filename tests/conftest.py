@@ -11,7 +11,10 @@ ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-MODEL = ROOT / "models" / "care.tar.gz"
+import os
+
+# CARE_TEST_MODEL lets a developer test a model trained elsewhere (e.g. --out /tmp/mine) without touching models/
+MODEL = Path(os.environ.get("CARE_TEST_MODEL") or ROOT / "models" / "care.tar.gz")
 
 
 @pytest.fixture(scope="session")

@@ -1,0 +1,38 @@
+"""Secrets never reach Rasa: when the assistant has asked for a code or a password, the sender's next text
+is kept in the session store and Rasa only sees the intent `/secret_provided{"secret_kind": "otp"}`.
+
+Called by the WhatsApp connector before a message is handed to Rasa (so before the tracker store, the
+lock store, analytics or any log line sees it). The action that asked takes the secret with
+`SessionStore.take_secret(sender, kind)`.
+"""
+from __future__ import annotations
+
+import json
+import re
+
+from sessions.store import SessionStore
+
+# What still counts as a normal message while a secret is expected: the user changing their mind.
+ESCAPE_WORDS = {"cancel", "stop", "menu", "back", "exit", "help", "logout", "log out", "quit"}
+# A one-time or authenticator code: digits, maybe spaced or dashed ("45 612"); any length, so that a
+# mistyped code is not passed on in clear either.
+_CODE_RE = re.compile(r"^[\d\s\-]{1,20}$")
+
+
+def looks_like_secret(kind: str, text: str) -> bool:
+    stripped = text.strip()
+    if not stripped or stripped.lower() in ESCAPE_WORDS:
+        return False
+    if kind in ("otp", "totp"):
+        return bool(_CODE_RE.match(stripped)) and any(c.isdigit() for c in stripped)
+    return True  # a password can be anything
+
+
+def redact_inbound(store: SessionStore, sender: str, text: str) -> str:
+    """The text Rasa may see for this message: unchanged, or the secret_provided intent."""
+    kind = store.expected_secret(sender)
+    if not kind or text.startswith("/") or not looks_like_secret(kind, text):
+        return text
+    store.put_secret(sender, kind, text.strip())
+    store.clear_expectation(sender)
+    return "/secret_provided" + json.dumps({"secret_kind": kind}, separators=(",", ":"))

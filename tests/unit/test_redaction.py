@@ -1,0 +1,51 @@
+"""A code or password typed after the assistant asked for it never reaches Rasa."""
+from __future__ import annotations
+
+import pytest
+
+from sessions.kv import SQLKeyValueStore
+from sessions.redaction import redact_inbound
+from sessions.store import SessionStore
+
+SENDER = "919876543210"
+
+
+@pytest.fixture
+def store(tmp_path) -> SessionStore:
+    return SessionStore(SQLKeyValueStore(f"sqlite:///{tmp_path / 's.db'}"), 3600)
+
+
+def test_nothing_expected_passes_text_through(store):
+    assert redact_inbound(store, SENDER, "45612") == "45612"
+
+
+def test_expected_code_is_kept_server_side_and_rasa_sees_only_the_intent(store):
+    store.expect_secret(SENDER, "otp")
+    assert redact_inbound(store, SENDER, " 45 612 ") == '/secret_provided{"secret_kind":"otp"}'
+    assert store.take_secret(SENDER, "otp") == "45 612"
+    # the expectation is used up: the next message is an ordinary one again
+    assert redact_inbound(store, SENDER, "45612") == "45612"
+
+
+def test_a_mistyped_code_is_still_a_secret(store):
+    store.expect_secret(SENDER, "otp")
+    assert redact_inbound(store, SENDER, "4561").startswith("/secret_provided")
+
+
+def test_words_while_a_code_is_expected_are_normal_messages(store):
+    store.expect_secret(SENDER, "otp")
+    assert redact_inbound(store, SENDER, "I didn't get the code") == "I didn't get the code"
+    assert redact_inbound(store, SENDER, "cancel") == "cancel"
+    assert store.expected_secret(SENDER) == "otp"  # still waiting for the code
+
+
+def test_any_password_is_a_secret_but_cancel_is_not(store):
+    store.expect_secret(SENDER, "password")
+    assert redact_inbound(store, SENDER, "Cancel") == "Cancel"
+    assert redact_inbound(store, SENDER, "Ohcn@123") == '/secret_provided{"secret_kind":"password"}'
+    assert store.take_secret(SENDER, "password") == "Ohcn@123"
+
+
+def test_button_payloads_are_never_taken_as_secrets(store):
+    store.expect_secret(SENDER, "password")
+    assert redact_inbound(store, SENDER, "/deny") == "/deny"
