@@ -1,0 +1,275 @@
+"""The WhatsApp Cloud API input channel: webhook verification, signed message delivery, health.
+
+credentials.yml:  `connectors.whatsapp.channel.WhatsAppInput:` (no keys: settings come from the environment).
+Routes (under /webhooks/whatsapp): GET /webhook (verify), POST /webhook (messages), GET /health.
+
+A POST is answered as soon as it is verified, parsed and deduplicated; the conversation work runs afterwards,
+one sender at a time in arrival order (SenderQueues). On shutdown the accepted work is finished first.
+"""
+from __future__ import annotations
+
+import asyncio
+import hmac
+import json
+import logging
+from typing import Any, Awaitable, Callable
+
+from rasa.core.channels.channel import InputChannel, UserMessage
+from rasa.shared.core.domain import SessionConfig
+from sanic import Blueprint, response
+from sanic.request import Request
+from sanic.response import HTTPResponse
+
+from common.logs import install_log_masking
+from common.phone import mask_phone
+from connectors.whatsapp.dedupe import Deduplicator
+from connectors.whatsapp.dispatch import SenderQueues
+from connectors.whatsapp.graph import GraphClient, GraphError
+from connectors.whatsapp.health import health_report
+from connectors.whatsapp.output import WhatsAppOutput
+from connectors.whatsapp.parse import InboundMessage, ParsedWebhook, parse_webhook
+from connectors.whatsapp.recorder import EventKind, EventRecorder
+from connectors.whatsapp.signature import SignatureCheck, check_signature
+from sessions.redaction import redact_inbound
+from sessions.store import SessionStore, get_session_store
+from settings import Settings, get_settings
+
+logger = logging.getLogger(__name__)
+
+SIGNATURE_HEADER = "X-Hub-Signature-256"
+SHUTDOWN_DRAIN_SECONDS = 60.0  # how long a stopping server waits for accepted messages to be answered
+
+OnNewMessage = Callable[[UserMessage], Awaitable[Any]]
+
+
+def apply_session_timeout(agent: Any, hours: float) -> bool:
+    """Make conversation sessions expire after `hours` of silence, with no slots carried over.
+
+    The processor reads `self.domain.session_config` on every message (`_has_session_expired`), and
+    `agent.domain` is the processor's domain object, so both are set (usually one object). `hours <= 0`
+    disables session expiry. Returns True when something changed (a new model brings its own domain).
+    """
+    processor = getattr(agent, "processor", None)
+    domains = [getattr(agent, "domain", None), getattr(processor, "domain", None)]
+    config = SessionConfig(session_expiration_time=max(hours, 0.0) * 60, carry_over_slots=False)
+    changed = False
+    for domain in {id(d): d for d in domains if d is not None}.values():
+        if domain.session_config != config:
+            domain.session_config = config
+            changed = True
+    return changed
+
+
+def _agent_ready(app: Any) -> bool:
+    """False only when a Rasa app has no usable agent (model missing or loading); a bare app counts as ready."""
+    if not hasattr(app.ctx, "agent"):
+        return True
+    agent = app.ctx.agent
+    return agent is not None and agent.is_ready()
+
+
+class WhatsAppInput(InputChannel):
+    @classmethod
+    def name(cls) -> str:
+        return "whatsapp"
+
+    @classmethod
+    def from_credentials(cls, credentials: dict[str, Any] | None) -> "WhatsAppInput":
+        """How `rasa run` creates the channel. Also masks phone numbers in every log line of the server
+        (Rasa logs sender ids): once now, and again after start when Rasa has added its file handlers."""
+        if credentials:
+            logger.warning("whatsapp credentials in credentials.yml are ignored: set WHATSAPP_* environment variables")
+        install_log_masking()
+        return cls(get_settings(), mask_server_logs=True)
+
+    def __init__(
+        self,
+        settings: Settings,
+        *,
+        graph: GraphClient | None = None,
+        recorder: EventRecorder | None = None,
+        dedupe: Deduplicator | None = None,
+        sessions: SessionStore | None = None,
+        mask_server_logs: bool = False,
+    ) -> None:
+        self.settings = settings
+        self._sessions = sessions
+        self._mask_server_logs = mask_server_logs
+        self.graph = graph or GraphClient.from_settings(settings)
+        self.recorder = recorder or EventRecorder()
+        self.dedupe = dedupe or Deduplicator.from_settings(settings)
+        self.queues = SenderQueues()
+        self._closing = False
+        if not settings.whatsapp_webhook_secret:
+            logger.error("WHATSAPP_WEBHOOK_SECRET is empty: every webhook POST will be refused (403)")
+        if not settings.whatsapp_webhook_verify_token:
+            logger.warning("WHATSAPP_WEBHOOK_VERIFY_TOKEN is empty: webhook verification (GET) will be refused")
+        if not settings.whatsapp_access_token:
+            logger.warning("WHATSAPP_ACCESS_TOKEN is empty: replies will fail")
+
+    def get_output_channel(self) -> WhatsAppOutput:
+        return WhatsAppOutput(self.graph, self.recorder, max_message_length=self.settings.whatsapp_max_message_length)
+
+    # --- routes -------------------------------------------------------------------------------------------
+
+    def blueprint(self, on_new_message: OnNewMessage) -> Blueprint:
+        bp = Blueprint("whatsapp_webhook", __name__)
+
+        @bp.route("/health", methods=["GET"])
+        async def health(request: Request) -> HTTPResponse:
+            agent = getattr(request.app.ctx, "agent", None)
+            report = await health_report(agent, self.settings.action_endpoint_url)
+            # 503 only when no model is loaded (this instance cannot answer); a down dependency is "degraded"
+            return response.json(report, status=200 if report["model"]["loaded"] else 503)
+
+        @bp.route("/webhook", methods=["GET"])
+        async def verify(request: Request) -> HTTPResponse:
+            if self.verify_subscription(request.args.get("hub.mode"), request.args.get("hub.verify_token")):
+                return response.text(request.args.get("hub.challenge") or "")
+            logger.warning("webhook verification refused")
+            return response.text("forbidden", status=403)
+
+        @bp.route("/webhook", methods=["POST"])
+        async def receive(request: Request) -> HTTPResponse:
+            return await self.receive(request, on_new_message)
+
+        @bp.listener("after_server_start")
+        async def on_start(app: Any, _loop: Any) -> None:
+            if self._mask_server_logs:
+                install_log_masking()
+            self._apply_session_timeout(app)
+
+        @bp.listener("before_server_stop")
+        async def finish_accepted_work(_app: Any, _loop: Any) -> None:
+            await self.shutdown()
+
+        @bp.listener("after_server_stop")
+        async def close_clients(_app: Any, _loop: Any) -> None:
+            await self.close()
+
+        return bp
+
+    def verify_subscription(self, mode: str | None, token: str | None) -> bool:
+        expected = self.settings.whatsapp_webhook_verify_token
+        if mode != "subscribe" or not expected or token is None:
+            return False
+        return hmac.compare_digest(expected.encode(), token.encode())
+
+    async def receive(self, request: Request, on_new_message: OnNewMessage) -> HTTPResponse:
+        secret = self.settings.whatsapp_webhook_secret
+        check = check_signature(secret, request.body, request.headers.get(SIGNATURE_HEADER))
+        if check is SignatureCheck.MISSING:
+            logger.warning("webhook POST without %s refused", SIGNATURE_HEADER)
+            return response.text("signature missing", status=401)
+        if check is SignatureCheck.INVALID:
+            logger.warning("webhook POST with a wrong signature refused")
+            return response.text("signature invalid", status=403)
+        try:
+            payload = json.loads(request.body)
+        except (ValueError, UnicodeDecodeError):
+            return response.text("malformed JSON", status=400)
+        if not isinstance(payload, dict):
+            return response.text("JSON object expected", status=400)
+        # Not accepting now makes Meta redeliver later (to this instance once ready, or another one).
+        if self._closing or not _agent_ready(request.app):
+            return response.text("not ready", status=503)
+
+        parsed = parse_webhook(payload)
+        if not parsed.is_whatsapp:
+            logger.info("webhook for object %r ignored", parsed.object[:64])
+            return response.text("ignored")
+        self._record(parsed)
+        for message in parsed.messages:
+            await self._accept(message, on_new_message, request.app)
+        return response.text("ok")
+
+    # --- after the answer ----------------------------------------------------------------------------------
+
+    async def _accept(self, message: InboundMessage, on_new_message: OnNewMessage, app: Any) -> None:
+        our_number = self.settings.whatsapp_phone_number_id
+        if our_number and message.phone_number_id and message.phone_number_id != our_number:
+            # another number of the same WhatsApp Business Account: answering from ours would confuse the user
+            logger.warning("message %s for another business number ignored", message.message_id)
+            return
+        if not await self.dedupe.first_seen(message.message_id):
+            logger.info("duplicate message %s from %s ignored", message.message_id, mask_phone(message.sender_id))
+            return
+        self.queues.submit(message.sender_id, lambda: self._handle(message, on_new_message, app))
+
+    async def _handle(self, message: InboundMessage, on_new_message: OnNewMessage, app: Any) -> None:
+        self._apply_session_timeout(app)
+        await self._mark_read(message)
+        text = await self._redact(message)
+        user_message = UserMessage(
+            text=text,
+            output_channel=self.get_output_channel(),
+            sender_id=message.sender_id,
+            input_channel=self.name(),
+            message_id=message.message_id,
+            metadata=message.metadata(),
+        )
+        try:
+            await on_new_message(user_message)
+        except Exception as exc:  # noqa: BLE001 - log without the traceback text, which may carry the number
+            logger.error(
+                "Rasa failed on message %s from %s: %s",
+                message.message_id, mask_phone(message.sender_id), type(exc).__name__,
+            )
+            logger.debug("traceback", exc_info=True)
+
+    async def _redact(self, message: InboundMessage) -> str:
+        """A code or password the assistant asked for goes to the session store, never to Rasa."""
+        if message.type != "text":
+            return message.text
+        try:
+            if self._sessions is None:
+                self._sessions = await asyncio.to_thread(get_session_store)
+            return await asyncio.to_thread(redact_inbound, self._sessions, message.sender_id, message.text)
+        except Exception as exc:  # noqa: BLE001 - fail closed: the text might be a secret
+            logger.error("session store unavailable (%s): message %s not passed on", type(exc).__name__,
+                         message.message_id)
+            return "/session_unavailable"
+
+    async def _mark_read(self, message: InboundMessage) -> None:
+        try:
+            await self.graph.mark_read(message.message_id)
+        except GraphError as exc:
+            logger.info("marking %s read failed (%s)", message.message_id, type(exc).__name__)
+
+    def _apply_session_timeout(self, app: Any) -> None:
+        agent = getattr(app.ctx, "agent", None)
+        if agent is not None and getattr(agent, "processor", None) is not None:
+            if apply_session_timeout(agent, self.settings.whatsapp_session_timeout_hours):
+                logger.info("conversation sessions expire after %s h", self.settings.whatsapp_session_timeout_hours)
+
+    def _record(self, parsed: ParsedWebhook) -> None:
+        for status in parsed.statuses:
+            self.recorder.record(
+                EventKind.STATUS, message_id=status.message_id, recipient=status.recipient_id, status=status.status,
+                code=status.error_code, title=status.error_title,
+            )
+        for reaction in parsed.reactions:
+            self.recorder.record(
+                EventKind.REACTION, message_id=reaction.reacted_message_id, recipient=reaction.sender_id,
+                status=reaction.emoji,
+            )
+        for error in parsed.errors:
+            self.recorder.record(
+                EventKind.WEBHOOK_ERROR, message_id=error.message_id, code=error.code, title=error.title
+            )
+
+    # --- lifecycle -----------------------------------------------------------------------------------------
+
+    async def shutdown(self, timeout: float = SHUTDOWN_DRAIN_SECONDS) -> bool:
+        """Stop accepting (503) and wait for the accepted messages to be answered. False if some were not."""
+        self._closing = True
+        done = await self.queues.wait_idle(timeout)
+        if not done:
+            logger.error("shutdown: %d WhatsApp message(s) still in progress after %.0fs", self.queues.pending, timeout)
+        return done
+
+    async def close(self) -> None:
+        """Release the HTTP session and the Redis client (after `shutdown`: work still running then is given up)."""
+        self._closing = True
+        await self.graph.close()
+        await self.dedupe.close()
