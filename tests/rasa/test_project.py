@@ -1,6 +1,7 @@
 """The Rasa project itself: data validates, test stories pass, installed packages are consistent."""
 from __future__ import annotations
 
+import os
 import re
 import subprocess
 import sys
@@ -10,8 +11,11 @@ ROOT = Path(__file__).resolve().parents[2]
 BIN = Path(sys.executable).parent
 
 
-def run(args: list[str], timeout: int = 600) -> subprocess.CompletedProcess:
-    return subprocess.run(args, cwd=ROOT, capture_output=True, text=True, timeout=timeout)
+def run(args: list[str], timeout: int = 600, tmp: Path | None = None) -> subprocess.CompletedProcess:
+    # endpoints.yml takes these from the environment; unset, Rasa would create a file named "${...}"
+    env = {**os.environ, "TRACKER_SQLITE_PATH": str((tmp or Path("/tmp")) / "rasa-test-tracker.db"),
+           "ACTION_ENDPOINT_URL": "http://127.0.0.1:5055/webhook"}
+    return subprocess.run(args, cwd=ROOT, capture_output=True, text=True, timeout=timeout, env=env)
 
 
 def _responses_dispatched_by_actions() -> set[str]:
@@ -46,7 +50,7 @@ def test_every_response_an_action_sends_exists_in_the_domain():
 
 def test_rasa_test_stories_pass(model_path, tmp_path):
     r = run([str(BIN / "rasa"), "test", "core", "--model", str(model_path), "--stories", "tests/stories",
-             "--fail-on-prediction-errors", "--out", str(tmp_path)])
+             "--fail-on-prediction-errors", "--out", str(tmp_path)], tmp=tmp_path)
     failed = (tmp_path / "failed_test_stories.yml")
     detail = failed.read_text() if failed.exists() else r.stdout[-3000:] + r.stderr[-3000:]
     assert r.returncode == 0, detail

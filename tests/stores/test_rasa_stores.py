@@ -30,7 +30,7 @@ def domain() -> Domain:
 
 def _conversation(sender: str) -> list:
     return [
-        ActionExecuted("action_session_start"), SessionStarted(), SlotSet("bot_name", "CARE Assistant"),
+        ActionExecuted("action_session_start"), SessionStarted(), SlotSet("role", "patient"),
         ActionExecuted("action_listen"),
         UserUttered("hi", intent={"name": "greet", "confidence": 0.99}),
         ActionExecuted("utter_greet"), BotUttered("Hello!"), ActionExecuted("action_listen"),
@@ -47,7 +47,7 @@ async def _round_trip(writer: SQLTrackerStore, reader: SQLTrackerStore, domain: 
     # the store returns the current session: everything from the last session start on
     current = list(tracker.events)[1:]
     assert [e.as_dict()["event"] for e in got.events] == [e.as_dict()["event"] for e in current]
-    assert got.get_slot("bot_name") == "CARE Assistant"
+    assert got.get_slot("role") == "patient"
     assert got.latest_message.intent["name"] == "greet"
     # appending later events keeps the earlier ones
     got.update(UserUttered("bye", intent={"name": "goodbye", "confidence": 0.9}))
