@@ -23,7 +23,7 @@ from sanic.response import HTTPResponse
 from common.logs import install_log_masking
 from common.phone import mask_phone
 from connectors.whatsapp.dedupe import Deduplicator
-from connectors.whatsapp.dispatch import SenderQueues
+from connectors.whatsapp.dispatch import ConversationThread, SenderQueues
 from connectors.whatsapp.graph import GraphClient, GraphError
 from connectors.whatsapp.health import health_report
 from connectors.whatsapp.output import WhatsAppOutput
@@ -80,7 +80,7 @@ class WhatsAppInput(InputChannel):
         if credentials:
             logger.warning("whatsapp credentials in credentials.yml are ignored: set WHATSAPP_* environment variables")
         install_log_masking()
-        return cls(get_settings(), mask_server_logs=True)
+        return cls(get_settings(), mask_server_logs=True, conversation_thread=True)
 
     def __init__(
         self,
@@ -91,6 +91,7 @@ class WhatsAppInput(InputChannel):
         dedupe: Deduplicator | None = None,
         sessions: SessionStore | None = None,
         mask_server_logs: bool = False,
+        conversation_thread: bool = False,
     ) -> None:
         self.settings = settings
         self._sessions = sessions
@@ -98,7 +99,9 @@ class WhatsAppInput(InputChannel):
         self.graph = graph or GraphClient.from_settings(settings)
         self.recorder = recorder or EventRecorder()
         self.dedupe = dedupe or Deduplicator.from_settings(settings)
-        self.queues = SenderQueues()
+        # `rasa run` uses the thread (see dispatch.py); tests may keep everything on one loop
+        self._thread = ConversationThread() if conversation_thread else None
+        self.queues = SenderQueues(self._thread)
         self._closing = False
         if not settings.whatsapp_webhook_secret:
             logger.error("WHATSAPP_WEBHOOK_SECRET is empty: every webhook POST will be refused (403)")
@@ -271,5 +274,9 @@ class WhatsAppInput(InputChannel):
     async def close(self) -> None:
         """Release the HTTP session and the Redis client (after `shutdown`: work still running then is given up)."""
         self._closing = True
-        await self.graph.close()
+        if self._thread is not None:
+            await self._thread.run(self.graph.close())  # the Graph session lives on the conversation loop
+            self._thread.stop()
+        else:
+            await self.graph.close()
         await self.dedupe.close()

@@ -1,17 +1,20 @@
 """Channel wiring: credentials.yml loading, session expiry, the health route."""
 from __future__ import annotations
 
+import asyncio
 import dataclasses
 import json
 import logging
+import threading
 import time
+import uuid
 from types import SimpleNamespace
 
 import aiohttp
 import pytest
 import pytest_asyncio
 from aiohttp import web
-from rasa.core.channels.channel import UserMessage
+from rasa.core.channels.channel import UserMessage, register
 from rasa.core.lock_store import InMemoryLockStore, RedisLockStore
 from rasa.core.processor import MessageProcessor
 from rasa.core.run import _create_single_channel, configure_app
@@ -20,13 +23,16 @@ from rasa.shared.core.domain import Domain, SessionConfig
 from rasa.shared.core.events import UserUttered
 from rasa.shared.core.trackers import DialogueStateTracker
 from rasa.utils.endpoints import EndpointConfig
+from sanic import Sanic
 
 import settings as settings_module
 from connectors.whatsapp.channel import WhatsAppInput, apply_session_timeout
+from connectors.whatsapp.dedupe import Deduplicator
 from connectors.whatsapp.health import action_server_health_url, probe_store
 from connectors.whatsapp.output import WhatsAppOutput
 from connectors.whatsapp.signature import sign
-from wa_support import SECRET, VERIFY_TOKEN, free_port, make_settings, payload_bytes, serving
+from wa_support import (SECRET, VERIFY_TOKEN, fast_graph_client, free_port, make_settings, payload_bytes, serving,
+                        text_batch)
 
 
 # --- credentials.yml ---------------------------------------------------------------------------------------
@@ -195,3 +201,43 @@ def test_action_server_health_url():
     assert action_server_health_url("http://127.0.0.1:5055/webhook") == "http://127.0.0.1:5055/health"
     assert action_server_health_url("http://actions:5055/webhook/") == "http://actions:5055/health"
     assert action_server_health_url("http://actions:5055") == "http://actions:5055/health"
+
+
+async def test_conversation_thread_runs_messages_off_the_web_loop_in_order(fake_graph):
+    """With the conversation thread (as `rasa run` uses it), Rasa's work never runs on the web server's loop,
+    and one sender's messages still arrive in order."""
+    settings = make_settings(fake_graph.base_url)
+    channel = WhatsAppInput(settings, graph=fast_graph_client(settings),
+                            dedupe=Deduplicator(100, 60), conversation_thread=True, sessions=_NoSecrets())
+    seen: list[tuple[str, str]] = []
+
+    class ThreadAgent:
+        processor = tracker_store = lock_store = action_endpoint = None
+
+        def is_ready(self) -> bool:
+            return True
+
+        async def handle_message(self, message):
+            await asyncio.sleep(0.01)
+            seen.append((message.text, threading.current_thread().name))
+            await message.output_channel.send_text_message(message.sender_id, "ok")
+
+    app = Sanic(f"whatsapp_thread_{uuid.uuid4().hex[:8]}", configure_logging=False)
+    app.ctx.agent = ThreadAgent()
+    register([channel], app, route="/webhooks/")
+    body = text_batch(*[("919876543210", f"wamid.T{i}", f"m{i}") for i in range(5)])
+    raw = json.dumps(body).encode()
+    async with serving(app) as url:
+        async with aiohttp.ClientSession() as http:
+            async with http.post(f"{url}/webhooks/whatsapp/webhook", data=raw,
+                                 headers={"X-Hub-Signature-256": sign(settings.whatsapp_webhook_secret, raw)}) as r:
+                assert r.status == 200
+        assert await channel.queues.wait_idle(timeout=10)
+    assert [text for text, _ in seen] == [f"m{i}" for i in range(5)]
+    assert {thread for _, thread in seen} == {"whatsapp-conversations"}
+    assert len(fake_graph.sent) == 5
+
+
+class _NoSecrets:
+    def expected_secret(self, sender):
+        return None
