@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import logging
+import uuid
 
 from connectors.whatsapp.dedupe import KEY_PREFIX, Deduplicator, SeenIds
 from wa_support import free_port
@@ -13,20 +14,6 @@ class Clock:
 
     def __call__(self) -> float:
         return self.now
-
-
-class FakeRedis:
-    """The one command the deduplicator uses, with Redis' semantics (`SET NX` answers None when the key exists)."""
-
-    def __init__(self) -> None:
-        self.values: dict[str, tuple[object, int]] = {}
-
-    async def set(self, key: str, value: object, nx: bool = False, ex: int | None = None):
-        assert nx and ex
-        if key in self.values:
-            return None
-        self.values[key] = (value, ex)
-        return True
 
 
 def test_seen_ids_answer_once():
@@ -62,12 +49,23 @@ async def test_without_redis_the_in_process_store_answers():
 
 
 async def test_redis_is_shared_between_instances_with_the_ttl():
-    redis = FakeRedis()
-    first = Deduplicator(capacity=100, ttl_seconds=604800, redis_client=redis)
-    second = Deduplicator(capacity=100, ttl_seconds=604800, redis_client=redis)  # another Rasa instance
-    assert await first.first_seen("wamid.X") is True
-    assert await second.first_seen("wamid.X") is False
-    assert redis.values == {KEY_PREFIX + "wamid.X": (1, 604800)}
+    """The real Redis (CI runs one on 127.0.0.1:6379): two Rasa instances answer a redelivery once."""
+    import redis
+
+    url = "redis://127.0.0.1:6379/5"
+    wamid = f"wamid.{uuid.uuid4().hex}"
+    first = Deduplicator(capacity=100, ttl_seconds=604800, redis_url=url)
+    second = Deduplicator(capacity=100, ttl_seconds=604800, redis_url=url)  # another Rasa instance
+    try:
+        assert first.uses_redis and second.uses_redis
+        assert await first.first_seen(wamid) is True
+        assert await second.first_seen(wamid) is False
+        # kept for as long as Meta may redeliver (days), then forgotten
+        ttl = redis.Redis.from_url(url).ttl(KEY_PREFIX + wamid)
+        assert 604000 < ttl <= 604800
+    finally:
+        await first.close()
+        await second.close()
 
 
 async def test_unreachable_redis_falls_back_and_never_drops_a_message(caplog):
