@@ -182,15 +182,44 @@ def open_loop(stack: Stack, secret: str, collector: Collector, rate: float, dura
     return latencies, len(sent), total, max(last_answer - start, send_elapsed)
 
 
-def peak_memory_mb(pid: int) -> float:
-    """VmHWM of a process and its children (rasa's console script runs Rasa in the same process)."""
+def _vm_hwm_mb(pid: int) -> float:
     try:
         for line in Path(f"/proc/{pid}/status").read_text().splitlines():
             if line.startswith("VmHWM:"):
                 return int(line.split()[1]) / 1024
     except OSError:
         pass
-    return float("nan")
+    return 0.0
+
+
+def peak_memory_mb(pid: int) -> tuple[float, int]:
+    """(largest VmHWM, number of processes) over a process and its children: Sanic workers are children."""
+    children: dict[int, list[int]] = defaultdict(list)
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+            children[int(fields[1])].append(int(stat.parent.name))
+        except (OSError, IndexError, ValueError):
+            continue
+    tree, todo = [], [pid]
+    while todo:
+        current = todo.pop()
+        tree.append(current)
+        todo.extend(children.get(current, []))
+    sizes = [_vm_hwm_mb(p) for p in tree]
+    return max(sizes), sum(1 for size in sizes if size > 100)
+
+
+def wait_all_workers_ready(stack: Stack, timeout: float = 120) -> None:
+    """With several Sanic workers, each loads the model: wait until many health checks in a row say loaded."""
+    deadline, in_a_row = time.time() + timeout, 0
+    while in_a_row < 20 and time.time() < deadline:
+        try:
+            ok = requests.get(f"{stack.rasa_url}/webhooks/whatsapp/health", timeout=2).json()["model"]["loaded"]
+        except (requests.RequestException, ValueError, KeyError):
+            ok = False
+        in_a_row = in_a_row + 1 if ok else 0
+        time.sleep(0.05)
 
 
 def training_time() -> float:
@@ -208,7 +237,9 @@ def main() -> int:
     ap.add_argument("--rate", type=float, default=80)
     ap.add_argument("--acks", type=int, default=300)
     ap.add_argument("--skip-train", action="store_true")
-    ap.add_argument("--production", action="store_true", help="PostgreSQL tracker + Redis lock/dedupe/sessions")
+    ap.add_argument("--production", action="store_true",
+                    help="PostgreSQL tracker + Redis lock/dedupe/sessions, --workers Rasa processes")
+    ap.add_argument("--workers", type=int, default=2, help="Rasa worker processes with --production (SANIC_WORKERS)")
     args = ap.parse_args()
 
     extra = {"LOG_LEVEL": "WARNING"}
@@ -216,13 +247,14 @@ def main() -> int:
         extra.update(REDIS_URL="redis://127.0.0.1:6379/3", SESSION_STORE_URL="redis://127.0.0.1:6379/3",
                      TRACKER_DB_HOST="127.0.0.1", TRACKER_DB_PORT="5432", TRACKER_DB_NAME="test",
                      TRACKER_DB_USER="postgres", TRACKER_DB_PASSWORD="", REDIS_HOST="127.0.0.1", REDIS_PORT="6379",
-                     REDIS_LOCK_DB="4")
+                     REDIS_LOCK_DB="4", SANIC_WORKERS=str(args.workers))
     with tempfile.TemporaryDirectory() as run_dir:
         stack = Stack(ports=Ports.free(), run_dir=Path(run_dir), extra_env=extra,
                       endpoints="endpoints.production.yml" if args.production else "endpoints.yml")
         print(f"starting the stack ({'production-like: PostgreSQL + Redis' if args.production else 'embedded default: SQLite, in-memory lock'})...")
         t0 = time.time()
         stack.start(timeout=300)
+        wait_all_workers_ready(stack)
         print(f"stack ready in {time.time() - t0:.1f} s")
         secret = stack.env()["WHATSAPP_WEBHOOK_SECRET"]
         collector = Collector(stack.sim_url)
@@ -236,8 +268,8 @@ def main() -> int:
             one, n1, el1 = closed_loop(stack, secret, collector, 1, args.duration / 2)
             many, nn, eln = closed_loop(stack, secret, collector, args.senders, args.duration)
             ol_lat, ol_sent, ol_total, ol_elapsed = open_loop(stack, secret, collector, args.rate, args.duration)
-            rasa_mb = peak_memory_mb(stack.procs["rasa"].pid)
-            actions_mb = peak_memory_mb(stack.procs["actions"].pid)
+            rasa_mb, rasa_n = peak_memory_mb(stack.procs["rasa"].pid)
+            actions_mb, _ = peak_memory_mb(stack.procs["actions"].pid)
         finally:
             collector.stop = True
             stack.stop()
@@ -248,7 +280,8 @@ def main() -> int:
     print(f"end-to-end reply, {args.senders:2d} senders     {fmt(many)}   {nn / eln:6.1f} msg/s")
     print(f"open loop at {args.rate:.0f} msg/s for {args.duration:.0f} s: sent {ol_sent}/{ol_total}, answered {len(ol_lat)}, "
           f"sustained {len(ol_lat) / ol_elapsed:6.1f} msg/s, reply {fmt(ol_lat)}")
-    print(f"peak memory                      rasa server {rasa_mb:7.0f} MB   action server {actions_mb:6.0f} MB")
+    print(f"peak memory                      rasa server {rasa_mb:7.0f} MB per process ({rasa_n} process(es))   "
+          f"action server {actions_mb:6.0f} MB")
     if not args.skip_train:
         print(f"training time (forced)           {training_time():6.1f} s")
     return 0
