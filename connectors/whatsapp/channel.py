@@ -99,9 +99,11 @@ class WhatsAppInput(InputChannel):
         self.graph = graph or GraphClient.from_settings(settings)
         self.recorder = recorder or EventRecorder()
         self.dedupe = dedupe or Deduplicator.from_settings(settings)
-        # `rasa run` uses the thread (see dispatch.py); tests may keep everything on one loop
-        self._thread = ConversationThread() if conversation_thread else None
-        self.queues = SenderQueues(self._thread)
+        # `rasa run` uses the thread (see dispatch.py); tests may keep everything on one loop. It is started
+        # in `before_server_start`, inside each Sanic worker: a thread does not survive the workers' fork.
+        self._use_thread = conversation_thread
+        self._thread: ConversationThread | None = None
+        self.queues = SenderQueues()
         self._closing = False
         if not settings.whatsapp_webhook_secret:
             logger.error("WHATSAPP_WEBHOOK_SECRET is empty: every webhook POST will be refused (403)")
@@ -135,6 +137,12 @@ class WhatsAppInput(InputChannel):
         @bp.route("/webhook", methods=["POST"])
         async def receive(request: Request) -> HTTPResponse:
             return await self.receive(request, on_new_message)
+
+        @bp.listener("before_server_start")
+        async def start_conversation_thread(_app: Any, _loop: Any) -> None:
+            if self._use_thread and self._thread is None:
+                self._thread = ConversationThread()
+                self.queues = SenderQueues(self._thread)
 
         @bp.listener("after_server_start")
         async def on_start(app: Any, _loop: Any) -> None:
