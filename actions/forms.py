@@ -1,0 +1,128 @@
+"""Shared behaviour of the assistant's forms (validate_<form> actions).
+
+Form slots have `custom` mappings in the domain: the answer to the question just asked is read here, in
+one place, instead of per-slot YAML conditions. The rules of reading:
+- a pressed row or button carries the `choice` entity: that is the answer;
+- yes/no questions take affirm/deny;
+- typed text is the answer unless it is clearly something else: an escape (help, menu, logout, cancel...)
+  or another request (get_medications, book_appointment, ...) that the slot's own parser does not
+  understand. Then nothing is extracted, the form is rejected, a rule answers the interruption, and the
+  form asks its question again.
+A validator can end its form early (a CARE failure, too many wrong codes) with `stop()`: the slot
+`form_stopped` makes `required_slots` empty, Rasa deactivates the form, and the form's done action
+clears up without doing anything more.
+"""
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from typing import Any
+
+from rasa_sdk import Tracker
+from rasa_sdk.events import EventType, SlotSet
+from rasa_sdk.executor import CollectingDispatcher
+from rasa_sdk.forms import REQUESTED_SLOT, FormValidationAction
+from rasa_sdk.types import DomainDict
+
+ACTION_LISTEN = "action_listen"
+CHOICE_ENTITY = "choice"
+STOPPED_SLOT = "form_stopped"
+
+# Never an answer to a form question: the user wants out, or wants something general.
+ESCAPE_INTENTS = frozenset({
+    "deny", "logout", "help", "menu", "goodbye", "greet", "thank", "bot_challenge", "out_of_scope",
+    "unsupported_message", "login", "staff_login",
+})
+# Other requests: an answer only when the slot's parser understands the text anyway
+# ("Dr. Asha on Friday" may be classified as book_appointment, and is still a fine answer to "which doctor?").
+REQUEST_INTENTS = frozenset({
+    "get_records", "get_medications", "get_appointments", "get_procedures", "book_appointment",
+    "cancel_appointment", "switch_patient", "search_patient", "patient_summary", "reschedule_appointment",
+})
+
+
+class AssistantForm(FormValidationAction, ABC):
+    """Base of every validate_<form> action: answer extraction, early stop, slot clean-up."""
+
+    #: slots answered with yes/no (affirm -> True, deny -> False)
+    yes_no_slots: frozenset[str] = frozenset()
+
+    @abstractmethod
+    def name(self) -> str:
+        """validate_<form name>"""
+
+    # ------------------------------------------------------------------ which slots
+
+    async def required_slots(self, domain_slots: list[str], dispatcher: CollectingDispatcher, tracker: Tracker,
+                             domain: DomainDict) -> list[str]:
+        if tracker.get_slot(STOPPED_SLOT):
+            return []
+        return await self.form_slots(list(domain_slots), tracker)
+
+    async def form_slots(self, domain_slots: list[str], tracker: Tracker) -> list[str]:
+        """The slots still to ask for; override to skip or add some."""
+        return domain_slots
+
+    async def next_requested_slot(self, dispatcher: CollectingDispatcher, tracker: Tracker,
+                                  domain: DomainDict) -> EventType:
+        """Always decide the next question here (rasa-sdk leaves it to Rasa when the list equals the domain's),
+        so the same slots give the same question in the action server, in Rasa and in tests."""
+        required = await self.required_slots(self.domain_slots(domain), dispatcher, tracker, domain)
+        return SlotSet(REQUESTED_SLOT, next((s for s in required if tracker.slots.get(s) is None), None))
+
+    @staticmethod
+    def stop(**slots: Any) -> dict[str, Any]:
+        """Validator result that ends the form early (the caller has already told the user why)."""
+        return {STOPPED_SLOT: True, **slots}
+
+    # ------------------------------------------------------------------ reading the answer
+
+    async def get_extraction_events(self, dispatcher: CollectingDispatcher, tracker: Tracker,
+                                    domain: DomainDict) -> list[EventType]:
+        slot = tracker.get_slot(REQUESTED_SLOT)
+        if not slot or not answered_just_now(tracker):
+            return []  # activation, or back after an interruption: there is no new answer to read
+        required = await self.required_slots(self.domain_slots(domain), dispatcher, tracker, domain)
+        if slot not in required:
+            return []
+        value = self.answer(slot, tracker)
+        return [] if value is None else [SlotSet(slot, value)]
+
+    def answer(self, slot: str, tracker: Tracker) -> Any:
+        """The answer to `slot` in the latest message, or None when the message is not an answer."""
+        intent = ((tracker.latest_message or {}).get("intent") or {}).get("name") or ""
+        if slot in self.yes_no_slots:
+            return {"affirm": True, "deny": False}.get(intent)
+        choice = next(iter(tracker.get_latest_entity_values(CHOICE_ENTITY)), None)
+        if choice is not None:
+            return str(choice)
+        text = ((tracker.latest_message or {}).get("text") or "").strip()
+        if not text or text.startswith("/") or intent in ESCAPE_INTENTS:
+            return None
+        if intent in REQUEST_INTENTS and not self.understands(slot, text, tracker):
+            return None
+        return text
+
+    def understands(self, slot: str, text: str, tracker: Tracker) -> bool:
+        """Whether `text` reads as an answer to `slot` even though NLU heard another request."""
+        return False
+
+
+def answered_just_now(tracker: Tracker) -> bool:
+    """Whether the form runs right after a user message (so the message answers its question).
+
+    Rasa's form action calls validate_<form> with a temporary tracker that ends in `ActionExecuted(<form>)`;
+    before that come the user's message (happy path), or another action: the activating action, or the
+    answer to an interruption ("help") after which the form only asks again.
+    """
+    form = tracker.active_loop_name
+    for event in reversed(tracker.events or []):
+        kind = event.get("event")
+        if kind == "user":
+            return True
+        if kind == "action" and event.get("name") != form:
+            return False
+    return tracker.latest_action_name == ACTION_LISTEN  # no history sent: judge by the latest action
+
+
+def clear(*slots: str) -> list[EventType]:
+    return [SlotSet(name, None) for name in slots]

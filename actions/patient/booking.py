@@ -1,0 +1,557 @@
+"""Booking an appointment with the patient's own token (CARE's /otp/slots/ API).
+
+"book me with Dr. Asha on Friday morning" -> the doctor, day and part of day are read from the message ->
+book_appointment_form asks what is missing (doctor -> day -> free time from a list -> yes/no) ->
+action_book_appointment_done books it. Slots hold the practitioner id, an ISO day, a time spec and CARE's
+slot id: nothing about the patient.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import re
+import time
+from typing import Any
+
+from rasa_sdk import Action, Tracker
+from rasa_sdk.events import ActiveLoop, EventType, SlotSet
+from rasa_sdk.executor import CollectingDispatcher
+from rasa_sdk.types import DomainDict
+from rasa_sdk.utils import call_potential_coroutine
+
+from actions import formatting
+from actions.care.errors import CareInvalid, CareNotFound
+from actions.care.models import Practitioner, Slot
+from actions.forms import AssistantForm, clear
+from actions.patient import access
+from actions.patient.access import CARE_ERRORS, STAFF, call_patient, call_service, explain, patient_api
+from actions.patient.family import ordinal
+from common.dates import format_day, format_time, parse_when
+from common.names import Match, is_ambiguous, match_names
+from sessions.store import Login
+
+FORM = "book_appointment_form"
+FORM_SLOTS = ("booking_practitioner", "booking_day", "booking_slot", "booking_confirmed")
+EXTRA_SLOTS = ("booking_time", "booking_doctor_query")
+MAX_DAYS_AHEAD = 90
+NEXT_FREE_SEARCH_DAYS = 14
+DAY_BUTTONS = 3
+SLOT_ROWS = 10  # one WhatsApp list
+BOOKING_NOTE = "Booked by the patient on WhatsApp"
+CACHE_SECONDS = 600.0
+
+_DOCTOR_RE = re.compile(r"\b(?:dr|doctor|doc)\b\.?\s*([a-z]+(?:\s+[a-z]+)?)", re.I)
+_cache: dict[str, tuple[float, Any]] = {}
+
+
+# ------------------------------------------------------------------------------------------- where and who
+
+async def _cached(key: str, load: Any) -> Any:
+    hit = _cache.get(key)
+    if hit is not None and hit[0] > time.monotonic():
+        return hit[1]
+    value = await load()
+    _cache[key] = (time.monotonic() + CACHE_SECONDS, value)
+    return value
+
+
+async def facility_id() -> str:
+    """The hospital patients book at: the service account's facility (CARE_USERNAME's first one)."""
+    async def load() -> str:
+        user = await call_service(access.service().current_user)
+        if user.facilities:
+            return user.facilities[0].id
+        facilities = await call_service(access.service().list_facilities)
+        if not facilities:
+            raise CareNotFound("the service account sees no facility")
+        return facilities[0].id
+
+    return await _cached("facility", load)
+
+
+async def practitioners() -> list[Practitioner]:
+    fid = await facility_id()
+
+    async def load() -> list[Practitioner]:
+        return await call_service(access.service().list_practitioners, fid)
+
+    return await _cached(f"practitioners:{fid}", load)
+
+
+async def practitioner_name(practitioner_id: str | None) -> str:
+    return next((p.name for p in await practitioners() if p.id == practitioner_id), "the doctor")
+
+
+def doctor_queries(text: str, entity_value: str | None = None) -> list[str]:
+    """What in a message may be a doctor's name, most specific first."""
+    queries = [entity_value] if entity_value else []
+    m = _DOCTOR_RE.search(text or "")
+    if m:
+        words = m.group(1).split()
+        queries += [" ".join(words), words[0]]
+    queries.append(text or "")
+    return [q for i, q in enumerate(queries) if q and q.strip() and q not in queries[:i]]
+
+
+def match_practitioner(text: str, pracs: list[Practitioner], entity_value: str | None = None) -> list[Match]:
+    return find_practitioner(text, pracs, entity_value)[1]
+
+
+def find_practitioner(text: str, pracs: list[Practitioner],
+                      entity_value: str | None = None) -> tuple[str, list[Match]]:
+    """(the words that named a doctor, the doctors they fit: one, or several when it is ambiguous)."""
+    candidates = [(p.id, p.name) for p in pracs]
+    for query in doctor_queries(text, entity_value):
+        matches = match_names(query, candidates)
+        if matches:
+            return query, (matches if is_ambiguous(matches) else matches[:1])
+    return "", []
+
+
+# ------------------------------------------------------------------------------------------- days and times
+
+def time_spec(when: Any) -> str | None:
+    """`HH:MM` for an exact time, `HH:MM-HH:MM` for a part of day, None when no time was said."""
+    if when is None or when.start is None:
+        return None
+    if when.end is None:
+        return when.start.strftime("%H:%M")
+    return f"{when.start.strftime('%H:%M')}-{when.end.strftime('%H:%M')}"
+
+
+def _window(spec: str | None) -> tuple[dt.time, dt.time | None] | None:
+    if not spec:
+        return None
+    start, _, end = spec.partition("-")
+    return dt.time.fromisoformat(start), dt.time.fromisoformat(end) if end else None
+
+
+def read_day(value: str) -> tuple[dt.date | None, str | None]:
+    """A day answer: an ISO date from a button, or words ("friday morning", "25/12", "tmrw")."""
+    try:
+        return dt.date.fromisoformat(value.strip()), None
+    except ValueError:
+        pass
+    when = parse_when(value, access.now(), access.timezone())
+    if when is None:
+        return None, None
+    return when.day, time_spec(when)
+
+
+def local_time(slot: Slot) -> dt.time | None:
+    return formatting.to_local(slot.start, access.timezone()).time() if slot.start else None
+
+
+async def free_slots(login: Login, practitioner_id: str, day: dt.date) -> list[Slot]:
+    slots = await call_patient(patient_api(login).get_slots_for_day, await facility_id(), practitioner_id, day)
+    soon = access.now()
+    return sorted((s for s in slots if s.is_free and s.start is not None and s.start > soon),
+                  key=lambda s: s.start)
+
+
+def in_window(slots: list[Slot], spec: str | None) -> list[Slot]:
+    window = _window(spec)
+    if window is None:
+        return slots
+    start, end = window
+    if end is None:
+        return [s for s in slots if local_time(s) == start]
+    return [s for s in slots if start <= (local_time(s) or start) < end]
+
+
+async def free_days(login: Login, practitioner_id: str, after: dt.date, count: int,
+                    horizon: int = NEXT_FREE_SEARCH_DAYS) -> list[dt.date]:
+    """The next `count` days (from `after`, included) with a free time, within `horizon` days."""
+    days: list[dt.date] = []
+    for i in range(horizon):
+        day = after + dt.timedelta(days=i)
+        if await free_slots(login, practitioner_id, day):
+            days.append(day)
+            if len(days) >= count:
+                break
+    return days
+
+
+def day_buttons(days: list[dt.date]) -> list[dict[str, str]]:
+    today = access.today()
+    return [{"title": _first_upper(format_day(d, today)), "payload": '/choose{"choice":"%s"}' % d.isoformat()}
+            for d in days]
+
+
+def _first_upper(text: str) -> str:
+    return text[:1].upper() + text[1:]
+
+
+def on_day(day: dt.date) -> str:
+    """'today', 'tomorrow', 'on Friday 27 Nov': fits after "free" / "no appointment"."""
+    said = format_day(day, access.today())
+    return said if said in ("today", "tomorrow", "yesterday") else f"on {said}"
+
+
+async def settle(dispatcher: CollectingDispatcher, login: Login, practitioner_id: str, day: dt.date,
+                 spec: str | None) -> dict[str, Any]:
+    """Check a day (and time) against the doctor's free times; say what does not fit and offer what does."""
+    today = access.today()
+    if day < today:
+        dispatcher.utter_message(response="utter_booking_day_past")
+        return {"booking_day": None, "booking_time": None}
+    if day > today + dt.timedelta(days=MAX_DAYS_AHEAD):
+        dispatcher.utter_message(response="utter_booking_day_too_far", days=MAX_DAYS_AHEAD)
+        return {"booking_day": None, "booking_time": None}
+    doctor = await practitioner_name(practitioner_id)
+    free = await free_slots(login, practitioner_id, day)
+    if not free:
+        nxt = await free_days(login, practitioner_id, day + dt.timedelta(days=1), 1)
+        if nxt:
+            dispatcher.utter_message(response="utter_booking_day_full", doctor=doctor, day=on_day(day),
+                                     next_day=format_day(nxt[0], today))
+        else:
+            dispatcher.utter_message(response="utter_booking_no_free_days", doctor=doctor,
+                                     days=NEXT_FREE_SEARCH_DAYS)
+        return {"booking_day": None, "booking_time": None}
+    result: dict[str, Any] = {"booking_day": day.isoformat(), "booking_time": spec}
+    window = _window(spec)
+    if window is not None:
+        fits = in_window(free, spec)
+        if window[1] is None and fits:
+            result["booking_slot"] = fits[0].id
+        elif not fits:
+            said = f"at {format_time(window[0])}" if window[1] is None else "at that time of day"
+            dispatcher.utter_message(response="utter_booking_time_not_free", doctor=doctor, time=said,
+                                     day=on_day(day))
+            result["booking_time"] = None
+    return result
+
+
+# ------------------------------------------------------------------------------------------- starting
+
+async def hints(tracker: Tracker) -> dict[str, Any]:
+    """Doctor, day and time read from the request itself ("... with Dr. Asha on Friday morning")."""
+    text = access.latest_text(tracker)
+    found: dict[str, Any] = {}
+    doctor = access.entity(tracker, "practitioner")
+    if doctor or _DOCTOR_RE.search(text):
+        query, matches = find_practitioner(text, await practitioners(), doctor)
+        if len(matches) == 1:
+            found["booking_practitioner"] = matches[0].id
+        elif matches:
+            found["booking_doctor_query"] = query  # "Dr. Asha": two of them, the form asks which
+    when = parse_when(text, access.now(), access.timezone())
+    if when is not None and when.day is not None:
+        found["booking_day"] = when.day.isoformat()
+    if when is not None and time_spec(when):
+        found["booking_time"] = time_spec(when)
+    return found
+
+
+async def start_booking_form(dispatcher: CollectingDispatcher, tracker: Tracker, login: Login,
+                             from_message: bool) -> list[EventType]:
+    """Open the booking form with what is already known (the request's words, or what waited for login)."""
+    try:
+        if from_message:
+            values: dict[str, Any] = {name: None for name in (*FORM_SLOTS, *EXTRA_SLOTS)}
+            values.update(await hints(tracker))
+        else:
+            values = {name: tracker.get_slot(name) for name in (*FORM_SLOTS, *EXTRA_SLOTS)}
+        if values.get("booking_practitioner") and values.get("booking_day"):
+            values.update(await settle(dispatcher, login, values["booking_practitioner"],
+                                       dt.date.fromisoformat(values["booking_day"]), values.get("booking_time")))
+    except CARE_ERRORS as exc:
+        return explain(dispatcher, tracker, exc)
+    events: list[EventType] = [SlotSet(k, v) for k, v in values.items()]
+    return events + [SlotSet("form_stopped", None), ActiveLoop(FORM)]  # ActiveLoop last: nothing re-validated
+
+
+class ActionBookAppointment(Action):
+    def name(self) -> str:
+        return "action_book_appointment"
+
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> list[EventType]:
+        login = access.current_login(tracker)
+        if login is not None and login.kind == STAFF:
+            return await staff_scheduling("start_booking", dispatcher, tracker, domain)
+        if login is None:
+            from actions.patient.sections import BOOK, needs_login
+
+            try:
+                found = await hints(tracker)
+            except CARE_ERRORS:
+                found = {}  # the doctor is asked again after the login
+            events: list[EventType] = [SlotSet(n, None) for n in (*FORM_SLOTS, *EXTRA_SLOTS)]
+            events += [SlotSet(k, v) for k, v in found.items()]
+            return events + needs_login(dispatcher, tracker, BOOK)
+        if tracker.active_loop_name == FORM:
+            return await self.change(dispatcher, tracker, login)
+        from actions.patient.sections import BOOK, answer
+
+        return await answer(BOOK, dispatcher, tracker, domain, login, from_message=True)
+
+    async def change(self, dispatcher: CollectingDispatcher, tracker: Tracker, login: Login) -> list[EventType]:
+        """"book with Dr. Rahul instead" during a booking: change what was said, keep the rest; nothing new
+        said ("book it", "appointment") -> the form just asks its question again."""
+        try:
+            found = await hints(tracker)
+        except CARE_ERRORS as exc:
+            return explain(dispatcher, tracker, exc)
+        if not found:
+            return []
+        values = {name: tracker.get_slot(name) for name in (*FORM_SLOTS, *EXTRA_SLOTS)}
+        values.update(found)
+        values.update(booking_slot=None, booking_confirmed=None)
+        if "booking_doctor_query" in found:
+            values["booking_practitioner"] = None
+        try:
+            if values.get("booking_practitioner") and values.get("booking_day"):
+                values.update(await settle(dispatcher, login, values["booking_practitioner"],
+                                           dt.date.fromisoformat(values["booking_day"]), values.get("booking_time")))
+        except CARE_ERRORS as exc:
+            return explain(dispatcher, tracker, exc)
+        return [SlotSet(k, v) for k, v in values.items()] + [ActiveLoop(FORM)]
+
+
+async def staff_scheduling(hook: str, dispatcher: CollectingDispatcher, tracker: Tracker,
+                           domain: DomainDict) -> list[EventType]:
+    """A staff login: the staff part books/cancels (its module may not exist yet: then say so)."""
+    try:
+        from actions.staff import scheduling
+    except ImportError:
+        dispatcher.utter_message(response="utter_staff_feature_unavailable")
+        return []
+    return list(await call_potential_coroutine(getattr(scheduling, hook)(dispatcher, tracker, domain)) or [])
+
+
+# ------------------------------------------------------------------------------------------- the form
+
+class ValidateBookAppointmentForm(AssistantForm):
+    yes_no_slots = frozenset({"booking_confirmed"})
+
+    def name(self) -> str:
+        return "validate_book_appointment_form"
+
+    def answer(self, slot: str, tracker: Tracker) -> Any:
+        if slot == "booking_confirmed" and access.latest_intent(tracker) == "book_appointment":
+            return True  # "book it" to "Book this?"
+        return super().answer(slot, tracker)
+
+    def understands(self, slot: str, text: str, tracker: Tracker) -> bool:
+        if slot == "booking_practitioner":
+            return bool(_DOCTOR_RE.search(text)) or len(text.split()) <= 3
+        when = parse_when(text, access.now(), access.timezone())
+        if slot == "booking_day":
+            return when is not None and when.day is not None
+        if slot == "booking_slot":
+            return (when is not None and when.start is not None) or ordinal(text) is not None
+        return False
+
+    async def validate_booking_practitioner(self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker,
+                                            domain: DomainDict) -> dict[str, Any]:
+        login = access.patient_login(tracker)
+        if login is None:
+            dispatcher.utter_message(response="utter_session_expired")
+            return self.stop(booking_practitioner=None)
+        try:
+            pracs = await practitioners()
+            if any(p.id == value for p in pracs):
+                chosen = str(value)
+            else:
+                query, matches = find_practitioner(str(value), pracs, access.entity(tracker, "practitioner"))
+                if not matches:
+                    dispatcher.utter_message(response="utter_practitioner_not_found", query=str(value))
+                    return {"booking_practitioner": None, "booking_doctor_query": None}
+                if len(matches) > 1:
+                    return {"booking_practitioner": None, "booking_doctor_query": query}
+                chosen = matches[0].id
+            result: dict[str, Any] = {"booking_practitioner": chosen, "booking_doctor_query": None}
+            day = tracker.get_slot("booking_day")
+            if day:
+                result.update(await settle(dispatcher, login, chosen, dt.date.fromisoformat(day),
+                                           tracker.get_slot("booking_time")))
+            return result
+        except CARE_ERRORS as exc:
+            explain(dispatcher, tracker, exc)
+            return self.stop(booking_practitioner=None)
+
+    async def validate_booking_day(self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker,
+                                   domain: DomainDict) -> dict[str, Any]:
+        login = access.patient_login(tracker)
+        if login is None:
+            dispatcher.utter_message(response="utter_session_expired")
+            return self.stop(booking_day=None)
+        day, spec = read_day(str(value))
+        if day is None:
+            dispatcher.utter_message(response="utter_booking_day_invalid")
+            return {"booking_day": None}
+        try:
+            return await settle(dispatcher, login, tracker.get_slot("booking_practitioner"), day,
+                                spec or tracker.get_slot("booking_time"))
+        except CARE_ERRORS as exc:
+            explain(dispatcher, tracker, exc)
+            return self.stop(booking_day=None)
+
+    async def validate_booking_slot(self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker,
+                                    domain: DomainDict) -> dict[str, Any]:
+        login = access.patient_login(tracker)
+        if login is None:
+            dispatcher.utter_message(response="utter_session_expired")
+            return self.stop(booking_slot=None)
+        practitioner = tracker.get_slot("booking_practitioner")
+        day = dt.date.fromisoformat(tracker.get_slot("booking_day"))
+        text = str(value)
+        try:
+            free = await free_slots(login, practitioner, day)
+            if any(s.id == text for s in free):
+                return {"booking_slot": text}
+            when = parse_when(text, access.now(), access.timezone())
+            if when is not None and when.day is not None and when.day != day:  # another day: start from there
+                result = await settle(dispatcher, login, practitioner, when.day, time_spec(when))
+                return {"booking_slot": None, **result}
+            n = ordinal(text)
+            shown = in_window(free, tracker.get_slot("booking_time")) or free
+            if when is not None and when.start is not None:
+                fits = [s for s in free if local_time(s) == when.start]
+                if fits:
+                    return {"booking_slot": fits[0].id}
+                dispatcher.utter_message(response="utter_booking_time_not_free", time=f"at {format_time(when.start)}",
+                                         doctor=await practitioner_name(practitioner), day=on_day(day))
+                return {"booking_slot": None, "booking_time": time_spec(when) if when.end else None}
+            if n is not None and shown:
+                index = len(shown[:SLOT_ROWS]) - 1 if n == -1 else n - 1
+                if 0 <= index < len(shown[:SLOT_ROWS]):
+                    return {"booking_slot": shown[index].id}
+        except CARE_ERRORS as exc:
+            explain(dispatcher, tracker, exc)
+            return self.stop(booking_slot=None)
+        dispatcher.utter_message(response="utter_booking_slot_invalid")
+        return {"booking_slot": None}
+
+    async def validate_booking_confirmed(self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker,
+                                         domain: DomainDict) -> dict[str, Any]:
+        return {"booking_confirmed": bool(value)}
+
+
+class ActionAskBookingPractitioner(Action):
+    def name(self) -> str:
+        return "action_ask_book_appointment_form_booking_practitioner"
+
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> list[EventType]:
+        try:
+            pracs = await practitioners()
+        except CARE_ERRORS as exc:
+            return explain(dispatcher, tracker, exc) + [SlotSet("form_stopped", True)]
+        query = tracker.get_slot("booking_doctor_query")
+        matching = match_practitioner(query, pracs) if query else []
+        if len(matching) > 1:
+            ids = [m.id for m in matching]
+            buttons = [{"title": p.name, "payload": '/choose{"choice":"%s"}' % p.id} for p in pracs if p.id in ids]
+            dispatcher.utter_message(response="utter_ask_booking_practitioner_which", query=query, buttons=buttons)
+        else:
+            buttons = [{"title": p.name, "payload": '/choose{"choice":"%s"}' % p.id} for p in pracs[:SLOT_ROWS]]
+            dispatcher.utter_message(response="utter_ask_booking_practitioner", buttons=buttons)
+        return []
+
+
+class ActionAskBookingDay(Action):
+    def name(self) -> str:
+        return "action_ask_book_appointment_form_booking_day"
+
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> list[EventType]:
+        login = access.patient_login(tracker)
+        practitioner = tracker.get_slot("booking_practitioner")
+        try:
+            doctor = await practitioner_name(practitioner)
+            days = await free_days(login, practitioner, access.today(), DAY_BUTTONS, horizon=7) if login else []
+        except CARE_ERRORS as exc:
+            return explain(dispatcher, tracker, exc) + [SlotSet("form_stopped", True)]
+        dispatcher.utter_message(response="utter_ask_booking_day", doctor=doctor, buttons=day_buttons(days))
+        return []
+
+
+class ActionAskBookingSlot(Action):
+    def name(self) -> str:
+        return "action_ask_book_appointment_form_booking_slot"
+
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> list[EventType]:
+        login = access.patient_login(tracker)
+        if login is None:
+            dispatcher.utter_message(response="utter_session_expired")
+            return [SlotSet("form_stopped", True)]
+        practitioner = tracker.get_slot("booking_practitioner")
+        day = dt.date.fromisoformat(tracker.get_slot("booking_day"))
+        try:
+            doctor = await practitioner_name(practitioner)
+            free = await free_slots(login, practitioner, day)
+            if not free:  # taken since the day was chosen: ask for the day again
+                result = await settle(dispatcher, login, practitioner, day, None)
+                days = await free_days(login, practitioner, access.today(), DAY_BUTTONS, horizon=7)
+                dispatcher.utter_message(response="utter_ask_booking_day", doctor=doctor, buttons=day_buttons(days))
+                return [SlotSet(k, v) for k, v in result.items()] + [SlotSet("requested_slot", "booking_day")]
+        except CARE_ERRORS as exc:
+            return explain(dispatcher, tracker, exc) + [SlotSet("form_stopped", True)]
+        shown = in_window(free, tracker.get_slot("booking_time")) or free
+        tz = access.timezone()
+        buttons = [{"title": formatting.slot_title(s, tz), "payload": '/choose{"choice":"%s"}' % s.id}
+                   for s in shown[:SLOT_ROWS]]
+        more = len(shown) > SLOT_ROWS
+        if more:
+            dispatcher.utter_message(response="utter_ask_booking_slot_more", doctor=doctor, day=on_day(day),
+                                     buttons=buttons)
+        else:
+            dispatcher.utter_message(response="utter_ask_booking_slot", doctor=doctor, day=on_day(day),
+                                     buttons=buttons)
+        return []
+
+
+class ActionAskBookingConfirmed(Action):
+    def name(self) -> str:
+        return "action_ask_book_appointment_form_booking_confirmed"
+
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> list[EventType]:
+        login = access.patient_login(tracker)
+        if login is None:
+            dispatcher.utter_message(response="utter_session_expired")
+            return [SlotSet("form_stopped", True)]
+        try:
+            slot = await call_patient(patient_api(login).get_slot, tracker.get_slot("booking_slot"))
+            doctor = await practitioner_name(tracker.get_slot("booking_practitioner"))
+        except CARE_ERRORS as exc:
+            return explain(dispatcher, tracker, exc) + [SlotSet("form_stopped", True)]
+        dispatcher.utter_message(response="utter_ask_booking_confirmed", doctor=doctor,
+                                 when=formatting.slot_when(slot, access.timezone(), access.today()),
+                                 patient_name=tracker.get_slot("patient_name") or "you")
+        return []
+
+
+class ActionBookAppointmentDone(Action):
+    """After the booking form: book (when confirmed) and say so."""
+
+    def name(self) -> str:
+        return "action_book_appointment_done"
+
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> list[EventType]:
+        events = clear(*FORM_SLOTS, *EXTRA_SLOTS, "form_stopped")
+        if tracker.get_slot("form_stopped"):
+            return events
+        if tracker.get_slot("booking_confirmed") is not True:
+            dispatcher.utter_message(response="utter_booking_not_done")
+            return events
+        login = access.patient_login(tracker)
+        if login is None:
+            dispatcher.utter_message(response="utter_session_expired")
+            return events + access.session_ended_events()
+        patient_id = login.selected_patient_id
+        try:
+            if not login.may_read(patient_id):
+                raise access.AccessDenied(patient_id)
+            appt = await call_patient(patient_api(login).book_appointment, tracker.get_slot("booking_slot"),
+                                      patient_id, BOOKING_NOTE)
+            doctor = appt.practitioner.name if appt.practitioner else \
+                await practitioner_name(tracker.get_slot("booking_practitioner"))
+        except CareInvalid:
+            dispatcher.utter_message(response="utter_booking_slot_taken")
+            return events
+        except CARE_ERRORS as exc:
+            return events + explain(dispatcher, tracker, exc)
+        dispatcher.utter_message(response="utter_booked", doctor=doctor,
+                                 when=formatting.appointment_when(appt, access.timezone(), access.today()),
+                                 place=appt.facility_name or "the hospital",
+                                 patient_name=tracker.get_slot("patient_name") or "you")
+        return events

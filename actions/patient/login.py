@@ -1,0 +1,342 @@
+"""Patient login with CARE's one-time code.
+
+patient_login_form: login_phone (the sender's own number, or another one typed) -> CARE sends the code ->
+login_code (the connector keeps the typed code in the session store; Rasa only sees /secret_provided) ->
+CARE's patient token -> patient_choice when several people share the phone -> action_patient_login_done
+answers what was asked before the login.
+
+Limits: RESENDS_MAX codes per RESEND_WINDOW, WRONG_MAX wrong codes per WRONG_WINDOW (per WhatsApp sender and
+per target phone, so many senders cannot try codes for one phone). The phone the code went to is kept
+server-side too: slots hold only its masked form.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import math
+import re
+import time
+from typing import Any
+
+from rasa_sdk import Action, Tracker
+from rasa_sdk.events import EventType, SlotSet
+from rasa_sdk.executor import CollectingDispatcher
+from rasa_sdk.types import DomainDict
+
+from actions.care.errors import CareInvalid
+from actions.care.models import PatientToken
+from actions.forms import ESCAPE_INTENTS, REQUEST_INTENTS, AssistantForm, clear
+from actions.patient import access
+from actions.patient.access import CARE_ERRORS, PATIENT, STAFF, call_patient, call_service, explain
+from actions.patient.family import PatientChoice, family, selected
+from common.phone import InvalidPhoneNumber, mask_phone, to_e164
+from sessions.store import EXPECTATION_TTL_SECONDS, SECRET_KINDS, Login
+
+log = logging.getLogger(__name__)
+
+OWN, OTHER, PROVIDED, RESEND, VERIFIED = "own", "other", "provided", "resend", "verified"
+OTP_LENGTH = 5  # CARE's codes
+# A typed phone number is kept out of Rasa too once the session store knows this kind (sessions/store.py).
+PHONE_KIND = "phone"
+RESENDS_MAX, RESEND_WINDOW = 3, 15 * 60
+WRONG_MAX, WRONG_WINDOW = 5, 15 * 60
+TOKEN_HOURS_FALLBACK = 1.0  # a patient token lives 1 h; used when its expiry cannot be read
+
+_STOP_RE = re.compile(r"\b(cancel|stop|quit|exit|abort|never\s*mind|forget it|leave it)\b", re.I)
+
+
+def _minutes(seconds: float) -> int:
+    return max(1, math.ceil(seconds / 60))
+
+
+# ------------------------------------------------------------------------------------------- server-side phone
+
+def _phone_key(sender: str) -> str:
+    return f"otp_phone:{sender}"
+
+
+def remember_phone(sender: str, phone: str) -> None:
+    access.store().kv.set(_phone_key(sender), phone, EXPECTATION_TTL_SECONDS)
+
+
+def remembered_phone(sender: str) -> str | None:
+    return access.store().kv.get(_phone_key(sender))
+
+
+def forget_phone(sender: str) -> None:
+    access.store().kv.delete(_phone_key(sender))
+
+
+def parse_phone(text: str) -> str | None:
+    """A typed mobile number ('98765 43210', '+91-98765-43210', '09876543210') -> E.164, else None."""
+    candidate = re.sub(r"[^\d+]", "", text or "")
+    if candidate.startswith("0") and len(candidate) == 11:
+        candidate = candidate[1:]
+    if not 10 <= len(candidate.lstrip("+")) <= 15:
+        return None
+    try:
+        return to_e164(candidate)
+    except InvalidPhoneNumber:
+        return None
+
+
+# ------------------------------------------------------------------------------------------- limits
+
+def _locked_for(sender: str, phone: str | None) -> float:
+    """Seconds left of a wrong-code cool-down (0 when codes may be tried)."""
+    st = access.store()
+    keys = [sender] + ([phone] if phone else [])
+    return max((st.seconds_left(k, "otp_wrong") for k in keys if st.count(k, "otp_wrong") >= WRONG_MAX), default=0.0)
+
+
+def _count_wrong(sender: str, phone: str) -> int:
+    st = access.store()
+    return max(st.hit(sender, "otp_wrong", WRONG_WINDOW), st.hit(phone, "otp_wrong", WRONG_WINDOW))
+
+
+async def send_code(dispatcher: CollectingDispatcher, tracker: Tracker, phone: str, again: bool = False) -> bool:
+    """Ask CARE to text a code to `phone`; tells the user the outcome. False when no code went out."""
+    sender = tracker.sender_id
+    st = access.store()
+    locked = _locked_for(sender, phone)
+    if locked:
+        dispatcher.utter_message(response="utter_otp_locked", minutes=_minutes(locked))
+        return False
+    if st.hit(sender, "otp_send", RESEND_WINDOW) > RESENDS_MAX:
+        dispatcher.utter_message(response="utter_otp_send_limited", minutes=_minutes(st.seconds_left(sender, "otp_send")))
+        return False
+    try:
+        await call_service(access.service().send_otp, phone)
+    except CareInvalid:
+        dispatcher.utter_message(response="utter_otp_send_refused", masked_phone=mask_phone(phone))
+        return False
+    except CARE_ERRORS as exc:
+        explain(dispatcher, tracker, exc)
+        return False
+    remember_phone(sender, phone)
+    if again:
+        dispatcher.utter_message(response="utter_otp_resent", masked_phone=mask_phone(phone))
+    else:
+        dispatcher.utter_message(response="utter_otp_sent", masked_phone=mask_phone(phone))
+    return True
+
+
+# ------------------------------------------------------------------------------------------- the form
+
+class ValidatePatientLoginForm(PatientChoice, AssistantForm):
+    def name(self) -> str:
+        return "validate_patient_login_form"
+
+    async def form_slots(self, domain_slots: list[str], tracker: Tracker) -> list[str]:
+        slots = ["login_phone", "login_code"]
+        if tracker.get_slot("login_code") == VERIFIED:
+            login = access.patient_login(tracker)
+            if login is not None and not login.selected_patient_id:
+                slots.append("patient_choice")
+        return slots
+
+    def answer(self, slot: str, tracker: Tracker) -> Any:
+        intent = access.latest_intent(tracker)
+        text = access.latest_text(tracker)
+        if slot == "login_phone":
+            if intent == "secret_provided":
+                return PROVIDED  # a typed number kept out of Rasa (when the connector knows the "phone" kind)
+            if intent == "affirm":
+                return OWN
+            if intent == "use_other_number" or (intent == "deny" and not _STOP_RE.search(text)):
+                return OTHER
+        if slot == "login_code":
+            if intent == "secret_provided":
+                return PROVIDED
+            if intent == "resend_code":
+                return RESEND
+            if intent in ESCAPE_INTENTS or text.startswith("/"):
+                return None
+            if intent in REQUEST_INTENTS and not re.search(r"\d", text):
+                return None  # "show my appointments": answered after the login (sections.needs_login)
+            return text.strip() or None  # anything else typed here is a wrong-format answer, said so plainly
+        return super().answer(slot, tracker)
+
+    def understands(self, slot: str, text: str, tracker: Tracker) -> bool:
+        if slot == "login_phone":
+            return parse_phone(text) is not None
+        if slot == "patient_choice":
+            return self.understands_choice(text)
+        return False
+
+    async def validate_login_phone(self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker,
+                                   domain: DomainDict) -> dict[str, Any]:
+        if value == OTHER:
+            return {"login_phone": None, "login_other_number": True}
+        if value == PROVIDED:
+            typed = access.store().take_secret(tracker.sender_id, PHONE_KIND) if PHONE_KIND in SECRET_KINDS else None
+            phone = parse_phone(typed or "")
+        else:
+            phone = access.sender_phone(tracker) if value == OWN else parse_phone(str(value))
+        if phone is None:
+            if value != OWN:
+                dispatcher.utter_message(response="utter_login_phone_invalid")
+            return {"login_phone": None, "login_other_number": True}
+        if not await send_code(dispatcher, tracker, phone):
+            return self.stop(login_phone=None)
+        return {"login_phone": mask_phone(phone), "login_other_number": None}
+
+    async def validate_login_code(self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker,
+                                  domain: DomainDict) -> dict[str, Any]:
+        sender = tracker.sender_id
+        if value == VERIFIED:
+            return {}
+        phone = remembered_phone(sender)
+        if phone is None:  # the code request is older than the store keeps it: start from the number again
+            dispatcher.utter_message(response="utter_otp_expired")
+            return {"login_phone": None, "login_code": None}
+        if value == RESEND:
+            if not await send_code(dispatcher, tracker, phone, again=True):
+                return self.stop(login_code=None)
+            return {"login_code": None}
+        if value != PROVIDED or access.latest_intent(tracker) != "secret_provided":
+            if re.fullmatch(r"[\d\s-]+", str(value)):
+                log.warning("a code reached Rasa as plain text: the channel must redact secrets (sessions/redaction.py)")
+            dispatcher.utter_message(response="utter_otp_format")
+            return {"login_code": None}
+        code = access.store().take_secret(sender, "otp")
+        if code is None:
+            dispatcher.utter_message(response="utter_otp_missing")
+            return {"login_code": None}
+        digits = re.sub(r"[\s-]", "", code)
+        if not re.fullmatch(r"\d{%d}" % OTP_LENGTH, digits):
+            dispatcher.utter_message(response="utter_otp_format")
+            return {"login_code": None}
+        return await self._log_in(dispatcher, tracker, phone, digits)
+
+    async def _log_in(self, dispatcher: CollectingDispatcher, tracker: Tracker, phone: str,
+                      code: str) -> dict[str, Any]:
+        sender = tracker.sender_id
+        st = access.store()
+        locked = _locked_for(sender, phone)
+        if locked:
+            dispatcher.utter_message(response="utter_otp_locked", minutes=_minutes(locked))
+            return self.stop(login_code=None)
+        try:
+            token: PatientToken = await call_service(access.service().login_otp, phone, code)
+        except CareInvalid:
+            wrong = _count_wrong(sender, phone)
+            if wrong >= WRONG_MAX:
+                dispatcher.utter_message(response="utter_otp_locked", minutes=_minutes(WRONG_WINDOW))
+                return self.stop(login_code=None)
+            dispatcher.utter_message(response="utter_otp_wrong", attempts_left=WRONG_MAX - wrong)
+            return {"login_code": None}
+        except CARE_ERRORS as exc:
+            explain(dispatcher, tracker, exc)
+            return self.stop(login_code=None)
+        expires = token.expires_at or dt.datetime.now(dt.timezone.utc) + dt.timedelta(hours=TOKEN_HOURS_FALLBACK)
+        login = Login(kind=PATIENT, access_token=token.access, expires_at=expires.timestamp(), phone=phone)
+        try:
+            patients = await call_patient(access.service().as_patient(token).list_patients)
+        except CARE_ERRORS as exc:
+            explain(dispatcher, tracker, exc)
+            return self.stop(login_code=None)
+        forget_phone(sender)
+        st.clear_expectation(sender)
+        st.reset(sender, "otp_wrong")
+        st.reset(phone, "otp_wrong")
+        if not patients:
+            dispatcher.utter_message(response="utter_login_no_patients", masked_phone=mask_phone(phone))
+            return self.stop(login_code=None)
+        login.patient_ids = [p.id for p in patients]
+        if len(patients) == 1:
+            login.selected_patient_id = patients[0].id
+        if time.time() >= login.expires_at:
+            dispatcher.utter_message(response="utter_care_unavailable")
+            return self.stop(login_code=None)
+        st.save_login(sender, login)
+        result: dict[str, Any] = {"login_code": VERIFIED, "role": PATIENT}
+        if len(patients) == 1:
+            result["patient_name"] = patients[0].name
+        else:
+            dispatcher.utter_message(response="utter_logged_in_family", count=len(patients))
+        return result
+
+
+class ActionAskLoginPhone(Action):
+    def name(self) -> str:
+        return "action_ask_patient_login_form_login_phone"
+
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> list[EventType]:
+        own = access.sender_phone(tracker)
+        if own is None or tracker.get_slot("login_other_number"):
+            if PHONE_KIND in SECRET_KINDS:  # the number typed next stays out of the tracker, like a code
+                access.store().expect_secret(tracker.sender_id, PHONE_KIND)
+            dispatcher.utter_message(response="utter_ask_login_phone_other")
+        else:
+            dispatcher.utter_message(response="utter_ask_login_phone_own", masked_phone=mask_phone(own))
+        return []
+
+
+class ActionAskLoginCode(Action):
+    def name(self) -> str:
+        return "action_ask_patient_login_form_login_code"
+
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> list[EventType]:
+        # before the question goes out: the reply to it must never reach Rasa in clear
+        access.store().expect_secret(tracker.sender_id, "otp")
+        dispatcher.utter_message(response="utter_ask_login_code")
+        return []
+
+
+class ActionPatientLoginDone(Action):
+    """After the login form: welcome, and answer the request that needed the login."""
+
+    def name(self) -> str:
+        return "action_patient_login_done"
+
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> list[EventType]:
+        events = clear("login_phone", "login_other_number", "login_code", "patient_choice", "form_stopped",
+                       "pending_request")
+        access.store().clear_expectation(tracker.sender_id)
+        login = access.patient_login(tracker)
+        if tracker.get_slot("form_stopped") or login is None:
+            return events
+        name = tracker.get_slot("patient_name")
+        if not name:
+            try:
+                member = selected(login, await family(login))
+            except CARE_ERRORS as exc:
+                return events + explain(dispatcher, tracker, exc)
+            name = member.name if member else ""
+            events.append(SlotSet("patient_name", name or None))
+        pending = tracker.get_slot("pending_request")
+        if pending in (None, "login", "switch"):
+            if len(login.patient_ids) > 1:
+                dispatcher.utter_message(response="utter_patient_chosen", patient_name=name)
+            else:
+                dispatcher.utter_message(response="utter_logged_in", patient_name=name)
+            return events
+        if len(login.patient_ids) > 1:  # "logged in" was said before the family list
+            dispatcher.utter_message(response="utter_patient_switched", patient_name=name)
+        else:
+            dispatcher.utter_message(response="utter_logged_in_short", patient_name=name)
+        from actions.patient.sections import resume  # late: sections imports the login helpers
+
+        return events + await resume(pending, dispatcher, tracker, domain, login)
+
+
+class ActionLogin(Action):
+    """"login", "send me the code", "use another number": start the login unless one is running already."""
+
+    def name(self) -> str:
+        return "action_login"
+
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> list[EventType]:
+        login = access.current_login(tracker)
+        if login is not None and login.kind == STAFF:
+            dispatcher.utter_message(response="utter_logged_in_as_staff")
+            return []
+        if login is not None:
+            dispatcher.utter_message(response="utter_already_logged_in", patient_name=tracker.get_slot("patient_name")
+                                     or "you")
+            return [SlotSet("role", PATIENT)]
+        events = access.start_login(tracker, pending=None)
+        if access.latest_intent(tracker) == "use_other_number":
+            events.insert(-1, SlotSet("login_other_number", True))
+        return events

@@ -1,0 +1,148 @@
+"""Picking a patient: the `staff_patient_form` ("Which patient?") and a tap on a row of a search result.
+
+Once the patient is known, what the staff member asked for (`staff_pending`) happens: the summary, a
+section, or the start of a booking, cancellation or move.
+"""
+from __future__ import annotations
+
+from typing import Any
+
+from rasa_sdk import Action, FormValidationAction, Tracker
+from rasa_sdk.events import SlotSet
+from rasa_sdk.executor import CollectingDispatcher
+
+from actions.care.errors import CareError
+from actions.care.models import Patient
+from actions.staff import formatting as fmt
+from actions.staff.scheduling import ask_patient, begin_change, booking_for_patient
+from actions.staff.search import clear_choice, decode_query, encode_query, find_patients, patient_query
+from actions.staff.session import (
+    FOCUS,
+    PATIENT_FORM_SLOTS,
+    StaffContext,
+    entity,
+    explain,
+    is_control,
+    latest_intent,
+    require_staff,
+    reset,
+    session_ended,
+    staff_context,
+)
+from actions.staff.summary import show_patient
+
+
+async def continue_with(pending: str | None, dispatcher: CollectingDispatcher, tracker: Tracker,
+                        domain: dict[str, Any], ctx: StaffContext, patient: Patient) -> list[dict[str, Any]]:
+    events: list[dict[str, Any]] = [SlotSet(FOCUS, patient.id), SlotSet("staff_pending", None)]
+    if pending == "book":
+        return events + booking_for_patient(patient.id, patient.name)
+    if pending in ("cancel", "reschedule"):
+        return events + await begin_change(dispatcher, tracker, ctx, patient.id, patient.name, pending,
+                                           tracker.get_slot("staff_cancel_when"))
+    return events + await show_patient(pending or "summary", dispatcher, tracker, domain, ctx, patient)
+
+
+class ValidateStaffPatientForm(FormValidationAction):
+    def name(self) -> str:
+        return "validate_staff_patient_form"
+
+    async def next_requested_slot(self, dispatcher: CollectingDispatcher, tracker: Tracker,
+                                  domain: dict[str, Any]) -> dict[str, Any] | None:
+        if staff_context(tracker.sender_id) is None:
+            return SlotSet("requested_slot", None)  # the login is gone: the done action says so
+        return await super().next_requested_slot(dispatcher, tracker, domain)
+
+    def extract_staff_patient_choice(self, dispatcher: CollectingDispatcher, tracker: Tracker,
+                                     domain: dict[str, Any]) -> dict[str, Any]:
+        if tracker.get_slot("requested_slot") != "staff_patient_choice":
+            return {}
+        if latest_intent(tracker) == "staff_choose":
+            parsed = fmt.parse_choice(entity(tracker, "staff_choice"))
+            if parsed and parsed[0] == fmt.CHOICE_PATIENT:
+                return {"staff_patient_choice": f"id:{parsed[1]}"}
+        if is_control(tracker):
+            return {}
+        query = patient_query(tracker, use_text=True, answer=True)
+        return {"staff_patient_choice": encode_query(query) if query else "?"}
+
+    async def validate_staff_patient_choice(self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker,
+                                            domain: dict[str, Any]) -> dict[str, Any]:
+        ctx = staff_context(tracker.sender_id)
+        text = str(value or "")
+        if ctx is None or text == "?":
+            return {"staff_patient_choice": None}
+        if text.startswith("id:"):
+            return {"staff_patient_choice": text[3:], FOCUS: text[3:], "staff_patient_query": None}
+        query = decode_query(text)
+        if query is None:
+            return {"staff_patient_choice": None}
+        try:
+            patients = await find_patients(ctx, query)
+        except CareError as exc:
+            explain(dispatcher, tracker, exc)
+            return {"staff_patient_choice": None}
+        one = clear_choice(query, patients)
+        if one is not None:
+            return {"staff_patient_choice": one.id, FOCUS: one.id, "staff_patient_query": None}
+        if not patients:
+            dispatcher.utter_message(response="utter_staff_search_none", query=query.label)
+            return {"staff_patient_choice": None, "staff_patient_query": None}
+        return {"staff_patient_choice": None, "staff_patient_query": encode_query(query)}
+
+
+class AskStaffPatient(Action):
+    def name(self) -> str:
+        return "action_ask_staff_patient_form_staff_patient_choice"
+
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
+                  domain: dict[str, Any]) -> list[dict[str, Any]]:
+        return await ask_patient(dispatcher, tracker, response="utter_ask_staff_patient_form_staff_patient_choice")
+
+
+class ActionStaffPatientChosen(Action):
+    """The patient question is answered: do what was asked."""
+
+    def name(self) -> str:
+        return "action_staff_patient_chosen"
+
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
+                  domain: dict[str, Any]) -> list[dict[str, Any]]:
+        done = reset(*PATIENT_FORM_SLOTS)
+        ctx = staff_context(tracker.sender_id)
+        if ctx is None:
+            return done + session_ended(dispatcher)
+        patient_id = tracker.get_slot("staff_patient_choice")
+        if not patient_id:
+            return done
+        try:
+            patient = await ctx.call(ctx.care.get_patient, patient_id)
+        except CareError as exc:
+            return done + explain(dispatcher, tracker, exc)
+        return done + await continue_with(tracker.get_slot("staff_pending"), dispatcher, tracker, domain, ctx, patient)
+
+
+class ActionStaffChoose(Action):
+    """A tap on a patient row outside a form (a search result): that patient's summary."""
+
+    def name(self) -> str:
+        return "action_staff_choose"
+
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
+                  domain: dict[str, Any]) -> list[dict[str, Any]]:
+        ctx, events = require_staff(dispatcher, tracker)
+        if ctx is None:
+            return events
+        parsed = fmt.parse_choice(entity(tracker, "staff_choice"))
+        if parsed is None or parsed[0] != fmt.CHOICE_PATIENT:
+            dispatcher.utter_message(response="utter_staff_choice_stale")
+            return []
+        try:
+            patient = await ctx.call(ctx.care.get_patient, parsed[1])
+        except CareError as exc:
+            return explain(dispatcher, tracker, exc)
+        return await continue_with(tracker.get_slot("staff_pending"), dispatcher, tracker, domain, ctx, patient)
+
+
+__all__ = ["ActionStaffChoose", "ActionStaffPatientChosen", "AskStaffPatient", "ValidateStaffPatientForm",
+           "clear_choice", "find_patients"]

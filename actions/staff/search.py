@@ -1,0 +1,293 @@
+"""Finding patients by name (tolerant of spelling) or by phone number in any common format.
+
+CARE's patient list filters names with "contains", so "Mira" never finds "Meera". The assistant asks CARE
+for a few spellings of what was typed (each word, common Indian-English variants: ee/i, th/t, aa/a, ...),
+then ranks what came back with `common.names.match_names`. When two patients fit about equally (two Ravis)
+the user is asked; nobody is ever picked by guess.
+"""
+from __future__ import annotations
+
+import re
+import time
+from dataclasses import dataclass
+from typing import Any
+
+import phonenumbers
+from rasa_sdk import Action, Tracker
+from rasa_sdk.events import SlotSet
+from rasa_sdk.executor import CollectingDispatcher
+
+from actions.care.client import CareClient
+from actions.care.errors import CareError
+from actions.care.models import Patient
+from actions.staff import formatting as fmt
+from actions.staff.session import (
+    FOCUS,
+    PATIENT_FORM_SLOTS,
+    StaffContext,
+    entity,
+    explain,
+    latest_text,
+    require_staff,
+    reset,
+    start_form,
+)
+from common.names import is_ambiguous, match_names, normalise_name
+from common.phone import DEFAULT_REGION, InvalidPhoneNumber, to_e164
+
+PAGE = 9  # list rows per page; the tenth row is "More results"
+MAX_CANDIDATES = 60
+MAX_QUERIES = 8
+CUTOFF = 70
+CLEAR_SCORE = 85  # a single match at least this good is taken without asking
+CACHE_SECONDS = 60
+
+# Words around a name in a request ("find patient Ravi Kumar", "who is Meera", "patient info ...")
+_FILLER = frozenset("""
+find search look lookup up for patient patients pt info information details detail about who is whos who's
+tell me show give get open the a an of named called name please pls plz summary profile record records history
+medications medication medicines meds appointments appointment procedures procedure tests book schedule
+with and can you i want to see check fetch display what whats what's on mr mrs ms miss smt shri sri
+her him his he she them their this that an for next
+""".split())
+_PRONOUNS = frozenset("her him his he she them their this that patient the".split())
+_VARIANTS = (("ee", "i"), ("i", "ee"), ("oo", "u"), ("u", "oo"), ("th", "t"), ("t", "th"), ("aa", "a"),
+             ("sh", "s"), ("w", "v"), ("v", "w"), ("ksh", "x"), ("x", "ksh"), ("y", "i"), ("ph", "f"),
+             ("dh", "d"), ("bh", "b"))
+
+
+@dataclass(frozen=True)
+class PatientQuery:
+    kind: str  # "phone" or "name"
+    value: str  # E.164 for a phone, the name as typed otherwise
+
+    @property
+    def label(self) -> str:
+        return fmt.mask_phone(self.value) if self.kind == "phone" else self.value
+
+
+# ------------------------------------------------------------------ reading the request (pure)
+
+def phone_in(text: str) -> str | None:
+    """The first phone number in a text, in E.164 ("who is +91 98765 43210" -> "+919876543210")."""
+    for match in phonenumbers.PhoneNumberMatcher(text or "", DEFAULT_REGION):
+        return phonenumbers.format_number(match.number, phonenumbers.PhoneNumberFormat.E164)
+    digits = re.sub(r"[^\d+]", "", text or "")
+    if len(re.sub(r"\D", "", digits)) >= 10:
+        try:
+            return to_e164(digits)
+        except InvalidPhoneNumber:
+            return None
+    return None
+
+
+def name_in(text: str) -> str:
+    """The name in a request, without the command words: "find patient ravi kumar" -> "ravi kumar"."""
+    cleaned = re.sub(r"[^\w\s.'-]", " ", text or "")
+    cleaned = re.sub(r"'s\b", "", cleaned)
+    words = [w.strip(".'-") for w in cleaned.split()]
+    return " ".join(w for w in words if w and w.lower() not in _FILLER and not w.isdigit())
+
+
+def patient_query(tracker: Tracker, use_text: bool = True, answer: bool = False) -> PatientQuery | None:
+    """What the latest message says about a patient: a phone number, a `person` entity, or (for a
+    search-style request) the words that remain after the command words. `answer`: the message answers
+    "which patient?", so all its words are the name (NLU may tag only "sharma" of "anitha sharma")."""
+    text = latest_text(tracker)
+    phone = entity(tracker, "phone_number")
+    e164 = phone_in(phone or "") or phone_in(text)
+    if e164:
+        return PatientQuery("phone", e164)
+    if answer and not text.startswith("/") and normalise_name(name_in(text)):
+        return PatientQuery("name", name_in(text))
+    person = entity(tracker, "person")
+    if person and normalise_name(person) and normalise_name(person) not in _PRONOUNS:
+        return PatientQuery("name", person.strip())
+    if use_text and not text.startswith("/"):
+        name = name_in(text)
+        if normalise_name(name):
+            return PatientQuery("name", name)
+    return None
+
+
+def candidate_queries(name: str, limit: int = MAX_QUERIES) -> list[str]:
+    """The searches to send CARE for a typed name: the name, each word, common spellings of each word."""
+    norm = normalise_name(name)
+    if not norm:
+        return []
+    words = [w for w in norm.split() if len(w) >= 3] or norm.split()
+    out: list[str] = [norm]
+    for w in sorted(words, key=len, reverse=True):
+        out.append(w)
+    for w in sorted(words, key=len, reverse=True):
+        for a, b in _VARIANTS:
+            if a in w:
+                out.append(w.replace(a, b))
+        if w.endswith("a") and len(w) > 3:
+            out.append(w + "a")
+        collapsed = re.sub(r"(.)\1", r"\1", w)
+        if collapsed != w:
+            out.append(collapsed)
+        if len(w) >= 6:
+            out.append(w[:4])  # a typo near the end ("Meerra", "Sunitaa") still shares the start
+    seen: list[str] = []
+    for q in out:
+        if q not in seen and len(q) >= 2:
+            seen.append(q)
+    return seen[:limit]
+
+
+def rank(query: str, patients: list[Patient]) -> list[Patient]:
+    by_id = {p.id: p for p in patients}
+    matches = match_names(query, [(p.id, p.name) for p in patients], limit=MAX_CANDIDATES, cutoff=CUTOFF)
+    return [by_id[m.id] for m in matches]
+
+
+def clear_choice(query: PatientQuery, patients: list[Patient]) -> Patient | None:
+    """The one patient meant, or None when the user has to choose (or nothing matched)."""
+    if len(patients) == 1:
+        return patients[0]
+    if query.kind == "phone" or len(patients) < 2:
+        return None
+    matches = match_names(query.value, [(p.id, p.name) for p in patients], limit=3, cutoff=CUTOFF)
+    if matches and matches[0].score >= CLEAR_SCORE and not is_ambiguous(matches):
+        return next(p for p in patients if p.id == matches[0].id)
+    return None
+
+
+# ------------------------------------------------------------------ asking CARE
+
+_cache: dict[tuple[str, str, str], tuple[float, list[Patient]]] = {}
+
+
+def _cached(user_id: str, query: PatientQuery) -> list[Patient] | None:
+    hit = _cache.get((user_id, query.kind, query.value.lower()))
+    if hit and time.monotonic() - hit[0] < CACHE_SECONDS:
+        return hit[1]
+    return None
+
+
+def search_sync(care: CareClient, query: PatientQuery) -> list[Patient]:
+    """Patients matching the query, best first (blocking: run it in a thread)."""
+    if query.kind == "phone":
+        return care.find_patients_by_phone(query.value)
+    found: dict[str, Patient] = {}
+    for q in candidate_queries(query.value):
+        for p in care.search_patients(q, max_results=20):
+            found.setdefault(p.id, p)
+        if len(found) >= MAX_CANDIDATES:
+            break
+    return rank(query.value, list(found.values()))
+
+
+async def find_patients(ctx: StaffContext, query: PatientQuery) -> list[Patient]:
+    """Ranked matches; a short cache per staff member makes "more" and a repeated question cheap."""
+    cached = _cached(ctx.login.user_id, query)
+    if cached is not None:
+        return cached
+    result = await ctx.call(search_sync, ctx.care, query)
+    if len(_cache) > 500:
+        _cache.clear()
+    _cache[(ctx.login.user_id, query.kind, query.value.lower())] = (time.monotonic(), result)
+    return result
+
+
+def forget_cache() -> None:
+    _cache.clear()
+
+
+# ------------------------------------------------------------------ showing results
+
+def show_page(dispatcher: CollectingDispatcher, ctx: StaffContext, query: PatientQuery, patients: list[Patient],
+              page: int) -> list[dict[str, Any]]:
+    today = ctx.today()
+    if not patients:
+        dispatcher.utter_message(response="utter_staff_search_none", query=query.label)
+        return []
+    if len(patients) == 1:
+        dispatcher.utter_message(response="utter_staff_search_one", query=query.label,
+                                 line=fmt.patient_line(patients[0], today))
+        return [SlotSet(FOCUS, patients[0].id)]
+    start = page * PAGE
+    shown = patients[start:start + PAGE]
+    if not shown:
+        dispatcher.utter_message(response="utter_staff_search_no_more", query=query.label)
+        return []
+    buttons = [fmt.patient_button(p, today, start + i) for i, p in enumerate(shown, start=1)]
+    if len(patients) > start + PAGE:
+        buttons.append(fmt.button("More results", "/staff_more", f"{len(patients) - start - PAGE} more"))
+    dispatcher.utter_message(response="utter_staff_search_results", query=query.label,
+                             shown=f"{start + 1}-{start + len(shown)}", total=len(patients),
+                             lines=fmt.patient_lines(shown, today, start=start + 1), buttons=buttons)
+    return []
+
+
+def encode_query(query: PatientQuery) -> str:
+    return f"{query.kind}:{query.value}"
+
+
+def decode_query(value: str | None) -> PatientQuery | None:
+    if not value or ":" not in value:
+        return None
+    kind, _, text = value.partition(":")
+    return PatientQuery(kind, text) if kind in ("phone", "name") and text else None
+
+
+def ask_which(dispatcher: CollectingDispatcher, ctx: StaffContext, query: PatientQuery,
+              patients: list[Patient]) -> None:
+    """Several patients fit: list them (up to 10) and let the user pick."""
+    today = ctx.today()
+    shown = patients[:10]
+    dispatcher.utter_message(response="utter_staff_which_patient", count=len(patients), query=query.label,
+                             lines=fmt.patient_lines(shown, today),
+                             buttons=[fmt.patient_button(p, today, i) for i, p in enumerate(shown, start=1)])
+
+
+# ------------------------------------------------------------------ actions
+
+class ActionSearchPatient(Action):
+    """"find patient Ravi Kumar", "who is +91 98765 43210", "patient search meera", "patient info 98765...". """
+
+    def name(self) -> str:
+        return "action_search_patient"
+
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
+                  domain: dict[str, Any]) -> list[dict[str, Any]]:
+        ctx, events = require_staff(dispatcher, tracker)
+        if ctx is None:
+            return events
+        query = patient_query(tracker)
+        if query is None:  # "search patient" with no name: ask for one, then show the summary
+            return start_form("staff_patient_form", staff_pending="summary",
+                              **{n: None for n in PATIENT_FORM_SLOTS})
+        try:
+            patients = await find_patients(ctx, query)
+        except CareError as exc:
+            return explain(dispatcher, tracker, exc)
+        return [SlotSet("staff_search_query", encode_query(query)), SlotSet("staff_search_page", 0.0),
+                SlotSet("staff_pending", "summary"), *show_page(dispatcher, ctx, query, patients, 0)]
+
+
+class ActionStaffMore(Action):
+    def name(self) -> str:
+        return "action_staff_more"
+
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
+                  domain: dict[str, Any]) -> list[dict[str, Any]]:
+        ctx, events = require_staff(dispatcher, tracker)
+        if ctx is None:
+            return events
+        query = decode_query(tracker.get_slot("staff_search_query"))
+        if query is None:
+            dispatcher.utter_message(response="utter_staff_search_nothing_to_page")
+            return []
+        page = int(tracker.get_slot("staff_search_page") or 0) + 1
+        try:
+            patients = await find_patients(ctx, query)
+        except CareError as exc:
+            return explain(dispatcher, tracker, exc)
+        return [SlotSet("staff_search_page", float(page)), *show_page(dispatcher, ctx, query, patients, page)]
+
+
+__all__ = ["ActionSearchPatient", "ActionStaffMore", "PatientQuery", "candidate_queries", "find_patients",
+           "name_in", "patient_query", "phone_in", "reset"]

@@ -1,0 +1,231 @@
+"""Who is asking, and a CARE client that acts as them.
+
+Every CARE call for a staff member uses that person's own token (`CareClient.as_staff`), so CARE itself
+enforces roles and facilities; the assistant adds its own check that a patient or an anonymous user never
+reaches a staff action. Tokens live only in the session store: when CARE rotates them, `on_refresh` saves
+the new pair there. CARE calls are blocking (requests): actions run them in a worker thread.
+"""
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+import functools
+import logging
+import time
+from dataclasses import dataclass
+from typing import Any, Callable, TypeVar
+
+from rasa_sdk import Tracker
+from rasa_sdk.events import ActiveLoop, SlotSet
+from rasa_sdk.executor import CollectingDispatcher
+
+from actions.care.client import CareClient
+from actions.care.errors import CareError, CareForbidden, CareInvalid, CareNotFound, CareUnauthenticated
+from actions.care.models import CurrentUser, TokenPair
+from actions.staff.formatting import zone
+from sessions.store import Login, get_session_store
+
+logger = logging.getLogger(__name__)
+T = TypeVar("T")
+
+ROLE = "role"
+STAFF = "staff"
+FOCUS = "staff_patient_id"
+SESSION_MINUTES_IF_UNKNOWN = 30  # CARE's refresh token lifetime, when a token carries no readable expiry
+
+# Slots of each staff form: reset when a form starts, ends or is stopped, so nothing leaks into the next one.
+LOGIN_SLOTS = ("staff_username", "staff_password_checked", "staff_totp_checked", "staff_login_outcome")
+PATIENT_FORM_SLOTS = ("staff_patient_choice", "staff_patient_query")
+SCHEDULE_SLOTS = ("sched_patient", "sched_patient_name", "sched_practitioner", "sched_practitioner_query",
+                  "sched_practitioner_name", "sched_facility", "sched_when", "sched_slot", "sched_slot_start",
+                  "sched_confirm", "sched_replaces")
+CANCEL_SLOTS = ("staff_cancel_appt", "staff_cancel_confirm", "staff_cancel_mode", "staff_cancel_when")
+STAFF_FORMS = ("staff_login_form", "staff_patient_form", "schedule_appointment_form", "staff_cancel_form")
+
+
+def reset(*names: str) -> list[dict[str, Any]]:
+    return [SlotSet(n, None) for n in names]
+
+
+def start_form(name: str, **slots: Any) -> list[dict[str, Any]]:
+    """Events that start one of our forms from a custom action: the form runs next (RulePolicy's loop
+    happy path) with a clean requested_slot and the given slots already set."""
+    return [SlotSet("requested_slot", None), *(SlotSet(k, v) for k, v in slots.items()), ActiveLoop(name)]
+
+
+@functools.lru_cache(maxsize=1)
+def care_client() -> CareClient:
+    """One HTTP pool per action server; `as_staff` views share it."""
+    return CareClient.from_settings()
+
+
+def timezone_name() -> str:
+    from settings import get_settings
+
+    return get_settings().care_timezone
+
+
+def _epoch(value: dt.datetime | None, default: float) -> float:
+    return value.timestamp() if value is not None else default
+
+
+def login_from(tokens: TokenPair, user: CurrentUser, username: str, facility_ids: list[str]) -> Login:
+    now = time.time()
+    return Login(kind=STAFF, access_token=tokens.access, refresh_token=tokens.refresh,
+                 access_expires_at=_epoch(tokens.access_expires_at, now + 600),
+                 expires_at=_epoch(tokens.refresh_expires_at, now + SESSION_MINUTES_IF_UNKNOWN * 60),
+                 username=username, user_id=user.id, roles=list(user.roles), facility_ids=facility_ids)
+
+
+def saver(sender: str) -> Callable[[TokenPair], None]:
+    """`on_refresh` for a staff client: CARE rotated the pair, keep the new one (and its later expiry)."""
+
+    def save(tokens: TokenPair) -> None:
+        store = get_session_store()
+        current = store.login(sender)
+        if current is None or current.kind != STAFF:
+            return  # logged out meanwhile: never resurrect the login
+        current.access_token = tokens.access
+        current.refresh_token = tokens.refresh
+        current.access_expires_at = _epoch(tokens.access_expires_at, time.time() + 600)
+        current.expires_at = _epoch(tokens.refresh_expires_at, current.expires_at)
+        store.save_login(sender, current)
+
+    return save
+
+
+@dataclass
+class StaffContext:
+    sender: str
+    login: Login
+    care: CareClient
+    tz: str
+
+    @property
+    def facility_id(self) -> str:
+        return self.login.facility_ids[0] if self.login.facility_ids else ""
+
+    def now(self) -> dt.datetime:
+        return dt.datetime.now(dt.timezone.utc)
+
+    def today(self) -> dt.date:
+        return self.now().astimezone(zone(self.tz)).date()
+
+    async def call(self, fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
+        """A CARE call in a worker thread (the client blocks; the action server must not)."""
+        return await asyncio.to_thread(fn, *args, **kwargs)
+
+
+def staff_context(sender: str) -> StaffContext | None:
+    login = get_session_store().login(sender)
+    if login is None or login.kind != STAFF:
+        return None
+    pair = TokenPair(access=login.access_token, refresh=login.refresh_token)
+    return StaffContext(sender, login, care_client().as_staff(pair, on_refresh=saver(sender)), timezone_name())
+
+
+def who(sender: str) -> str | None:
+    """"staff", "patient" or None (nobody logged in)."""
+    login = get_session_store().login(sender)
+    return login.kind if login else None
+
+
+def require_staff(dispatcher: CollectingDispatcher, tracker: Tracker,
+                  login_if_anonymous: bool = True) -> tuple[StaffContext | None, list[dict[str, Any]]]:
+    """The staff context, or (None, events) after telling the user why not.
+
+    Patient -> refused. Nobody -> the session ended (if it was staff) or staff login starts.
+    """
+    ctx = staff_context(tracker.sender_id)
+    if ctx is not None:
+        return ctx, []
+    kind = who(tracker.sender_id)
+    if kind == "patient":
+        dispatcher.utter_message(response="utter_staff_only")
+        return None, []
+    if tracker.get_slot(ROLE) == STAFF:
+        return None, session_ended(dispatcher)
+    if not login_if_anonymous:
+        dispatcher.utter_message(response="utter_staff_login_first")
+        return None, []
+    dispatcher.utter_message(response="utter_staff_login_first")
+    return None, start_form("staff_login_form", **{n: None for n in LOGIN_SLOTS})
+
+
+def session_ended(dispatcher: CollectingDispatcher) -> list[dict[str, Any]]:
+    dispatcher.utter_message(response="utter_staff_session_ended")
+    return [SlotSet(ROLE, None), SlotSet(FOCUS, None)]
+
+
+def explain(dispatcher: CollectingDispatcher, tracker: Tracker, exc: CareError) -> list[dict[str, Any]]:
+    """A CARE failure in plain words. 403 = the role may not; a refused token = the session is over."""
+    logger.info("CARE call for staff failed: %s (%s)", type(exc).__name__, exc.status)
+    if isinstance(exc, CareForbidden):
+        dispatcher.utter_message(response="utter_staff_forbidden")
+        return []
+    if isinstance(exc, CareUnauthenticated):
+        # access and refresh token both refused: the login is over, in CARE and here
+        get_session_store().end(tracker.sender_id)
+        return session_ended(dispatcher)
+    if isinstance(exc, CareNotFound):
+        dispatcher.utter_message(response="utter_staff_patient_gone")
+        return [SlotSet(FOCUS, None)]
+    if isinstance(exc, CareInvalid):
+        dispatcher.utter_message(response="utter_staff_care_refused", reason="; ".join(exc.messages)[:300])
+        return []
+    dispatcher.utter_message(response="utter_staff_care_unavailable")
+    return []
+
+
+# Intents that never answer a form question: the user wants out, or help. Their rules take over (the form
+# is rejected) and the question is asked again, or the form stops.
+CONTROL_INTENTS = frozenset({"deny", "help", "menu", "logout", "goodbye", "out_of_scope"})
+
+
+def is_control(tracker: Tracker) -> bool:
+    """The latest message leaves the question unanswered: a control intent, an escape word ("cancel",
+    whatever NLU made of it) or a button of another menu."""
+    from sessions.redaction import ESCAPE_WORDS
+
+    text = latest_text(tracker).strip()
+    return latest_intent(tracker) in CONTROL_INTENTS or text.lower() in ESCAPE_WORDS or text.startswith("/")
+
+
+def latest_intent(tracker: Tracker) -> str:
+    return ((tracker.latest_message or {}).get("intent") or {}).get("name") or ""
+
+
+def latest_text(tracker: Tracker) -> str:
+    return (tracker.latest_message or {}).get("text") or ""
+
+
+def entity(tracker: Tracker, name: str) -> str | None:
+    """The first `name` entity of the latest message. Pieces that sit next to each other are one value:
+    DIET may tag "Dr. Asha" as "Dr" + "Asha", and the text between them is only punctuation."""
+    message = tracker.latest_message or {}
+    text = message.get("text") or ""
+    found = [e for e in message.get("entities") or [] if e.get("entity") == name and e.get("value")]
+    if not found:
+        return None
+    spans = [e for e in found if isinstance(e.get("start"), int) and isinstance(e.get("end"), int)]
+    if len(spans) != len(found) or not text or text.startswith("/"):
+        return str(found[0]["value"])  # a payload (button, list row): its value is exact, its span is not
+    spans.sort(key=lambda e: e["start"])
+    start, end = spans[0]["start"], spans[0]["end"]
+    for e in spans[1:]:
+        gap = text[end:e["start"]]
+        if gap.strip(" .,-") or len(gap) > 3:
+            break
+        end = e["end"]
+    return text[start:end].strip() or str(spans[0]["value"])  # as typed ("Mira", not a normalised "mira")
+
+
+def render(domain: dict[str, Any], response: str, **values: Any) -> str:
+    """The text of a domain response filled with `values`, for fragments put inside another response
+    (the words stay in the domain; the one message the user gets is still a response)."""
+    variations = (domain.get("responses") or {}).get(response) or []
+    plain = [v for v in variations if not v.get("condition")] or variations
+    text = str(plain[0].get("text", "")) if plain else ""
+    for key, value in values.items():
+        text = text.replace("{" + key + "}", str(value))
+    return text

@@ -1,0 +1,273 @@
+"""Booking and cancelling with the patient's token, against the sandbox CARE's schedules."""
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+
+from tests.actions.conftest import (
+    RAMESH,
+    SUNITA,
+    active_loop_of,
+    fresh_sender,
+    log_in,
+    make_tracker,
+    message,
+    responses,
+    run,
+    slots_set,
+)
+
+pytestmark = pytest.mark.usefixtures("care_env")
+
+BOOK = "book_appointment_form"
+CANCEL = "cancel_appointment_form"
+ASHA_MENON = "bd54a959-57e2-48e9-b170-c87fde12b80a"
+
+
+@pytest.fixture(scope="module")
+def care_sandbox(tmp_path_factory):
+    """Booking and cancelling change the schedule: a sandbox of their own, so other tests see the seed data."""
+    from care_support import SandboxProcess
+
+    proc = SandboxProcess(tmp_path_factory.mktemp("care-sandbox-booking")).start()
+    yield proc
+    proc.stop()
+
+
+@pytest.fixture
+def sunita(domain):
+    sender = fresh_sender()
+    log_in(sender, "+919876543210", selected=SUNITA)
+    return sender
+
+
+def next_weekday(weekday: int) -> dt.date:
+    from actions.patient.access import today
+
+    d = today() + dt.timedelta(days=1)
+    while d.weekday() != weekday:
+        d += dt.timedelta(days=1)
+    return d
+
+
+def book_request(sender, text, domain, entities=None):
+    from actions.patient.booking import ActionBookAppointment
+
+    t = make_tracker(sender, text=text, intent="book_appointment", entities=entities,
+                     slots={"role": "patient", "patient_name": "Sunita Kumar"})
+    return run(ActionBookAppointment(), t, domain)
+
+
+def validate_booking(sender, slot, text, domain, slots, intent="nlu_fallback", entities=None):
+    from actions.patient.booking import ValidateBookAppointmentForm
+
+    t = make_tracker(sender, text=text, intent=intent, entities=entities, active_loop=BOOK, requested_slot=slot,
+                     slots={"role": "patient", "patient_name": "Sunita Kumar", **slots})
+    return run(ValidateBookAppointmentForm(), t, domain)
+
+
+def test_an_ambiguous_doctor_is_asked_about_with_only_the_matching_doctors(sunita, domain):
+    from actions.patient.booking import ActionAskBookingPractitioner
+
+    d, events = book_request(sunita, "book me with Dr. Asha on Friday morning", domain,
+                             entities=[("practitioner", "Dr. Asha")])
+    slots = slots_set(events)
+    assert active_loop_of(events) == BOOK
+    assert slots["booking_practitioner"] is None and slots["booking_doctor_query"]
+    assert slots["booking_day"] == next_weekday(4).isoformat() and slots["booking_time"] == "06:00-12:00"
+    d, _ = run(ActionAskBookingPractitioner(), make_tracker(sunita, slots=slots, active_loop=BOOK), domain)
+    msg = message(d, "utter_ask_booking_practitioner_which")
+    assert [b["title"] for b in msg["buttons"]] == ["Dr. Asha Menon", "Dr. Asha Pillai"]
+
+
+def test_choosing_the_doctor_checks_the_day_already_given(sunita, domain):
+    friday = next_weekday(4).isoformat()
+    d, events = validate_booking(sunita, "booking_practitioner", '/choose{"choice":"%s"}' % ASHA_MENON, domain,
+                                 {"booking_day": friday, "booking_time": "06:00-12:00"}, intent="choose",
+                                 entities=[("choice", ASHA_MENON)])
+    slots = slots_set(events)
+    assert slots["booking_practitioner"] == ASHA_MENON and slots["booking_day"] == friday
+    assert slots["requested_slot"] == "booking_slot"
+
+
+def test_free_times_are_a_list_within_the_part_of_day(sunita, domain):
+    from actions.patient.booking import ActionAskBookingSlot
+
+    t = make_tracker(sunita, active_loop=BOOK, requested_slot="booking_slot",
+                     slots={"booking_practitioner": ASHA_MENON, "booking_day": next_weekday(4).isoformat(),
+                            "booking_time": "06:00-12:00"})
+    d, _ = run(ActionAskBookingSlot(), t, domain)
+    msg = [m for m in d.messages if m["response"].startswith("utter_ask_booking_slot")][0]
+    titles = [b["title"] for b in msg["buttons"]]
+    assert titles[0] == "9 am" and all(t.endswith("am") for t in titles) and len(titles) <= 10
+
+
+def test_a_typed_time_picks_that_slot_and_a_full_day_offers_the_next(sunita, domain):
+    friday = next_weekday(4).isoformat()
+    _, events = validate_booking(sunita, "booking_slot", "10:30", domain,
+                                 {"booking_practitioner": ASHA_MENON, "booking_day": friday})
+    assert slots_set(events)["booking_slot"] and slots_set(events)["requested_slot"] == "booking_confirmed"
+    sunday = next_weekday(6).isoformat()  # Dr. Asha Menon has no Sunday OPD
+    d, events = validate_booking(sunita, "booking_day", "sunday", domain, {"booking_practitioner": ASHA_MENON})
+    msg = message(d, "utter_booking_day_full")
+    assert msg["next_day"].startswith("Monday") and msg["day"].startswith("on Sunday")
+    assert slots_set(events)["booking_day"] is None and slots_set(events)["requested_slot"] == "booking_day"
+    assert sunday not in str(slots_set(events))
+
+
+def test_a_day_in_the_past_is_refused(sunita, domain):
+    d, events = validate_booking(sunita, "booking_day", "2020-01-01", domain, {"booking_practitioner": ASHA_MENON})
+    assert "utter_booking_day_past" in responses(d) and slots_set(events)["booking_day"] is None
+
+
+def test_book_confirm_and_see_it_in_care(sunita, domain):
+    from actions.patient import access
+    from actions.patient.booking import ActionAskBookingConfirmed, ActionBookAppointmentDone, free_slots
+
+    login = access.store().login(sunita)
+    day = next_weekday(1)  # a Tuesday
+    import asyncio
+
+    slot = asyncio.run(free_slots(login, ASHA_MENON, day))[-1]
+    slots = {"booking_practitioner": ASHA_MENON, "booking_day": day.isoformat(), "booking_slot": slot.id,
+             "patient_name": "Sunita Kumar"}
+    d, _ = run(ActionAskBookingConfirmed(), make_tracker(sunita, slots=slots, active_loop=BOOK), domain)
+    ask = message(d, "utter_ask_booking_confirmed")
+    assert ask["doctor"] == "Dr. Asha Menon" and ask["patient_name"] == "Sunita Kumar"
+    _, events = validate_booking(sunita, "booking_confirmed", "yes", domain, slots, intent="affirm")
+    assert slots_set(events)["booking_confirmed"] is True and slots_set(events)["requested_slot"] is None
+    d, events = run(ActionBookAppointmentDone(), make_tracker(sunita, slots={**slots, "booking_confirmed": True}),
+                    domain)
+    booked = message(d, "utter_booked")
+    assert booked["doctor"] == "Dr. Asha Menon" and booked["place"] == "Shimla District Hospital"
+    assert slots_set(events)["booking_slot"] is None
+    mine = [a for a in access.patient_api(login).list_appointments() if a.slot.id == slot.id]
+    assert mine and mine[0].patient_id == SUNITA and not mine[0].is_cancelled
+
+
+def test_saying_no_books_nothing(sunita, domain):
+    from actions.patient.booking import ActionBookAppointmentDone
+
+    d, _ = run(ActionBookAppointmentDone(), make_tracker(sunita, slots={"booking_confirmed": False,
+                                                                        "booking_slot": "x"}), domain)
+    assert responses(d) == ["utter_booking_not_done"]
+
+
+def test_booking_before_login_keeps_the_doctor_and_day_for_after(domain):
+    d, events = book_request(fresh_sender(), "book with dr rahul verma on monday", domain)
+    slots = slots_set(events)
+    assert active_loop_of(events) == "patient_login_form" and slots["pending_request"] == "book"
+    assert slots["booking_practitioner"] and slots["booking_day"] == next_weekday(0).isoformat()
+
+
+def test_cancel_tomorrows_appointment(domain):
+    from actions.patient import access
+    from actions.patient.cancelling import (
+        ActionAskCancelConfirmed,
+        ActionCancelAppointment,
+        ActionCancelAppointmentDone,
+    )
+
+    sender = fresh_sender()
+    login = log_in(sender, "+919876543210", selected=RAMESH)
+    t = make_tracker(sender, text="cancel my appointment tomorrow", intent="cancel_appointment",
+                     slots={"role": "patient", "patient_name": "Ramesh Kumar"})
+    d, events = run(ActionCancelAppointment(), t, domain)
+    slots = slots_set(events)
+    assert active_loop_of(events) == CANCEL and slots["cancel_choice"]
+    d, _ = run(ActionAskCancelConfirmed(), make_tracker(sender, slots=slots, active_loop=CANCEL), domain)
+    ask = message(d, "utter_ask_cancel_confirmed")
+    assert ask["doctor"] == "Dr. Asha Menon" and ask["when"].startswith("tomorrow")
+    d, _ = run(ActionCancelAppointmentDone(), make_tracker(sender, slots={**slots, "cancel_confirmed": True}), domain)
+    assert "utter_appointment_cancelled" in responses(d)
+    cancelled = [a for a in access.patient_api(login).list_appointments() if a.id == slots["cancel_choice"]]
+    assert cancelled[0].is_cancelled
+
+
+def test_cancel_with_several_appointments_asks_which(sunita, domain):
+    from actions.patient import access
+    from actions.patient.booking import free_slots
+    from actions.patient.cancelling import ActionAskCancelChoice, ActionCancelAppointment, ValidateCancelAppointmentForm
+    import asyncio
+
+    login = access.store().login(sunita)
+    day = next_weekday(3)
+    slot = asyncio.run(free_slots(login, ASHA_MENON, day))[0]
+    access.patient_api(login).book_appointment(slot.id, SUNITA)
+    t = make_tracker(sunita, text="cancel my appointment", intent="cancel_appointment", slots={"role": "patient"})
+    _, events = run(ActionCancelAppointment(), t, domain)
+    assert active_loop_of(events) == CANCEL and slots_set(events)["cancel_choice"] is None
+    d, _ = run(ActionAskCancelChoice(), make_tracker(sunita, active_loop=CANCEL, requested_slot="cancel_choice"),
+               domain)
+    rows = message(d, "utter_ask_cancel_choice")["buttons"]
+    assert len(rows) >= 2 and all("Dr. Asha Menon" in r["title"] for r in rows)
+    typed = day.strftime("%A").lower()
+    t = make_tracker(sunita, text=f"the one on {typed}", intent="nlu_fallback", active_loop=CANCEL,
+                     requested_slot="cancel_choice")
+    _, events = run(ValidateCancelAppointmentForm(), t, domain)
+    assert slots_set(events)["cancel_choice"] and slots_set(events)["requested_slot"] == "cancel_confirmed"
+
+
+def test_cancel_on_a_day_without_appointments_says_so(domain):
+    from actions.patient.cancelling import ActionCancelAppointment
+
+    sender = fresh_sender()
+    log_in(sender, "+919123456789")
+    t = make_tracker(sender, text="cancel my appointment on 1 jan", intent="cancel_appointment",
+                     slots={"role": "patient"})
+    d, events = run(ActionCancelAppointment(), t, domain)
+    assert "utter_no_appointment_that_day" in responses(d)
+
+
+def test_bare_cancel_during_a_form_stops_it(sunita, domain):
+    from actions.patient.cancelling import ActionCancelAppointment
+
+    t = make_tracker(sunita, text="cancel", intent="cancel_appointment", active_loop=BOOK,
+                     requested_slot="booking_day")
+    d, events = run(ActionCancelAppointment(), t, domain)
+    assert responses(d) == ["utter_booking_not_done"] and active_loop_of(events) is None
+
+
+def test_book_it_answers_the_confirmation(sunita, domain):
+    _, events = validate_booking(sunita, "booking_confirmed", "book it", domain,
+                                 {"booking_practitioner": ASHA_MENON, "booking_day": "2030-01-01", "booking_slot": "x"},
+                                 intent="book_appointment")
+    assert slots_set(events)["booking_confirmed"] is True
+
+
+def test_cancel_it_answers_the_cancel_confirmation(sunita, domain):
+    from actions.patient.cancelling import ValidateCancelAppointmentForm
+
+    t = make_tracker(sunita, text="cancel it", intent="cancel_appointment", active_loop=CANCEL,
+                     requested_slot="cancel_confirmed", slots={"cancel_choice": "x"})
+    _, events = run(ValidateCancelAppointmentForm(), t, domain)
+    assert slots_set(events)["cancel_confirmed"] is True
+
+
+def test_a_new_doctor_during_a_booking_changes_only_the_doctor(sunita, domain):
+    from actions.patient.booking import ActionBookAppointment
+
+    friday = next_weekday(4).isoformat()
+    t = make_tracker(sunita, text="book with dr rahul verma instead", intent="book_appointment", active_loop=BOOK,
+                     requested_slot="booking_slot", slots={"booking_practitioner": ASHA_MENON, "booking_day": friday,
+                                                           "role": "patient"})
+    _, events = run(ActionBookAppointment(), t, domain)
+    slots = slots_set(events)
+    assert slots["booking_practitioner"] != ASHA_MENON and slots["booking_slot"] is None
+    assert active_loop_of(events) == BOOK
+    t = make_tracker(sunita, text="book it", intent="book_appointment", active_loop=BOOK,
+                     requested_slot="booking_slot", slots={"booking_practitioner": ASHA_MENON, "role": "patient"})
+    _, events = run(ActionBookAppointment(), t, domain)
+    assert events == []  # nothing new: the form asks its question again
+
+
+def test_the_day_question_offers_the_next_free_days_as_buttons(sunita, domain):
+    from actions.patient.booking import ActionAskBookingDay
+
+    t = make_tracker(sunita, active_loop=BOOK, requested_slot="booking_day",
+                     slots={"booking_practitioner": ASHA_MENON})
+    d, _ = run(ActionAskBookingDay(), t, domain)
+    buttons = message(d, "utter_ask_booking_day")["buttons"]
+    assert 1 <= len(buttons) <= 3 and buttons[0]["payload"].startswith('/choose{"choice":"')
+    assert all(b["title"][0].isupper() for b in buttons)

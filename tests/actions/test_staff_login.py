@@ -1,0 +1,206 @@
+"""Staff login: username, password (kept out of Rasa), TOTP when CARE asks; limits; tokens server-side only."""
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from tests.actions.conftest_staff import (  # noqa: F401 - fixtures
+    PASSWORD,
+    FormDriver,
+    action,
+    domain,
+    log_in,
+    make_tracker,
+    new_sender,
+    run,
+    staff_env,
+    staff_sandbox,
+    store,
+    texts,
+    totp,
+)
+
+FORM = "staff_login_form"
+
+
+def login_form(domain, sender=None) -> FormDriver:
+    return FormDriver(FORM, sender or new_sender(), domain)
+
+
+def submit(form: FormDriver, domain):
+    msgs, events = run(action("action_staff_login_submit"), make_tracker(form.sender, form.slots), domain)
+    return msgs, {e["name"]: e["value"] for e in events if e.get("event") == "slot"}
+
+
+def test_doctor_logs_in_and_the_password_stays_out_of_slots_and_events(staff_env, domain):
+    form = login_form(domain)
+    assert "username" in texts(form.start("staff login", "staff_login"), domain)
+    asked = texts(form.say("care-doctor"), domain)
+    assert "password" in asked and "never repeat it" in asked
+    assert store().expected_secret(form.sender) == "password"  # the connector will keep the next text
+
+    welcome = texts(form.secret("password", PASSWORD), domain)
+    assert "Welcome, *Asha Menon* (Doctor, Shimla District Hospital)" in welcome
+    assert form.active is False  # done
+    msgs, slots = submit(form, domain)
+    assert slots["role"] == "staff" and slots["staff_username"] is None
+
+    login = store().login(form.sender)
+    assert login.kind == "staff" and login.roles == ["Doctor"] and login.facility_ids
+    assert login.access_token and login.refresh_token and login.expires_at > login.access_expires_at
+    everything = json.dumps(form.slots) + json.dumps(form.messages) + json.dumps(msgs)
+    for secret in (PASSWORD, login.access_token, login.refresh_token):
+        assert secret not in everything
+    assert store().take_secret(form.sender, "password") is None  # taken once, gone
+
+
+def test_wrong_password_says_so_and_starts_again_from_the_username(staff_env, domain):
+    form = login_form(domain)
+    form.start("staff login", "staff_login")
+    form.say("care-doctor")
+    reply = texts(form.secret("password", "not-the-password"), domain)
+    assert "didn't work (4 more tries" in reply
+    assert form.slots["requested_slot"] == "staff_username"
+    assert store().login(form.sender) is None
+    form.say("care-doctor")
+    assert "Welcome" in texts(form.secret("password", PASSWORD), domain)
+
+
+def test_five_failed_logins_pause_login_for_the_number_and_the_username(staff_env, domain):
+    sender = new_sender()
+    form = login_form(domain, sender)
+    form.start("staff login", "staff_login")
+    for _ in range(4):
+        form.say("care-nurse")
+        form.secret("password", "wrong")
+    form.say("care-nurse")
+    reply = texts(form.secret("password", "wrong"), domain)
+    assert "Too many failed logins" in reply and form.active is False
+    # even the right password is refused now, from this number ...
+    again = login_form(domain, sender)
+    assert "Too many failed logins" in texts(again.start("staff login", "staff_login"), domain)
+    # ... and for this username from another number
+    other = login_form(domain)
+    other.start("staff login", "staff_login")
+    other.say("care-nurse")
+    assert "Too many failed logins" in texts(other.secret("password", PASSWORD), domain)
+    assert store().login(other.sender) is None
+
+
+def test_totp_challenge_asks_for_the_authenticator_code(staff_env, domain):
+    form = login_form(domain)
+    form.start("staff login", "staff_login")
+    form.say("care-doctor-mfa")
+    asked = texts(form.secret("password", PASSWORD), domain)
+    assert "authenticator app" in asked
+    assert store().expected_secret(form.sender) == "totp"
+    assert store().login(form.sender) is None  # not logged in before the second factor
+
+    assert "didn't work" in texts(form.secret("totp", "000000"), domain)
+    assert form.slots["requested_slot"] == "staff_totp_checked"
+    assert "Welcome, *Kiran Joshi*" in texts(form.secret("totp", totp()), domain)
+    assert store().login(form.sender).kind == "staff"
+
+
+def test_a_backup_code_also_works(staff_env, domain):
+    form = login_form(domain)
+    form.start("staff login", "staff_login")
+    form.say("care-doctor-mfa")
+    form.secret("password", PASSWORD)
+    assert "Welcome" in texts(form.secret("totp", "1234 5678"), domain)
+
+
+def test_a_username_with_spaces_is_asked_again(staff_env, domain):
+    form = login_form(domain)
+    form.start("staff login", "staff_login")
+    reply = texts(form.say("dr asha menon"), domain)
+    assert "doesn't look like a CARE username" in reply
+    assert form.slots["requested_slot"] == "staff_username"
+
+
+def test_cancel_during_login_forgets_the_expected_password(staff_env, domain):
+    form = login_form(domain)
+    form.start("staff login", "staff_login")
+    form.say("care-doctor")
+    # "cancel" reaches Rasa as text (an escape word); the form refuses it and the stop rule runs
+    t = make_tracker(form.sender, {**form.slots}, "cancel", "deny", active_loop=FORM)
+    msgs, events = run(action("validate_staff_login_form"), t, domain)
+    assert not [e for e in events if e.get("event") == "slot" and e["name"] != "requested_slot"]  # rejected
+    msgs, events = run(action("action_staff_stop"), t, domain)
+    assert "stopped" in texts(msgs, domain)
+    assert {"event": "active_loop", "name": None, "timestamp": None} in events
+    assert store().expected_secret(form.sender) is None  # the next message is an ordinary one again
+
+
+def test_already_logged_in_staff_is_told_so(staff_env, domain):
+    sender = new_sender()
+    log_in(sender, "care-doctor")
+    form = login_form(domain, sender)
+    assert "already logged in as *care-doctor*" in texts(form.start("staff login", "staff_login"), domain)
+    assert form.active is False
+    _, slots = submit(form, domain)
+    assert slots["role"] == "staff"
+
+
+def test_a_logged_in_patient_must_log_out_first(staff_env, domain):
+    import time
+
+    from sessions.store import Login
+
+    sender = new_sender()
+    store().save_login(sender, Login(kind="patient", access_token="x", expires_at=time.time() + 600,
+                                     patient_ids=["p"]))
+    form = login_form(domain, sender)
+    assert "logged in as a patient" in texts(form.start("staff login", "staff_login"), domain)
+    _, slots = submit(form, domain)
+    assert "role" not in slots
+
+
+def test_rotated_tokens_are_saved_and_an_expired_session_ends(start_sandbox_with_short_tokens, domain,
+                                                             monkeypatch, tmp_path):
+    """CARE rotates the refresh token: the session store keeps the newest pair; when the refresh token has
+    expired too, the next staff action says the session ended and resets `role`."""
+    import time
+
+    from actions.staff.session import staff_context
+
+    sender = new_sender()
+    log_in(sender, "care-doctor")
+    first = store().login(sender)
+    ctx = staff_context(sender)
+    ctx.care.current_user()  # access token is "expired" (shorter than the refresh margin): refreshed now
+    second = store().login(sender)
+    assert second.access_token != first.access_token and second.refresh_token != first.refresh_token
+
+    time.sleep(7)  # 36 s refresh tokens count as expired 30 s early; the 1.2 s access token is gone
+    t = make_tracker(sender, {"role": "staff"}, "find patient Meera", "search_patient",
+                     [{"entity": "person", "value": "Meera"}])
+    msgs, events = run(action("action_search_patient"), t, domain)
+    assert "session has ended" in texts(msgs, domain)
+    assert {"event": "slot", "name": "role", "value": None, "timestamp": None} in events
+
+
+@pytest.fixture
+def start_sandbox_with_short_tokens(tmp_path, monkeypatch):
+    from tests.actions.conftest_staff import _clear_caches
+    from tests.contract.care_support import SandboxProcess
+
+    proc = SandboxProcess(tmp_path, env={"SANDBOX_ACCESS_TOKEN_MINUTES": "0.02",
+                                         "SANDBOX_REFRESH_TOKEN_MINUTES": "0.6"}).start()
+    monkeypatch.setenv("CARE_BASE_URL", proc.url)
+    monkeypatch.setenv("SESSION_STORE_URL", f"sqlite:///{tmp_path / 'sessions.db'}")
+    _clear_caches()
+    yield proc
+    proc.stop()
+    _clear_caches()
+
+
+def test_logout_during_a_staff_form_stops_it_quietly(staff_env, domain):
+    sender = new_sender()
+    store().expect_secret(sender, "password")
+    t = make_tracker(sender, {"requested_slot": "staff_password_checked"}, "logout", "logout",
+                     active_loop=FORM)
+    msgs, events = run(action("action_staff_stop"), t, domain)
+    assert msgs == []  # action_logout says goodbye next
+    assert store().expected_secret(sender) is None

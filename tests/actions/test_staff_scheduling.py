@@ -1,0 +1,244 @@
+"""Booking, cancelling and moving appointments as staff, against a real sandbox CARE.
+
+The sandbox's dates are relative to today, so these tests look at what the user is offered rather than at
+fixed dates. Each test books with its own doctor/patient pair, so they do not take each other's slots.
+"""
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+
+from rasa_sdk.executor import CollectingDispatcher
+
+from actions.care.models import Appointment
+from actions.staff import scheduling
+from actions.staff.session import staff_context
+from tests.actions.conftest_staff import (  # noqa: F401 - fixtures
+    FormDriver,
+    action,
+    active_loop_of,
+    apply,
+    buttons,
+    choice_of,
+    domain,
+    ents,
+    log_in,
+    make_tracker,
+    new_sender,
+    run,
+    staff_env,
+    staff_sandbox,
+    texts,
+)
+
+STAFF = {"role": "staff"}
+FORM = "schedule_appointment_form"
+
+
+def hook(fn, sender, domain, text, intent, entities=None, slots=None):
+    dispatcher = CollectingDispatcher()
+    events = asyncio.run(fn(dispatcher, make_tracker(sender, {**STAFF, **(slots or {})}, text, intent, entities),
+                            domain))
+    return dispatcher.messages, events
+
+
+def submit(name, form: FormDriver, domain):
+    msgs, events = run(action(name), make_tracker(form.sender, form.slots), domain)
+    return msgs, apply(dict(form.slots), events), events
+
+
+def upcoming_of(sender: str, patient_id: str) -> list[Appointment]:
+    ctx = staff_context(sender)
+    from actions.staff.formatting import upcoming
+
+    return upcoming(ctx.care.list_patient_appointments(patient_id), ctx.now())
+
+
+def test_book_with_two_ravis_and_two_ashas_then_cancel(staff_env, domain):
+    sender = new_sender()
+    log_in(sender, "care-staff")
+    text = "book Ravi with Dr. Asha tomorrow at 10"
+    entities = ents(person="Ravi", practitioner="Dr. Asha")
+    msgs, events = hook(scheduling.start_booking, sender, domain, text, "book_appointment", entities)
+    assert msgs == [] and active_loop_of(events) == FORM
+
+    form = FormDriver(FORM, sender, domain, slots=apply({**STAFF}, events))
+    question = form.start(text, "book_appointment", entities)
+    assert "2 patients match *Ravi*. Which one?" in texts(question, domain)  # asked, never guessed
+    assert form.slots["sched_when"].endswith(" 10:00")  # "tomorrow at 10" was understood already
+
+    kumar = next(b for b in buttons(question, domain) if "Kumar" in b["title"])
+    question = form.choose(choice_of(kumar))
+    assert "More than one doctor matches *Dr. Asha*" in texts(question, domain)
+    assert {b["title"] for b in buttons(question, domain)} == {"Dr. Asha Menon", "Dr. Asha Pillai"}
+
+    pillai = next(b for b in buttons(question, domain) if "Pillai" in b["title"])
+    offered = form.choose(choice_of(pillai))
+    said = texts(offered, domain)
+    # Dr. Pillai has no 10 am clinic: the user is told and offered her free times instead
+    assert "isn't free" in said or "no free time" in said
+    slot_rows = buttons(offered, domain)
+    assert slot_rows and all(b["payload"].startswith('/staff_choose{"staff_choice":"s:') for b in slot_rows)
+    assert all(len(b["title"]) <= 24 for b in slot_rows)
+
+    confirm = form.choose(choice_of(slot_rows[0]))
+    assert "Book *Ravi Kumar* with *Dr. Asha Pillai* " in texts(confirm, domain)
+    assert [b["payload"] for b in buttons(confirm, domain)] == ["/affirm", "/deny"]
+    form.say("yes", "affirm")
+    assert form.active is False
+    msgs, slots, _ = submit("action_staff_book", form, domain)
+    assert "Booked ✅ *Ravi Kumar* with *Dr. Asha Pillai*" in texts(msgs, domain)
+    patient_id = slots["staff_patient_id"]
+    [booked] = upcoming_of(sender, patient_id)
+    assert booked.practitioner.name == "Dr. Asha Pillai"
+
+    # cancel it: the only upcoming appointment is picked, then confirmed
+    msgs, events = hook(scheduling.start_cancel, sender, domain, "cancel Ravi Kumar's appointment",
+                        "cancel_appointment", ents(person="Ravi Kumar"))
+    assert active_loop_of(events) == "staff_cancel_form"
+    cancel = FormDriver("staff_cancel_form", sender, domain, slots=apply({**STAFF}, events))
+    question = cancel.start("cancel Ravi Kumar's appointment", "cancel_appointment")
+    assert "Cancel *Ravi Kumar*'s appointment with *Dr. Asha Pillai*" in texts(question, domain)
+    cancel.say("yes", "affirm")
+    msgs, _, _ = submit("action_staff_cancel_submit", cancel, domain)
+    assert "Cancelled ✅" in texts(msgs, domain)
+    assert upcoming_of(sender, patient_id) == []
+
+
+def test_specialty_and_next_monday_morning(staff_env, domain):
+    sender = new_sender()
+    log_in(sender, "care-nurse")
+    text = "book Anita Sharma with the cardiologist next Monday morning"
+    entities = ents(person="Anita Sharma", practitioner="cardiologist")
+    _, events = hook(scheduling.start_booking, sender, domain, text, "book_appointment", entities)
+    form = FormDriver(FORM, sender, domain, slots=apply({**STAFF}, events))
+    offered = form.start(text, "book_appointment", entities)
+    said = texts(offered, domain)
+    assert "Free times with *Dr. Rahul Verma* on Monday" in said
+    times = [b["title"] for b in buttons(offered, domain)]
+    assert times[0] == "10 am" and all(t.endswith("am") for t in times)  # morning only
+    form.choose(choice_of(buttons(offered, domain)[0]))
+    form.say("no", "deny")
+    assert form.active is False and form.slots["sched_confirm"] is False
+    msgs, _, _ = submit("action_staff_book", form, domain)
+    assert texts(msgs, domain) == "OK, nothing booked."
+
+
+def test_a_day_without_clinic_moves_to_the_next_free_day(staff_env, domain):
+    sender = new_sender()
+    log_in(sender, "care-doctor")
+    today = staff_context(sender).today()
+    monday = today + dt.timedelta(days=7 - today.weekday())  # Dr. Asha Pillai works Tue, Thu, Sat
+    text = f"book Sunita Kumar with Dr. Asha Pillai on {monday.day}/{monday.month}"
+    entities = ents(person="Sunita Kumar", practitioner="Dr. Asha Pillai")
+    _, events = hook(scheduling.start_booking, sender, domain, text, "book_appointment", entities)
+    form = FormDriver(FORM, sender, domain, slots=apply({**STAFF}, events))
+    said = texts(form.start(text, "book_appointment", entities), domain)
+    assert "Dr. Asha Pillai has no free time on Monday" in said
+    assert "The next free day is *Tuesday" in said
+    assert "Free times with *Dr. Asha Pillai* on Tuesday" in said
+
+
+def test_step_by_step_with_typed_answers(staff_env, domain):
+    sender = new_sender()
+    log_in(sender, "care-doctor")
+    _, events = hook(scheduling.start_booking, sender, domain, "schedule appointment", "book_appointment")
+    form = FormDriver(FORM, sender, domain, slots=apply({**STAFF}, events))
+    assert "Who is the appointment for?" in texts(form.start("schedule appointment", "book_appointment"), domain)
+    asked = form.say("ramesh kumar")
+    assert "With which doctor?" in texts(asked, domain)
+    assert len(buttons(asked, domain)) == 3  # the facility's schedulable users
+    assert "No doctor here matches *Dr. Nobody*" in texts(form.say("Dr. Nobody"), domain)
+    assert "Which day?" in texts(form.say("asha menon"), domain)
+    assert "couldn't read a day" in texts(form.say("whenever"), domain)
+    offered = form.say("day after tomorrow evening")
+    assert all(b["title"].endswith("pm") for b in buttons(offered, domain))
+    # another time instead of a choice: the list moves there
+    offered = form.say("what about 10am")
+    assert "Book *Ramesh Kumar* with *Dr. Asha Menon*" in texts(offered, domain) or \
+           "isn't free" in texts(offered, domain)
+
+
+def test_move_an_appointment_to_another_time(staff_env, domain):
+    sender = new_sender()
+    log_in(sender, "care-doctor")
+    text = "move Meera's appointment to friday 11am"
+    msgs, events = run(action("action_staff_reschedule"),
+                       make_tracker(sender, STAFF, text, "reschedule_appointment", ents(person="Meera")), domain)
+    slots = apply({**STAFF}, events)
+    meera = slots["staff_patient_id"]
+    [old] = upcoming_of(sender, meera)
+    assert active_loop_of(events) == "staff_cancel_form" and slots["staff_cancel_appt"] == old.id
+
+    cancel = FormDriver("staff_cancel_form", sender, domain, slots=slots)
+    cancel.start(text, "reschedule_appointment")
+    assert cancel.active is False  # one appointment, nothing to ask
+    msgs, slots, events = submit("action_staff_cancel_submit", cancel, domain)
+    assert active_loop_of(events) == FORM and slots["sched_replaces"] == old.id
+
+    book = FormDriver(FORM, sender, domain, slots=slots)
+    confirm = texts(book.start(text, "reschedule_appointment"), domain)
+    assert "Move *Meera Nair*'s appointment with *Dr. Rahul Verma* to" in confirm and "11 am" in confirm
+    book.say("yes", "affirm")
+    msgs, _, _ = submit("action_staff_book", book, domain)
+    assert "Moved ✅ *Meera Nair* now sees *Dr. Rahul Verma*" in texts(msgs, domain)
+    [new] = upcoming_of(sender, meera)
+    assert new.id != old.id
+
+
+def test_patient_unknown_for_cancel_asks_first(staff_env, domain):
+    sender = new_sender()
+    log_in(sender, "care-doctor")
+    msgs, events = hook(scheduling.start_cancel, sender, domain, "cancel the appointment", "cancel_appointment")
+    assert active_loop_of(events) == "staff_patient_form"
+    assert apply({}, events)["staff_pending"] == "cancel"
+
+
+def test_a_volunteer_may_not_book(staff_env, domain):
+    sender = new_sender()
+    log_in(sender, "care-volunteer")
+    msgs, events = hook(scheduling.start_booking, sender, domain, "book Meera tomorrow", "book_appointment",
+                        ents(person="Meera"))
+    assert texts(msgs, domain) == "Your role can't book or change appointments in CARE."
+    assert events == []
+
+
+def test_no_at_the_cancel_question_keeps_the_appointment(staff_env, domain):
+    sender = new_sender()
+    log_in(sender, "care-doctor")
+    _, events = hook(scheduling.start_cancel, sender, domain, "cancel Sunita's appointment", "cancel_appointment",
+                     ents(person="Sunita"))
+    cancel = FormDriver("staff_cancel_form", sender, domain, slots=apply({**STAFF}, events))
+    assert "Cancel *Sunita Kumar*'s appointment with *Dr. Asha Menon*" in texts(cancel.start(), domain)
+    assert "yes* or *no" in texts(cancel.say("maybe later", "inform"), domain)
+    cancel.say("no", "deny")
+    assert cancel.active is False
+    msgs, _, _ = submit("action_staff_cancel_submit", cancel, domain)
+    assert texts(msgs, domain) == "OK, the appointment stays."
+    assert len(upcoming_of(sender, cancel.slots["staff_patient_id"])) == 1
+
+
+def test_asking_for_an_evening_without_clinic_says_so(staff_env, domain):
+    sender = new_sender()
+    log_in(sender, "care-doctor")
+    today = staff_context(sender).today()
+    friday = today + dt.timedelta(days=(4 - today.weekday()) % 7 or 7)  # Dr. Rahul Verma: Mon/Wed/Fri 10-13
+    text = f"book Ramesh Kumar with Dr Rahul Verma on {friday.day}/{friday.month} evening"
+    entities = ents(person="Ramesh Kumar", practitioner="Dr Rahul Verma")
+    _, events = hook(scheduling.start_booking, sender, domain, text, "book_appointment", entities)
+    form = FormDriver(FORM, sender, domain, slots=apply({**STAFF}, events))
+    offered = form.start(text, "book_appointment", entities)
+    assert "Dr. Rahul Verma has no free time on Friday" in texts(offered, domain)
+    assert "at that time of day" in texts(offered, domain)
+    assert all(b["title"].endswith(("am", "pm")) for b in buttons(offered, domain))
+
+
+def test_stop_words_are_left_to_the_stop_rule(staff_env, domain):
+    sender = new_sender()
+    log_in(sender, "care-doctor")
+    _, events = hook(scheduling.start_booking, sender, domain, "book an appointment", "book_appointment")
+    form = FormDriver(FORM, sender, domain, slots=apply({**STAFF}, events))
+    form.start("book an appointment", "book_appointment")
+    for word, intent in (("cancel", "cancel_appointment"), ("stop", "deny"), ("help", "help")):
+        form.say(word, intent, may_reject=True)
+        assert form.rejected, word

@@ -1,0 +1,175 @@
+"""End to end, as a staff member would use it: signed webhooks into the real Rasa server (model, action
+server, sandbox CARE), answers read from the simulator's fake Graph API."""
+from __future__ import annotations
+
+import sqlite3
+
+import pytest
+
+from sandbox.whatsapp import payloads
+from tests.actions.conftest_staff import PASSWORD, totp
+from tests.e2e.conftest import choices_of, text_of
+
+pytestmark = pytest.mark.e2e
+
+
+def said(replies: list[dict]) -> str:
+    return "\n".join(text_of(r) for r in replies)
+
+
+def pick(user, reply: dict, title_part: str) -> None:
+    """Tap the row or button whose title contains `title_part`."""
+    kind = reply["interactive"]["type"]
+    row_id, title = next((i, t) for i, t in choices_of(reply) if title_part in t)
+    if kind == "list":
+        user.post(payloads.list_reply(user.phone, row_id, title))
+    else:
+        user.press(row_id, title)
+
+
+def log_in(user, username: str, code: str | None = None) -> str:
+    user.say("staff login")
+    assert "CARE *username*" in said(user.replies(1))
+    user.say(username)
+    assert "CARE *password*" in said(user.replies(1))
+    user.say(PASSWORD)
+    if code is not None:
+        assert "authenticator app" in said(user.replies(1))
+        user.say(code)
+    welcome = said(user.replies(1))
+    assert "Welcome" in welcome, welcome
+    return welcome
+
+
+def test_doctor_finds_a_misspelt_patient_books_next_monday_morning_and_cancels(stack, user):
+    welcome = log_in(user, "care-doctor")
+    assert "Asha Menon" in welcome and PASSWORD not in welcome
+
+    user.say("menu")
+    [menu] = user.replies(1)
+    assert "Find a patient" in [t for _, t in choices_of(menu)]  # the staff menu
+
+    user.say("find patient Mira")
+    [found] = user.replies(1)
+    assert "*Meera Nair*" in text_of(found) and "9900112233" not in text_of(found)
+    pick(user, found, "Summary")
+    summary = said(user.replies(1))
+    assert "Hypothyroidism" in summary and "Levothyroxine" in summary
+
+    user.say("book her an appointment with Dr Asha Menon for next Monday morning")
+    offered = user.replies(1)
+    assert "Free times with *Dr. Asha Menon* on Monday" in said(offered), said(offered)
+    times = choices_of(offered[-1])
+    assert times and all(t.endswith("am") for _, t in times)
+    pick(user, offered[-1], times[0][1])
+    [confirm] = user.replies(1)
+    assert "Book *Meera Nair* with *Dr. Asha Menon* on Mon" in text_of(confirm)
+    pick(user, confirm, "Yes")
+    booked = said(user.replies(1))
+    assert "Booked ✅ *Meera Nair* with *Dr. Asha Menon*" in booked
+
+    user.say("cancel Meera's appointment")
+    [which] = user.replies(1)  # she also has one with Dr. Rahul Verma
+    assert "Which of *Meera Nair*'s appointments?" in text_of(which)
+    row = next(t for _, t in choices_of(which) if t.startswith("Mon"))
+    pick(user, which, row)
+    [confirm] = user.replies(1)
+    assert "Cancel *Meera Nair*'s appointment with *Dr. Asha Menon*" in text_of(confirm)
+    pick(user, confirm, "Yes")
+    assert "Cancelled ✅" in said(user.replies(1))
+
+
+def test_two_ravis_are_asked_about(stack, user):
+    log_in(user, "care-staff")
+    user.say("show Ravi's medications")
+    [which] = user.replies(1)
+    assert "2 patients match *Ravi*" in text_of(which)
+    pick(user, which, "Ravi Prasad")
+    assert "Nitrofurantoin" in said(user.replies(1))
+
+
+def test_volunteer_is_refused_clinical_data(stack, user):
+    log_in(user, "care-volunteer")
+    user.say("tell me about Meera's medications")
+    assert said(user.replies(1)) == "Your role can't see that."
+    user.say("tell me about Meera")
+    summary = said(user.replies(1))
+    assert "*Meera Nair*" in summary and "your role can't see this" in summary and "Levothyroxine" not in summary
+
+
+def test_wrong_password_then_totp_login(stack, user):
+    user.say("staff login")
+    user.replies(1)
+    user.say("care-doctor-mfa")
+    user.replies(1)
+    user.say("not-my-password")
+    assert "didn't work" in said(user.replies(1))
+    user.say("care-doctor-mfa")
+    user.replies(1)
+    user.say(PASSWORD)
+    assert "authenticator app" in said(user.replies(1))
+    user.say(totp())
+    assert "Welcome, *Kiran Joshi*" in said(user.replies(1))
+
+
+def test_patients_cannot_reach_staff_actions(stack, user):
+    user.say("find patient Meera")
+    reply = said(user.replies(1))
+    assert "log in with your CARE account first" in reply
+
+
+def test_no_password_or_token_in_the_tracker_store_or_the_logs(stack, user):
+    log_in(user, "care-nurse")
+    user.say("find patient Meera")
+    user.replies(1)
+    from sessions.kv import SQLKeyValueStore
+    from sessions.store import SessionStore
+
+    sessions = SessionStore(SQLKeyValueStore(stack.env()["SESSION_STORE_URL"]), 3600)
+    login = sessions.login(user.phone)
+    assert login is not None and login.kind == "staff"
+    secrets = [PASSWORD, login.access_token, login.refresh_token]
+
+    with sqlite3.connect(stack.run_dir / "tracker.db") as db:
+        rows = [r[0] for r in db.execute("select data from events where sender_id = ?", (user.phone,))]
+    assert rows, "the tracker store has this conversation"
+    tracker = "\n".join(rows)
+    assert "secret_provided" in tracker  # Rasa saw only the intent ...
+    for secret in secrets:
+        assert secret not in tracker  # ... never the password, never a token
+        for name in ("rasa", "actions"):
+            log = (stack.run_dir / "logs" / f"{name}.log").read_text(errors="replace")
+            assert secret not in log, f"{name}.log"
+    import requests
+
+    sent = requests.get(f"{stack.sim_url}/_sim/outbox", params={"to": user.phone, "after": 0}, timeout=10).json()
+    assert PASSWORD not in str(sent["messages"])  # never echoed back either
+
+
+def test_book_when_both_the_patient_and_the_doctor_are_ambiguous(stack, user):
+    log_in(user, "care-staff")
+    user.say("book Ravi with Dr. Asha tomorrow at 10")
+    [which] = user.replies(1)
+    assert "2 patients match *Ravi*" in text_of(which)
+    pick(user, which, "Ravi Prasad")
+    [doctor] = user.replies(1)
+    assert "More than one doctor matches *Dr. Asha*" in text_of(doctor)
+    pick(user, doctor, "Menon")
+    answer = user.replies(1)
+    last = answer[-1]
+    if choices_of(last)[0][1].startswith("Yes"):  # 10 am was free: straight to the question
+        assert "Book *Ravi Prasad* with *Dr. Asha Menon* tomorrow at 10 am?" in text_of(last)
+    else:  # taken: the free times are offered
+        assert "isn't free" in said(answer) or "no free time" in said(answer)
+        pick(user, last, choices_of(last)[0][1])
+        [last] = user.replies(1)
+    pick(user, last, "Yes")
+    assert "Booked ✅ *Ravi Prasad* with *Dr. Asha Menon*" in said(user.replies(1))
+
+
+def test_staff_logout_ends_the_session(stack, user):
+    log_in(user, "care-doctor")
+    user.say("logout")
+    user.replies(1)
+    user.say("find patient Meera")
+    assert "log in with your CARE account first" in said(user.replies(1))
