@@ -94,6 +94,9 @@ class Stack:
             TRACKER_SQLITE_PATH=str(self.run_dir / "tracker.db"),
             SESSION_STORE_URL=env.get("SESSION_STORE_URL") or f"sqlite:///{self.run_dir / 'sessions.db'}",
             SANIC_HOST="127.0.0.1",  # the action server has no authentication: loopback only
+            # Rasa's aiohttp pool keeps idle connections 15 s, Sanic closes them after 5 s: Rasa then writes into
+            # a closing socket and the action (and the user's reply) is lost. The server must outlive the client.
+            SANIC_KEEP_ALIVE_TIMEOUT=env.get("SANIC_KEEP_ALIVE_TIMEOUT") or "75",
             PYTHONPATH=str(ROOT),
             TF_CPP_MIN_LOG_LEVEL="2",
             OMP_NUM_THREADS="1",
