@@ -248,6 +248,23 @@ def booking_for_patient(patient_id: str, patient_name: str) -> list[dict[str, An
 
 # ------------------------------------------------------------------ the booking form
 
+def _yes_no(tracker: Tracker, slot: str) -> dict[str, Any] | None:
+    """A confirmation's answer: yes/no -> the slot, a control word (help, menu...) -> {} (no answer), else None."""
+    intent = latest_intent(tracker)
+    if intent in ("affirm", "deny"):
+        return {slot: intent == "affirm"}
+    return {} if is_control(tracker) else None
+
+
+def _validate_yes_no(slot: str, value: Any, dispatcher: CollectingDispatcher) -> dict[str, Any]:
+    """"?" (something other than yes or no was typed) asks for yes or no and keeps the question open."""
+    if value in (True, False):
+        return {slot: value}
+    if value == "?":
+        dispatcher.utter_message(response="utter_staff_yes_or_no")
+    return {slot: None}
+
+
 class ValidateScheduleAppointmentForm(FormValidationAction):
     def name(self) -> str:
         return "validate_schedule_appointment_form"
@@ -482,25 +499,17 @@ class ValidateScheduleAppointmentForm(FormValidationAction):
                               domain: dict[str, Any]) -> dict[str, Any]:
         if not _answer(tracker, "sched_confirm"):
             return {}
-        intent, text = latest_intent(tracker), latest_text(tracker)
-        if intent == "affirm":
-            return {"sched_confirm": True}
-        if intent == "deny":
-            return {"sched_confirm": False}
-        if is_control(tracker):
-            return {}
-        changed = self._new_time(tracker, text)
+        said = _yes_no(tracker, "sched_confirm")
+        if said is not None:
+            return said
+        changed = self._new_time(tracker, latest_text(tracker))  # "make it 11 instead"
         if changed:
             return {**changed, "sched_confirm": None}
         return {"sched_confirm": "?"}
 
     def validate_sched_confirm(self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker,
                                domain: dict[str, Any]) -> dict[str, Any]:
-        if value in (True, False):
-            return {"sched_confirm": value}
-        if value == "?":
-            dispatcher.utter_message(response="utter_staff_yes_or_no")
-        return {"sched_confirm": None}
+        return _validate_yes_no("sched_confirm", value, dispatcher)
 
 
 # ------------------------------------------------------------------ questions of the booking form
@@ -714,21 +723,12 @@ class ValidateStaffCancelForm(FormValidationAction):
                                      domain: dict[str, Any]) -> dict[str, Any]:
         if not _answer(tracker, "staff_cancel_confirm"):
             return {}
-        intent = latest_intent(tracker)
-        if intent == "affirm":
-            return {"staff_cancel_confirm": True}
-        if intent == "deny":
-            return {"staff_cancel_confirm": False}
-        if is_control(tracker):
-            return {}
-        return {"staff_cancel_confirm": "?"}
+        said = _yes_no(tracker, "staff_cancel_confirm")
+        return {"staff_cancel_confirm": "?"} if said is None else said
 
     def validate_staff_cancel_confirm(self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker,
                                       domain: dict[str, Any]) -> dict[str, Any]:
-        if value in (True, False):
-            return {"staff_cancel_confirm": value}
-        dispatcher.utter_message(response="utter_staff_yes_or_no")
-        return {"staff_cancel_confirm": None}
+        return _validate_yes_no("staff_cancel_confirm", value, dispatcher)
 
 
 class AskCancelAppointment(Action):

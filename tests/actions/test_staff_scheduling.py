@@ -118,6 +118,8 @@ def test_specialty_and_next_monday_morning(staff_env, domain):
     times = [b["title"] for b in buttons(offered, domain)]
     assert times[0] == "10 am" and all(t.endswith("am") for t in times)  # morning only
     form.choose(choice_of(buttons(offered, domain)[0]))
+    assert "yes* or *no" in texts(form.say("hmm not sure", "nlu_fallback"), domain)  # the question stays open
+    assert form.active is True and form.slots["sched_confirm"] is None
     form.say("no", "deny")
     assert form.active is False and form.slots["sched_confirm"] is False
     msgs, _, _ = submit("action_staff_book", form, domain)
