@@ -17,6 +17,10 @@ ESCAPE_WORDS = {"cancel", "stop", "menu", "back", "exit", "help", "logout", "log
 # A one-time or authenticator code: digits, maybe spaced or dashed ("45 612"); any length, so that a
 # mistyped code is not passed on in clear either.
 _CODE_RE = re.compile(r"^[\d\s\-]{1,20}$")
+# A code inside other words ("my code is 45612", "45612."): four or more digits, maybe spaced or dashed.
+# The form still refuses such a message as a code, but it must not reach Rasa's tracker in clear.
+_CODE_INSIDE_RE = re.compile(r"\d(?:[\s\-]?\d){3,}")
+PHONE_MIN_DIGITS = 6  # "98765 43210", "my number is +91-98765-43210"; "use my own number" has none
 
 
 def looks_like_secret(kind: str, text: str) -> bool:
@@ -24,7 +28,10 @@ def looks_like_secret(kind: str, text: str) -> bool:
     if not stripped or stripped.lower() in ESCAPE_WORDS:
         return False
     if kind in ("otp", "totp"):
-        return bool(_CODE_RE.match(stripped)) and any(c.isdigit() for c in stripped)
+        return (bool(_CODE_RE.match(stripped)) and any(c.isdigit() for c in stripped)) \
+            or bool(_CODE_INSIDE_RE.search(stripped))
+    if kind == "phone":
+        return sum(c.isdigit() for c in stripped) >= PHONE_MIN_DIGITS
     return True  # a password can be anything
 
 

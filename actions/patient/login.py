@@ -30,13 +30,13 @@ from actions.patient import access
 from actions.patient.access import CARE_ERRORS, PATIENT, STAFF, call_patient, call_service, explain
 from actions.patient.family import PatientChoice, family, selected
 from common.phone import InvalidPhoneNumber, mask_phone, to_e164
-from sessions.store import EXPECTATION_TTL_SECONDS, SECRET_KINDS, Login
+from sessions.store import EXPECTATION_TTL_SECONDS, Login
 
 log = logging.getLogger(__name__)
 
 OWN, OTHER, PROVIDED, RESEND, VERIFIED = "own", "other", "provided", "resend", "verified"
 OTP_LENGTH = 5  # CARE's codes
-# A typed phone number is kept out of Rasa too once the session store knows this kind (sessions/store.py).
+# A typed phone number is kept out of Rasa like a code (sessions/redaction.py).
 PHONE_KIND = "phone"
 RESENDS_MAX, RESEND_WINDOW = 3, 15 * 60
 WRONG_MAX, WRONG_WINDOW = 5, 15 * 60
@@ -140,7 +140,7 @@ class ValidatePatientLoginForm(PatientChoice, AssistantForm):
         text = access.latest_text(tracker)
         if slot == "login_phone":
             if intent == "secret_provided":
-                return PROVIDED  # a typed number kept out of Rasa (when the connector knows the "phone" kind)
+                return PROVIDED  # a typed number, kept out of Rasa by the connector
             if intent == "affirm":
                 return OWN
             if intent == "use_other_number" or (intent == "deny" and not _STOP_RE.search(text)):
@@ -169,8 +169,7 @@ class ValidatePatientLoginForm(PatientChoice, AssistantForm):
         if value == OTHER:
             return {"login_phone": None, "login_other_number": True}
         if value == PROVIDED:
-            typed = access.store().take_secret(tracker.sender_id, PHONE_KIND) if PHONE_KIND in SECRET_KINDS else None
-            phone = parse_phone(typed or "")
+            phone = parse_phone(access.store().take_secret(tracker.sender_id, PHONE_KIND) or "")
         else:
             phone = access.sender_phone(tracker) if value == OWN else parse_phone(str(value))
         if phone is None:
@@ -265,8 +264,7 @@ class ActionAskLoginPhone(Action):
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> list[EventType]:
         own = access.sender_phone(tracker)
         if own is None or tracker.get_slot("login_other_number"):
-            if PHONE_KIND in SECRET_KINDS:  # the number typed next stays out of the tracker, like a code
-                access.store().expect_secret(tracker.sender_id, PHONE_KIND)
+            access.store().expect_secret(tracker.sender_id, PHONE_KIND)  # the number typed next stays out of Rasa
             dispatcher.utter_message(response="utter_ask_login_phone_other")
         else:
             dispatcher.utter_message(response="utter_ask_login_phone_own", masked_phone=mask_phone(own))

@@ -203,6 +203,32 @@ def test_after_a_full_login_no_code_token_or_full_number_is_stored_or_logged(sta
     assert not re.search(national, logs), "an unmasked phone number in the logs"
 
 
+def test_a_typed_number_and_a_code_inside_a_sentence_never_reach_the_tracker_or_the_logs(stack, user):
+    """Another number typed at login, and a code typed with words around it, are kept out of Rasa like a
+    bare code: the tracker store and the logs hold neither."""
+    offer = interactive(say(user, "show my records"))
+    asked = texts(tap(user, offer, "Another number"))
+    assert "type the mobile number" in asked
+    sent = texts(say(user, "my number is +91-98765-43210", at_least=2))
+    assert "5-digit code" in sent and "+91 98•••••210" in sent
+    assert "exactly 5 digits" in texts(say(user, f"my code is {OTP}"))  # refused as a code, but kept out
+    family = say(user, f"{OTP[:2]} {OTP[2:]}", at_least=2)
+    assert "logged in" in texts(family)
+    assert {"Ramesh Kumar", "Sunita Kumar"} <= {title for _, title in choices_of(interactive(family))}
+
+    env = stack.env()
+    with sqlite3.connect(env["TRACKER_SQLITE_PATH"]) as db:
+        rows = [r[0] for r in db.execute("SELECT data FROM events WHERE sender_id = ?", (user.phone,))]
+    stored = "\n".join(json.dumps(json.loads(r), ensure_ascii=False) for r in rows)
+    assert "secret_provided" in stored  # what Rasa saw instead
+    # (the bot's own prompt shows "98765 43210" as an example format: the typed form is looked for)
+    for secret in ("+91-98765-43210", "9876543210", OTP, f"{OTP[:2]} {OTP[2:]}", "my code is"):
+        assert secret not in stored, secret
+    logs = "\n".join((stack.run_dir / "logs" / name).read_text(errors="replace")
+                     for name in ("rasa.log", "actions.log"))
+    assert "9876543210" not in logs and "98765-43210" not in logs and OTP not in logs
+
+
 def test_nonsense_gets_the_fallback_with_what_the_assistant_can_do(stack, user):
     reply = texts(say(user, "blorp fnord wibble"))
     assert "didn't understand" in reply and "medications" in reply

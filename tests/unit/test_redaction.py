@@ -49,3 +49,28 @@ def test_any_password_is_a_secret_but_cancel_is_not(store):
 def test_button_payloads_are_never_taken_as_secrets(store):
     store.expect_secret(SENDER, "password")
     assert redact_inbound(store, SENDER, "/deny") == "/deny"
+
+
+@pytest.mark.parametrize("text", ["my code is 45612", "45612.", "code: 45-612", "otp 4561"])
+def test_a_code_inside_words_is_still_a_secret(store, text):
+    store.expect_secret("919876543210", "otp")
+    assert redact_inbound(store, "919876543210", text) == '/secret_provided{"secret_kind":"otp"}'
+    assert store.take_secret("919876543210", "otp") == text
+
+
+@pytest.mark.parametrize("text", ["resend", "i didn't get any sms", "book at 10:30"])
+def test_words_without_a_code_pass_while_a_code_is_expected(store, text):
+    store.expect_secret("919876543210", "otp")
+    assert redact_inbound(store, "919876543210", text) == text
+
+
+@pytest.mark.parametrize("text", ["98765 43210", "my number is +91-98765-43210", "09876543210"])
+def test_a_typed_phone_number_is_kept_out_of_rasa(store, text):
+    store.expect_secret("919876543210", "phone")
+    assert redact_inbound(store, "919876543210", text) == '/secret_provided{"secret_kind":"phone"}'
+    assert store.take_secret("919876543210", "phone") == text
+
+
+def test_words_instead_of_a_number_pass_through(store):
+    store.expect_secret("919876543210", "phone")
+    assert redact_inbound(store, "919876543210", "use my own number") == "use my own number"
