@@ -269,3 +269,22 @@ def test_a_relation_must_fit_age_too(domain):
     log_in(sender, "+919876543210", selected=RAMESH)
     d, _ = ask(sender, "medications", "mummy ki dawai", domain)
     assert responses(d) == ["utter_not_family"]
+
+
+def test_a_new_conversation_session_starts_logged_out(ramesh, domain):
+    """After WHATSAPP_SESSION_TIMEOUT_HOURS Rasa starts a new session: the CARE login must not live on in it."""
+    from rasa.shared.core.domain import Domain
+
+    from actions.common import ActionSessionStart
+    from sessions.store import get_session_store
+
+    from tests.actions.conftest import ROOT
+
+    assert Domain.load(str(ROOT / "domain")).session_config.carry_over_slots is False
+    assert get_session_store().login(ramesh) is not None
+    _, events = run(ActionSessionStart(), make_tracker(ramesh, slots={"role": "patient"}), domain)
+    assert [(e["event"], e.get("name")) for e in events] == [("session_started", None), ("action", "action_listen")]
+    assert get_session_store().login(ramesh) is None
+    d, events = ask(ramesh, "medications", "my medicines", domain, slots={"role": None})
+    assert "Metformin" not in str(d.messages)
+    assert active_loop_of(events) == "patient_login_form"
