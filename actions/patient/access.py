@@ -8,7 +8,6 @@
 """
 from __future__ import annotations
 
-import asyncio
 import datetime as dt
 import functools
 import logging
@@ -28,6 +27,7 @@ from actions.care.errors import (
     CareUnauthenticated,
     CareUnavailable,
 )
+from actions.care.calls import care_call
 from actions.care.models import PatientToken
 from common.phone import InvalidPhoneNumber, to_e164
 from sessions.store import Login, SessionStore, get_session_store
@@ -36,10 +36,9 @@ from settings import get_settings
 log = logging.getLogger(__name__)
 T = TypeVar("T")
 
-# A patient waits for the answer: one quick retry at most, and a hard deadline for the whole call
+# A patient waits for the answer: one quick retry at most, within care_call's deadline for the whole call
 # (CARE_TIMEOUT_SECONDS still applies when it is shorter).
 ATTEMPT_TIMEOUT_SECONDS = 4.0
-CALL_DEADLINE_SECONDS = 10.0
 
 PATIENT = "patient"
 STAFF = "staff"
@@ -120,19 +119,11 @@ def patient_api(login: Login) -> PatientSession:
     return service().as_patient(PatientToken(access=login.access_token, phone_number=login.phone))
 
 
-async def _in_thread(fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
-    try:
-        return await asyncio.wait_for(asyncio.to_thread(fn, *args, **kwargs), CALL_DEADLINE_SECONDS)
-    except asyncio.TimeoutError as exc:
-        log.warning("CARE call %s gave no answer within %.0f s", getattr(fn, "__name__", "?"), CALL_DEADLINE_SECONDS)
-        raise CareUnavailable("CARE did not answer in time") from exc
-
-
 async def call_service(fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
     """A call as the service account. Its refusal is a configuration problem, not the patient's: to the
     patient that is "unavailable" (and an error in the log for the operator)."""
     try:
-        return await _in_thread(fn, *args, **kwargs)
+        return await care_call(fn, *args, **kwargs)
     except CareUnauthenticated as exc:
         log.error("the CARE service account was refused (%s): check CARE_USERNAME / CARE_PASSWORD", exc.status)
         raise CareUnavailable("service account refused") from exc
@@ -140,7 +131,7 @@ async def call_service(fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
 
 async def call_patient(fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
     """A call with the patient's token: CareUnauthenticated means CARE's hour is over."""
-    return await _in_thread(fn, *args, **kwargs)
+    return await care_call(fn, *args, **kwargs)
 
 
 async def read_for(login: Login, patient_id: str, fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:

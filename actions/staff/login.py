@@ -17,6 +17,7 @@ from rasa_sdk import Action, FormValidationAction, Tracker
 from rasa_sdk.events import ActiveLoop, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
+from actions.care.calls import care_call
 from actions.care.errors import CareError, CareInvalid, CareUnauthenticated, CareUnavailable
 from actions.care.models import MfaChallenge, TokenPair
 from actions.staff.session import (
@@ -163,7 +164,7 @@ class ValidateStaffLoginForm(FormValidationAction):
             return {"staff_password_checked": True, "staff_login_outcome": LOCKED}
         care = care_client()
         try:
-            result = await _in_thread(care.login, username, password)
+            result = await care_call(care.login, username, password)
         except (CareUnauthenticated, CareInvalid) as exc:
             return self._failed(dispatcher, sender, username, exc, "password")
         except CareError:
@@ -204,7 +205,7 @@ class ValidateStaffLoginForm(FormValidationAction):
             return {"staff_totp_checked": True, "staff_login_outcome": LOCKED}
         method = "backup" if len(code) == 8 else "totp"
         try:
-            tokens = await _in_thread(care_client().login_mfa, MfaChallenge(temp_token=temp_token), code, method)
+            tokens = await care_call(care_client().login_mfa, MfaChallenge(temp_token=temp_token), code, method)
         except CareInvalid as exc:
             return self._failed(dispatcher, sender, username, exc, "totp")
         except CareUnauthenticated:  # the temp_token expired at CARE
@@ -256,11 +257,11 @@ class ValidateStaffLoginForm(FormValidationAction):
         """Roles and facilities come from CARE's current-user endpoint, read with the new token."""
         care = care_client().as_staff(tokens, on_refresh=saver(sender))
         try:
-            user = await _in_thread(care.current_user)
+            user = await care_call(care.current_user)
             facilities = [f.id for f in user.facilities]
             names = [f.name for f in user.facilities]
             if not facilities and user.is_superuser:
-                found = await _in_thread(care.list_facilities)
+                found = await care_call(care.list_facilities)
                 facilities, names = [f.id for f in found], [f.name for f in found]
         except CareError:
             dispatcher.utter_message(response="utter_staff_care_unavailable")
@@ -275,12 +276,6 @@ class ValidateStaffLoginForm(FormValidationAction):
                                      role=", ".join(user.roles) or user.user_type or "staff",
                                      facility=names[0] + (f" +{len(names) - 1}" if len(names) > 1 else ""))
         return {"staff_password_checked": True, "staff_totp_checked": True, "staff_login_outcome": OK}
-
-
-async def _in_thread(fn: Any, *args: Any) -> Any:
-    import asyncio
-
-    return await asyncio.to_thread(fn, *args)
 
 
 class AskStaffUsername(Action):

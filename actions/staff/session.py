@@ -7,7 +7,6 @@ the new pair there. CARE calls are blocking (requests): actions run them in a wo
 """
 from __future__ import annotations
 
-import asyncio
 import datetime as dt
 import functools
 import logging
@@ -19,6 +18,7 @@ from rasa_sdk import Tracker
 from rasa_sdk.events import ActiveLoop, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
+from actions.care.calls import care_call
 from actions.care.client import CareClient
 from actions.care.errors import CareError, CareForbidden, CareInvalid, CareNotFound, CareUnauthenticated
 from actions.care.models import CurrentUser, TokenPair
@@ -112,8 +112,8 @@ class StaffContext:
         return self.now().astimezone(zone(self.tz)).date()
 
     async def call(self, fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
-        """A CARE call in a worker thread (the client blocks; the action server must not)."""
-        return await asyncio.to_thread(fn, *args, **kwargs)
+        """A CARE call in a worker thread, with a deadline (actions/care/calls.py)."""
+        return await care_call(fn, *args, **kwargs)
 
 
 def staff_context(sender: str) -> StaffContext | None:

@@ -211,3 +211,43 @@ def _create_patients(care_url: str, names: list[str]) -> None:
                           json={"name": name, "gender": "female", "phone_number": f"+9198000{i:05d}",
                                 "year_of_birth": 1980 + i})
         r.raise_for_status()
+
+
+def test_a_care_that_never_answers_gets_try_again_later_at_the_deadline(staff_env, domain, monkeypatch):
+    """A hung CARE (connection accepted, no answer) must not keep a nurse waiting through every retry."""
+    import asyncio
+    import socket
+
+    from rasa_sdk.executor import CollectingDispatcher
+
+    from actions.care import calls
+    from tests.actions.conftest_staff import _clear_caches
+
+    sender = new_sender()
+    log_in(sender, "care-doctor")
+    hung = socket.socket()
+    hung.bind(("127.0.0.1", 0))
+    hung.listen(16)
+    try:
+        monkeypatch.setenv("CARE_BASE_URL", f"http://127.0.0.1:{hung.getsockname()[1]}")
+        monkeypatch.setattr(calls, "CALL_DEADLINE_SECONDS", 2.0)  # the client alone waits 8 s per attempt
+        _clear_caches()
+        tracker = make_tracker(sender, STAFF, "find patient Meera", "search_patient", ents(person="Meera"))
+        dispatcher = CollectingDispatcher()
+
+        async def answer() -> float:
+            started = time.monotonic()
+            from rasa_sdk.utils import call_potential_coroutine
+
+            await call_potential_coroutine(action("action_search_patient")(dispatcher, tracker, domain))
+            return time.monotonic() - started
+
+        loop = asyncio.new_event_loop()
+        try:
+            took = loop.run_until_complete(answer())
+        finally:
+            loop.close()  # does not wait for the abandoned worker thread
+        assert texts(dispatcher.messages, domain) == "CARE isn't answering right now. Please try again in a few minutes."
+        assert took < 6
+    finally:
+        hung.close()
