@@ -42,3 +42,31 @@ def test_unseen_phrasing_reaches_the_right_intent(agent, intent, text):
 def test_nonsense_falls_back(agent, text):
     result = asyncio.run(agent.parse_message(text))
     assert result["intent"]["name"] in ("nlu_fallback", "out_of_scope"), result["intent"]
+
+
+# Staff write with names, numbers and times in the sentence: the intent and what the actions read from the
+# entities both matter. ("tell me about Meera's medications" is get_medications with a person: for staff
+# that is the patient's summary, see docs/dialogue-contract.md.)
+STAFF_UNSEEN = [
+    ("doctor login", "staff_login", {}),
+    ("login as hospital staff", "staff_login", {}),
+    ("look up patient anita sharma", "search_patient", {"person": "Anita Sharma"}),
+    ("any patient named ravi?", "search_patient", {"person": "Ravi"}),
+    ("who is +91 98765 43210", "search_patient", {"phone_number": "+91 98765 43210"}),
+    ("patient info 9876543210", "search_patient", {"phone_number": "9876543210"}),
+    ("give me details of patient anita", "patient_summary", {"person": "Anita"}),
+    ("tell me about meera's medications", "get_medications", {"person": "Meera"}),
+    ("fix an appointment for anita with the cardiologist", "book_appointment",
+     {"person": "Anita", "practitioner": "cardiologist"}),
+    ("book ravi with dr asha tomorrow at 10", "book_appointment", {"person": "Ravi", "practitioner": "Dr Asha"}),
+    ("cancel the booking for ravi", "cancel_appointment", {"person": "Ravi"}),
+    ("reschedule ravi to day after tomorrow evening", "reschedule_appointment", {"person": "Ravi"}),
+]
+
+
+@pytest.mark.parametrize("text,intent,entities", STAFF_UNSEEN, ids=[t for t, _, _ in STAFF_UNSEEN])
+def test_unseen_staff_phrasing_reaches_the_right_intent_and_entities(agent, text, intent, entities):
+    result = asyncio.run(agent.parse_message(text))
+    assert result["intent"]["name"] == intent, result["intent"]
+    found = {e["entity"]: e["value"] for e in result["entities"]}
+    assert {k: found.get(k) for k in entities} == entities, result["entities"]
