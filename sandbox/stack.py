@@ -125,7 +125,7 @@ class Stack:
                              "--port", str(self.ports.rasa)])
         try:
             self.wait_ready(timeout)
-        except Exception:
+        except BaseException:  # Ctrl-C while waiting too: the children run in their own sessions
             self.stop()
             raise
         return self
@@ -187,36 +187,47 @@ Ctrl-C stops everything.
 """
 
 
+def _say(text: str, err: bool = False) -> None:
+    """Print, unless the terminal or pipe is gone (closing it must not keep the children alive)."""
+    try:
+        print(text, file=sys.stderr if err else sys.stdout, flush=True)
+    except OSError:
+        pass
+
+
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--free-ports", action="store_true", help="pick free ports instead of 9000/9001/5055/5005")
     args = ap.parse_args()
     stack = Stack(ports=Ports.free() if args.free_ports else Ports())
-    print("starting sandbox CARE, WhatsApp simulator, action server and Rasa (the model takes ~20 s to load)...")
-    try:
-        stack.start()
-    except (RuntimeError, TimeoutError) as exc:
-        print(f"could not start: {exc}", file=sys.stderr)
-        return 1
-    print(BANNER.format(sim=stack.sim_url, webhook=stack.webhook_url, rasa=stack.rasa_url, care=stack.care_url,
-                        logs=stack.run_dir / "logs"))
     stop = {"now": False}
 
     def _stop(*_: object) -> None:
         stop["now"] = True
 
-    signal.signal(signal.SIGINT, _stop)
-    signal.signal(signal.SIGTERM, _stop)
+    _say("starting sandbox CARE, WhatsApp simulator, action server and Rasa (the model takes ~20 s to load)...")
     try:
+        stack.start()
+    except (RuntimeError, TimeoutError) as exc:
+        _say(f"could not start: {exc}", err=True)
+        return 1
+    except KeyboardInterrupt:  # start() has stopped what it started
+        return 130
+    # the terminal closing (SIGHUP) stops the stack as Ctrl-C does
+    for sig in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
+        signal.signal(sig, _stop)
+    try:
+        _say(BANNER.format(sim=stack.sim_url, webhook=stack.webhook_url, rasa=stack.rasa_url, care=stack.care_url,
+                           logs=stack.run_dir / "logs"))
         while not stop["now"]:
             for name, proc in stack.procs.items():
                 if proc.poll() is not None:
-                    print(f"{name} stopped (exit {proc.returncode}); see {stack.run_dir}/logs/{name}.log", file=sys.stderr)
+                    _say(f"{name} stopped (exit {proc.returncode}); see {stack.run_dir}/logs/{name}.log", err=True)
                     stop["now"] = True
             time.sleep(0.5)
     finally:
-        print("stopping...")
-        stack.stop()
+        stack.stop()  # before any output: stdout may be a closed pipe
+        _say("stopped.")
     return 0
 
 
