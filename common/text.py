@@ -63,14 +63,21 @@ def truncate(text: str, limit: int) -> str:
     return head.rstrip() + ELLIPSIS
 
 
+TITLE_SEPARATOR = " · "
+
+
 def split_title(title: str, limit: int) -> tuple[str, str]:
-    """Split a title that is too long into (head <= limit, rest), at a word boundary when there is one.
+    """Split a title that is too long into (head <= limit, rest): at the last " · " that fits, else at a word.
 
     Used for list rows: the head is the row title, the rest goes into the row description.
     """
     title = (title or "").strip()
     if len(title) <= limit:
         return title, ""
+    # "Mon 30 Nov, 9 am · Dr. Asha Menon": the parts a formatter joined stay whole
+    cut = title.rfind(TITLE_SEPARATOR, 0, limit + 1)
+    if cut > 0:
+        return title[:cut].rstrip(), title[cut + len(TITLE_SEPARATOR):].strip()
     head = title[:limit]
     space = head.rfind(" ")
     if space > 0 and not title[limit].isspace():

@@ -80,3 +80,10 @@ def test_split_title_at_a_word():
     assert split_title("Dr. Meera Nair, General Medicine", 24) == ("Dr. Meera Nair, General", "Medicine")
     assert split_title("Cardiology", 24) == ("Cardiology", "")
     assert split_title("Pneumonoultramicroscopicsilicovolcano", 24) == ("Pneumonoultramicroscopic", "silicovolcano")
+
+
+def test_split_title_keeps_joined_parts_whole():
+    # a cancel list row: the time is the title, the doctor the description (not "... · Dr." + "Asha Menon")
+    assert split_title("Mon 30 Nov, 9 am · Dr. Asha Menon", 24) == ("Mon 30 Nov, 9 am", "Dr. Asha Menon")
+    assert split_title("Mon 30 Nov, 9:30 am · Dr. Asha Menon", 24) == ("Mon 30 Nov, 9:30 am", "Dr. Asha Menon")
+    assert split_title("a · " + "b" * 30, 24) == ("a", "b" * 30)
