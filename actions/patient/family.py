@@ -71,6 +71,7 @@ OLDER = {"father", "dad", "daddy", "papa", "pappa", "appa", "abba", "pitaji", "b
          "dada", "nana", "uncle", "chacha", "mama", "mother", "mom", "mum", "mummy", "mommy", "amma", "maa", "ma",
          "mataji", "grandmother", "grandma", "granny", "dadi", "nani", "aunt", "aunty", "auntie", "chachi", "mami"}
 YOUNGER = {"son", "daughter", "beti"}
+SPOUSE = {"husband", "hubby", "wife"}
 RELATION_WORDS = MALE | FEMALE
 _RELATION_RE = re.compile(r"\b(" + "|".join(sorted(RELATION_WORDS, key=len, reverse=True)) + r")(?:'?s)?\b", re.I)
 # Words that are never a family member's name in a request ("show my meds"): keeps the name scan honest.
@@ -98,6 +99,9 @@ def by_relation(relation: str, members: list[Member], current: Member | None) ->
     others = [m for m in members if current is None or m.id != current.id]
     gender = "male" if relation in MALE else "female" if relation in FEMALE else ""
     fits = [m for m in others if not gender or not m.gender or m.gender == gender]
+    if not fits and relation in SPOUSE and current is not None and current.gender in ("", gender):
+        # "my husband's tablets" while he is the one shown: his wife is writing, he is still the one meant
+        return [current]
     if current is not None and current.birth_year:
         # a parent is older, a child younger (unknown birth years stay in): a wife is not "mummy"
         if relation in OLDER:

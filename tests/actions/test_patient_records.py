@@ -249,6 +249,14 @@ def test_the_login_done_action_uses_the_chosen_member(domain):
     assert slots_set(events)["pending_request"] is None
 
 
+def test_the_spouse_already_shown_is_the_one_meant(ramesh, domain):
+    """Ramesh is shown and his wife asks for "my husband's medicines": Ramesh, not a refusal."""
+    d, _ = ask(ramesh, "medications", "show my husband's medicines", domain, entities=[("relation", "husband")])
+    assert responses(d)[0] == "utter_medications" and "utter_not_family" not in responses(d)
+    assert message(d, "utter_medications")["patient_name"] == "Ramesh Kumar"
+    assert "Metformin" in message(d, "utter_medications")["items"]
+
+
 def test_a_relation_nobody_on_the_phone_fits_is_refused(domain):
     sender = fresh_sender()
     log_in(sender, "+919876543210", selected=RAMESH)
