@@ -7,6 +7,7 @@ offered, and the cancel names that patient to CARE.
 """
 from __future__ import annotations
 
+import datetime as dt
 import re
 from typing import Any
 
@@ -32,6 +33,18 @@ ROWS = 10
 _ABOUT_APPOINTMENTS = re.compile(r"\b(appointment|appoint|appt|booking|visit|slot|checkup|consultation)s?\b", re.I)
 
 
+def _dotted_times(text: str) -> set[dt.time]:
+    """'9.30' -> 9:30 and 21:30: read as a time only when an appointment starts then (see narrow)."""
+    found: set[dt.time] = set()
+    for h, m in re.findall(r"\b(\d{1,2})\.(\d{2})\b", text or ""):
+        hour, minute = int(h), int(m)
+        if hour < 24 and minute < 60:
+            found.add(dt.time(hour, minute))
+            if hour < 12:
+                found.add(dt.time(hour + 12, minute))
+    return found
+
+
 def narrow(appointments: list[Appointment], text: str) -> list[Appointment]:
     """The appointments a message points at: by day (and time), by doctor, or by position in the list."""
     tz = access.timezone()
@@ -41,6 +54,9 @@ def narrow(appointments: list[Appointment], text: str) -> list[Appointment]:
         found = [a for a in found if a.start and formatting.to_local(a.start, tz).date() == when.day]
     if when is not None and when.start is not None and when.end is None:
         found = [a for a in found if a.start and formatting.to_local(a.start, tz).time() == when.start]
+    elif dotted := _dotted_times(text):  # "the 9.30 one": the parser leaves a bare 9.30 alone (a dose?)
+        at_that_time = [a for a in found if a.start and formatting.to_local(a.start, tz).time() in dotted]
+        found = at_that_time or found
     doctors = {a.practitioner.id: a.practitioner for a in found if a.practitioner}
     if doctors and re.search(r"\b(?:dr|doctor|doc)\b", text, re.I):
         _, matches = find_practitioner(text, list(doctors.values()))

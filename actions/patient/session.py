@@ -8,6 +8,7 @@ from rasa_sdk.forms import REQUESTED_SLOT
 from rasa_sdk.types import DomainDict
 
 from actions.patient import access
+from actions.patient.access import STAFF
 
 # Slots that outlive a logout: what kind of media the last message was is no one's data.
 KEPT_ON_LOGOUT = frozenset({"message_type"})
@@ -31,7 +32,7 @@ class ActionLogout(Action):
         was = access.current_login(tracker)
         access.store().end(tracker.sender_id)
         if was is not None:
-            dispatcher.utter_message(response="utter_logged_out")
+            dispatcher.utter_message(response="utter_staff_logged_out" if was.kind == STAFF else "utter_logged_out")
         else:
             dispatcher.utter_message(response="utter_not_logged_in")
         events: list[EventType] = []

@@ -221,6 +221,28 @@ def test_cancel_with_several_appointments_asks_which(sunita, domain):
     assert slots_set(events)["cancel_choice"] and slots_set(events)["requested_slot"] == "cancel_confirmed"
 
 
+def test_cancel_the_one_at_a_dotted_time(sunita, domain):
+    """"pls cancel the 9.30 one" (Indian English writes times with a dot) picks the appointment at that time."""
+    from actions import formatting
+    from actions.patient import access
+    from actions.patient.booking import free_slots
+    from actions.patient.cancelling import ActionCancelAppointment
+    import asyncio
+
+    login = access.store().login(sunita)
+    tz = access.timezone()
+    taken = {formatting.to_local(a.start, tz).time() for a in access.patient_api(login).list_appointments()
+             if a.start and not a.is_cancelled}
+    slot = next(s for s in asyncio.run(free_slots(login, ASHA_MENON, next_weekday(2)))
+                if formatting.to_local(s.start, tz).time() not in taken)
+    booked = access.patient_api(login).book_appointment(slot.id, SUNITA)
+    local = formatting.to_local(slot.start, tz)
+    t = make_tracker(sunita, text=f"pls cancel the {local.hour % 12 or 12}.{local.minute:02d} one",
+                     intent="cancel_appointment", slots={"role": "patient"})
+    _, events = run(ActionCancelAppointment(), t, domain)
+    assert active_loop_of(events) == CANCEL and slots_set(events)["cancel_choice"] == booked.id
+
+
 def test_cancel_on_a_day_without_appointments_says_so(domain):
     from actions.patient.cancelling import ActionCancelAppointment
 

@@ -204,3 +204,12 @@ def test_logout_during_a_staff_form_stops_it_quietly(staff_env, domain):
     msgs, events = run(action("action_staff_stop"), t, domain)
     assert msgs == []  # action_logout says goodbye next
     assert store().expected_secret(sender) is None
+
+
+def test_a_staff_logout_says_care_is_closed_not_your_records(staff_env, domain):
+    sender = new_sender()
+    log_in(sender, "care-doctor")
+    msgs, _ = run(action("action_logout"), make_tracker(sender, {"role": "staff"}, "logout", "logout"), domain)
+    said = texts(msgs, domain)
+    assert said.startswith("You're logged out of CARE.") and "your records" not in said
+    assert store().login(sender) is None

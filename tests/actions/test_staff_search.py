@@ -123,7 +123,7 @@ def test_a_volunteer_sees_no_clinical_data(staff_env, domain):
     dispatcher = CollectingDispatcher()
     t = make_tracker(sender, STAFF, "tell me about Meera's medications", "get_medications", ents(person="Meera"))
     events = asyncio.run(show_section("medications", dispatcher, t, domain))
-    assert texts(dispatcher.messages, domain) == "Your role can't see that."
+    assert texts(dispatcher.messages, domain) .startswith("Your role can't see that in CARE.")
     assert events == [{"event": "slot", "name": "staff_patient_id", "value": events[0]["value"], "timestamp": None}]
 
 

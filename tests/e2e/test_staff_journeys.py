@@ -91,7 +91,7 @@ def test_two_ravis_are_asked_about(stack, user):
 def test_volunteer_is_refused_clinical_data(stack, user):
     log_in(user, "care-volunteer")
     user.say("tell me about Meera's medications")
-    assert said(user.replies(1)) == "Your role can't see that."
+    assert said(user.replies(1)) .startswith("Your role can't see that in CARE.")
     user.say("tell me about Meera")
     summary = said(user.replies(1))
     assert "*Meera Nair*" in summary and "your role can't see this" in summary and "Levothyroxine" not in summary
