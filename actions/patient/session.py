@@ -31,8 +31,10 @@ class ActionLogout(Action):
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> list[EventType]:
         was = access.current_login(tracker)
         access.store().end(tracker.sender_id)
-        if was is not None:
-            dispatcher.utter_message(response="utter_staff_logged_out" if was.kind == STAFF else "utter_logged_out")
+        if was is not None and was.kind == STAFF:
+            dispatcher.utter_message(response="utter_staff_logged_out")
+        elif was is not None:
+            dispatcher.utter_message(response="utter_logged_out")
         else:
             dispatcher.utter_message(response="utter_not_logged_in")
         events: list[EventType] = []
