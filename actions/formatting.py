@@ -12,6 +12,7 @@ from zoneinfo import ZoneInfo
 
 from actions.care.models import Appointment, Condition, Encounter, MedicationRequest, ServiceRequest, Slot
 from common.dates import format_day, format_local, format_time
+from common.text import TITLE_SEPARATOR
 
 BLOCK_SEPARATOR = "\n\n"
 
@@ -160,7 +161,7 @@ def appointment_title(appt: Appointment, tz: str, today: dt.date) -> str:
     the row's description)."""
     when = format_local(appt.start, tz, today) if appt.start else "time not set"
     doctor = appt.practitioner.name if appt.practitioner else ""
-    return f"{when} · {doctor}" if doctor else when
+    return f"{when}{TITLE_SEPARATOR}{doctor}" if doctor else when  # the connector splits rows there
 
 
 def appointment_when(appt: Appointment, tz: str, today: dt.date) -> str:

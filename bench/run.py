@@ -30,7 +30,7 @@ import requests
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from sandbox.stack import Ports, Stack  # noqa: E402
+from sandbox.stack import Ports, Stack, child_pids  # noqa: E402
 from sandbox.whatsapp import payloads  # noqa: E402
 
 MESSAGES = ["help", "menu", "what can you do", "thank you", "show me the menu", "who are you"]
@@ -208,18 +208,11 @@ def _vm_hwm_mb(pid: int) -> float:
 
 def peak_memory_mb(pid: int) -> tuple[float, int]:
     """(largest VmHWM, number of processes) over a process and its children: Sanic workers are children."""
-    children: dict[int, list[int]] = defaultdict(list)
-    for stat in Path("/proc").glob("[0-9]*/stat"):
-        try:
-            fields = stat.read_text().rsplit(")", 1)[1].split()
-            children[int(fields[1])].append(int(stat.parent.name))
-        except (OSError, IndexError, ValueError):
-            continue
     tree, todo = [], [pid]
     while todo:
         current = todo.pop()
         tree.append(current)
-        todo.extend(children.get(current, []))
+        todo.extend(child_pids(current))
     sizes = [_vm_hwm_mb(p) for p in tree]
     return max(sizes), sum(1 for size in sizes if size > 100)
 

@@ -187,6 +187,18 @@ Ctrl-C stops everything.
 """
 
 
+def child_pids(pid: int) -> list[int]:
+    """The direct children of `pid`, read from /proc (the benchmark and the shutdown test look for them)."""
+    found = []
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            if int(stat.read_text().rsplit(")", 1)[1].split()[1]) == pid:
+                found.append(int(stat.parent.name))
+        except (OSError, IndexError, ValueError):
+            continue
+    return found
+
+
 def _say(text: str, err: bool = False) -> None:
     """Print, unless the terminal or pipe is gone (closing it must not keep the children alive)."""
     try:

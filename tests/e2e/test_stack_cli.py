@@ -12,19 +12,10 @@ from pathlib import Path
 
 import pytest
 
+from sandbox.stack import child_pids
+
 ROOT = Path(__file__).resolve().parents[2]
 pytestmark = pytest.mark.e2e
-
-
-def _children(pid: int) -> list[int]:
-    found = []
-    for stat in Path("/proc").glob("[0-9]*/stat"):
-        try:
-            if int(stat.read_text().rsplit(")", 1)[1].split()[1]) == pid:
-                found.append(int(stat.parent.name))
-        except (OSError, IndexError, ValueError):
-            continue
-    return found
 
 
 def _alive(pid: int) -> bool:
@@ -43,7 +34,7 @@ def test_ctrl_c_stops_every_process_even_when_the_output_pipe_is_closed(model_pa
         for line in stack.stdout:  # the banner says the stack is ready
             if "Ctrl-C stops everything" in line or time.monotonic() > deadline:
                 break
-        children = _children(stack.pid)
+        children = child_pids(stack.pid)
         assert len(children) == 4, children
         stack.stdout.close()  # like `| tee` ended by the same Ctrl-C
         stack.send_signal(signal.SIGINT)
