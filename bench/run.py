@@ -14,6 +14,7 @@ Targets (issue 2): ack p99 < 50 ms; end-to-end p50 < 200 ms; >= 80 messages/s su
 from __future__ import annotations
 
 import argparse
+import os
 import statistics
 import subprocess
 import sys
@@ -206,14 +207,56 @@ def _vm_hwm_mb(pid: int) -> float:
     return 0.0
 
 
-def peak_memory_mb(pid: int) -> tuple[float, int]:
-    """(largest VmHWM, number of processes) over a process and its children: Sanic workers are children."""
+def process_tree(pid: int) -> list[int]:
     tree, todo = [], [pid]
     while todo:
         current = todo.pop()
         tree.append(current)
         todo.extend(child_pids(current))
-    sizes = [_vm_hwm_mb(p) for p in tree]
+    return tree
+
+
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU of a process and its children (Sanic workers are children)."""
+    tick = os.sysconf("SC_CLK_TCK")
+    total = 0.0
+    for p in process_tree(pid):
+        try:
+            fields = Path(f"/proc/{p}/stat").read_text().rsplit(")", 1)[1].split()
+            total += (int(fields[11]) + int(fields[12])) / tick
+        except (OSError, IndexError, ValueError):
+            continue
+    return total
+
+
+def machine_busy_seconds() -> float:
+    """CPU seconds all cores spent busy since boot (everything: the stack, PostgreSQL, Redis, this script)."""
+    values = [int(v) for v in Path("/proc/stat").read_text().splitlines()[0].split()[1:]]
+    idle = values[3] + values[4]  # idle + iowait
+    return (sum(values[:8]) - idle) / os.sysconf("SC_CLK_TCK")
+
+
+class CpuMeter:
+    """CPU seconds per message, by process, over one phase: where the machine's 2 cores go."""
+
+    def __init__(self, stack: Stack) -> None:
+        self.pids = {name: proc.pid for name, proc in stack.procs.items()}
+        self.start = self._read()
+
+    def _read(self) -> dict[str, float]:
+        reading = {name: cpu_seconds(pid) for name, pid in self.pids.items()}
+        reading["benchmark driver"] = sum(os.times()[:2])
+        reading["whole machine"] = machine_busy_seconds()
+        return reading
+
+    def per_message_ms(self, messages: int) -> dict[str, float]:
+        end = self._read()
+        return {name: (end[name] - self.start[name]) * 1000 / max(messages, 1) for name in end}
+
+
+def peak_memory_mb(pid: int) -> tuple[float, int]:
+    """(largest VmHWM, number of processes) over a process and its children: Sanic workers are children."""
+    sizes = [_vm_hwm_mb(p) for p in process_tree(pid)]
     return max(sizes), sum(1 for size in sizes if size > 100)
 
 
@@ -275,7 +318,9 @@ def main() -> int:
             one, n1, el1 = closed_loop(stack, secret, collector, 1, args.duration / 2)
             many, nn, eln = closed_loop(stack, secret, collector, args.senders, args.duration)
             collector.wait_quiet()
+            meter = CpuMeter(stack)
             ol_lat, ol_sent, ol_total, ol_elapsed = open_loop(stack, secret, collector, args.rate, args.duration)
+            cpu = meter.per_message_ms(len(ol_lat))
             rasa_mb, rasa_n = peak_memory_mb(stack.procs["rasa"].pid)
             actions_mb, _ = peak_memory_mb(stack.procs["actions"].pid)
         finally:
@@ -288,6 +333,8 @@ def main() -> int:
     print(f"end-to-end reply, {args.senders:2d} senders     {fmt(many)}   {nn / eln:6.1f} msg/s")
     print(f"open loop at {args.rate:.0f} msg/s for {args.duration:.0f} s: sent {ol_sent}/{ol_total}, answered {len(ol_lat)}, "
           f"unanswered {ol_sent - len(ol_lat)}, sustained {len(ol_lat) / ol_elapsed:6.1f} msg/s, reply {fmt(ol_lat)}")
+    print("CPU per answered message in the open loop (ms): "
+          + ", ".join(f"{name} {ms:.1f}" for name, ms in cpu.items()))
     print(f"peak memory                      rasa server {rasa_mb:7.0f} MB per process ({rasa_n} process(es))   "
           f"action server {actions_mb:6.0f} MB")
     if not args.skip_train:
