@@ -15,7 +15,9 @@ from __future__ import annotations
 
 import argparse
 import os
+import random
 import statistics
+import string
 import subprocess
 import sys
 import tempfile
@@ -34,7 +36,17 @@ sys.path.insert(0, str(ROOT))
 from sandbox.stack import Ports, Stack, child_pids  # noqa: E402
 from sandbox.whatsapp import payloads  # noqa: E402
 
-MESSAGES = ["help", "menu", "what can you do", "thank you", "show me the menu", "who are you"]
+COMMON = ["help", "menu", "what can you do", "thank you", "show me the menu", "who are you"]
+_rng = random.Random(7)
+
+
+def message_text(i: int) -> str:
+    """Every other message is a text the assistant has not seen (a made-up word appended): repeated texts
+    (buttons, "menu", "hi") are cheap to understand (the NLU cache), new ones are not; both must count."""
+    common = COMMON[i % len(COMMON)]
+    if i % 2:
+        return common
+    return f"{common} {''.join(_rng.choice(string.ascii_lowercase) for _ in range(6))}"
 
 
 def pct(values: list[float], q: float) -> float:
@@ -126,7 +138,7 @@ def bench_ack(stack: Stack, secret: str, n: int) -> list[float]:
     sender = Sender(stack, secret)
     acks = []
     for i in range(n):
-        _, took, status = sender.post(new_phone(), MESSAGES[i % len(MESSAGES)])
+        _, took, status = sender.post(new_phone(), message_text(i))
         assert status == 200, status
         acks.append(took)
         time.sleep(0.02)  # ~50 msg/s: the acknowledgement, not the backlog, is measured here
@@ -141,7 +153,7 @@ def closed_loop(stack: Stack, secret: str, collector: Collector, senders: int, d
     def one_user() -> None:
         sender, phone, i = Sender(stack, secret), new_phone(), 0
         while time.time() < stop_at:
-            sent_at, _, _ = sender.post(phone, MESSAGES[i % len(MESSAGES)])
+            sent_at, _, _ = sender.post(phone, message_text(i))
             took = collector.wait_reply(phone, sent_at)
             i += 1
             if took is not None:
@@ -175,7 +187,7 @@ def open_loop(stack: Stack, secret: str, collector: Collector, rate: float, dura
             if delay > 0:
                 time.sleep(delay)
             phone = phones[i % len(phones)]
-            sent_at, _, status = sender.post(phone, MESSAGES[i % len(MESSAGES)])
+            sent_at, _, status = sender.post(phone, message_text(i))
             if status == 200:
                 with lock:
                     sent.append((phone, sent_at))

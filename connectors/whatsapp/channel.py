@@ -22,7 +22,7 @@ from sanic.response import HTTPResponse
 
 from common.logs import install_log_masking
 from common.phone import mask_phone
-from connectors import rasa_speedups
+from rasa_tuning import speedups as rasa_speedups
 from connectors.whatsapp.dedupe import Deduplicator
 from connectors.whatsapp.dispatch import ConversationThread, SenderQueues
 from connectors.whatsapp.graph import GraphClient, GraphError

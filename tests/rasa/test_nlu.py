@@ -70,3 +70,25 @@ def test_unseen_staff_phrasing_reaches_the_right_intent_and_entities(agent, text
     assert result["intent"]["name"] == intent, result["intent"]
     found = {e["entity"]: e["value"] for e in result["entities"]}
     assert {k: found.get(k) for k in entities} == entities, result["entities"]
+
+
+def test_repeated_texts_are_understood_once_and_alike(agent):
+    """rasa_tuning.speedups caches parses by text (per model): a repeat gives the same understanding, and
+    what one caller does with its copy does not reach the next."""
+    from rasa.core.channels.channel import UserMessage
+
+    from rasa_tuning import speedups
+
+    speedups.install()
+    processor = agent.processor
+    text = "show me the main menu pls"
+    first = asyncio.run(processor.parse_message(UserMessage(text, sender_id="a")))
+    first["entities"].append({"entity": "changed"})
+    second = asyncio.run(processor.parse_message(UserMessage(text, sender_id="b")))
+    cache = processor.__dict__["_nlu_parse_cache"]
+    assert cache.hits >= 1
+    assert second["intent"] == first["intent"] and second["entities"] == []
+    assert second["text"] == text
+    # an unseen text still goes through the model
+    other = asyncio.run(processor.parse_message(UserMessage("what tablets am i supposed to take?", sender_id="a")))
+    assert other["intent"]["name"] == "get_medications"

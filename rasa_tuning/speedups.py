@@ -9,13 +9,23 @@ Found with py-spy on `bench/run.py` (one Rasa process, the conversation thread):
   read back from the tracker store. Here the type names are looked up in a table built once; an unknown
   name falls back to Rasa's walk (a subclass imported later is still found).
 
+- NLU (tokenizer, featurizers, DIET, synonyms, fallback) is a pure function of the message text for a
+  given model, and WhatsApp traffic repeats itself: button and list replies, "hi", "menu", "yes". Parses are
+  kept per model in a bounded LRU (`NLU_CACHE_SIZE` texts) and handed out as deep copies. Only the plain
+  parse is cached (`only_output_properties`), and never one that carries per-message fields.
+
 `install()` is called where `rasa run` creates the WhatsApp channel (`WhatsAppInput.from_credentials`),
 so it runs in the Rasa server process only, before the first message. It is idempotent.
 """
 from __future__ import annotations
 
+import collections
+import copy
 import functools
 from typing import Any, Optional, Type
+
+NLU_CACHE_SIZE = 4096  # texts; a parse is a few kB, so at most ~10-20 MB
+_PER_MESSAGE_KEYS = ("message_id", "metadata")  # would differ between two messages with the same text
 
 _installed = False
 
@@ -26,6 +36,7 @@ def install() -> None:
         return
     _patch_action_result_validation()
     _patch_event_type_lookup()
+    _patch_nlu_parse_cache()
     _installed = True
 
 
@@ -81,3 +92,51 @@ def _patch_event_type_lookup() -> None:
         return original(type_name, default)
 
     Event.resolve_by_type = staticmethod(resolve_by_type)  # type: ignore[assignment]
+
+
+class ParseCache:
+    """A bounded LRU of NLU parse results, keyed by the message text."""
+
+    def __init__(self, size: int = NLU_CACHE_SIZE) -> None:
+        self.size = size
+        self._items: collections.OrderedDict[str, dict] = collections.OrderedDict()
+        self.hits = self.misses = 0
+
+    def get(self, text: str) -> dict | None:
+        found = self._items.get(text)
+        if found is None:
+            self.misses += 1
+            return None
+        self.hits += 1
+        self._items.move_to_end(text)
+        return copy.deepcopy(found)  # callers (Rasa's processor) may change what they get
+
+    def put(self, text: str, parse_data: dict) -> None:
+        if any(key in parse_data for key in _PER_MESSAGE_KEYS):
+            return
+        self._items[text] = copy.deepcopy(parse_data)
+        self._items.move_to_end(text)
+        while len(self._items) > self.size:
+            self._items.popitem(last=False)
+
+
+def _patch_nlu_parse_cache() -> None:
+    from rasa.core.processor import MessageProcessor
+
+    original = MessageProcessor._parse_message_with_graph
+
+    def parse_with_cache(self: Any, message: Any, tracker: Any, only_output_properties: bool = True) -> dict:
+        text = message.text
+        if not only_output_properties or not isinstance(text, str):
+            return original(self, message, tracker, only_output_properties)
+        # one cache per processor, i.e. per loaded model: a new model starts empty
+        cache = self.__dict__.get("_nlu_parse_cache")
+        if cache is None:
+            cache = self.__dict__["_nlu_parse_cache"] = ParseCache()
+        parse_data = cache.get(text)
+        if parse_data is None:
+            parse_data = original(self, message, tracker, only_output_properties)
+            cache.put(text, parse_data)
+        return parse_data
+
+    MessageProcessor._parse_message_with_graph = parse_with_cache  # type: ignore[assignment]

@@ -1,0 +1,142 @@
+"""Rasa's SQL tracker store with each recent conversation's current session also kept in memory.
+
+Rasa reads the whole current session from SQL at the start of every message (a query with a subquery, an
+ORM object per row, JSON per event) and, to save, counts the stored rows again before inserting the new
+ones. On the benchmark that was a third of the conversation CPU. This store keeps what that read would
+return (the session's rows as stored: type, timestamp, JSON) per sender in a bounded LRU, and asks SQL
+only for the newest row id of the sender:
+- the id matches: the tracker is rebuilt from memory (same JSON, same order, same session slicing);
+- it doesn't (another Rasa process answered this sender since, or the row was never seen): Rasa's read.
+Saving inserts exactly the rows Rasa would and updates the entry. SQL stays the only truth: every event is
+written before the reply counts as done, and a restart or another process simply reads it back.
+
+endpoints.yml: `tracker_store: {type: rasa_tuning.tracker_store.CachedSQLTrackerStore, ...}` with the
+usual SQL keys, plus optional `cache_size` (senders kept; default 2000).
+"""
+from __future__ import annotations
+
+import collections
+import json
+import logging
+from dataclasses import dataclass, field
+from typing import Any, Optional
+
+import sqlalchemy as sa
+from rasa.core.tracker_store import SQLTrackerStore
+from rasa.shared.core.events import SessionStarted
+from rasa.shared.core.trackers import DialogueStateTracker
+from rasa.shared.nlu.constants import INTENT_NAME_KEY
+
+logger = logging.getLogger(__name__)
+
+DEFAULT_CACHE_SIZE = 2000
+
+
+@dataclass
+class _StoredEvent:
+    type_name: str
+    timestamp: Optional[float]
+    data: str  # the JSON text of the row
+
+
+@dataclass
+class _Session:
+    """The rows Rasa's `_event_query` returns for a sender, and the newest row id the sender has."""
+
+    last_id: int
+    rows: list[_StoredEvent] = field(default_factory=list)
+
+    def slice_to_latest_session(self) -> None:
+        """Keep the rows SQL would return: timestamp >= the latest SessionStarted's (all when there is none)."""
+        starts = [row.timestamp for row in self.rows if row.type_name == SessionStarted.type_name]
+        starts = [ts for ts in starts if ts is not None]
+        if starts:
+            latest = max(starts)
+            self.rows = [row for row in self.rows if row.timestamp is not None and row.timestamp >= latest]
+
+
+class CachedSQLTrackerStore(SQLTrackerStore):
+    def __init__(self, *args: Any, cache_size: int | str = DEFAULT_CACHE_SIZE, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.cache_size = max(int(cache_size), 0)
+        self._sessions: collections.OrderedDict[str, _Session] = collections.OrderedDict()
+        self.hits = self.misses = 0
+
+    # --- reading --------------------------------------------------------------------------------------------
+
+    async def retrieve(self, sender_id: str) -> Optional[DialogueStateTracker]:
+        with self.session_scope() as session:
+            cached = self._sessions.get(sender_id)
+            if cached is not None and cached.last_id == self._newest_id(session, sender_id):
+                self.hits += 1
+                self._sessions.move_to_end(sender_id)
+                return self._tracker(sender_id, cached)
+            self.misses += 1
+            loaded = self._load(session, sender_id)
+        if loaded is None:
+            self._sessions.pop(sender_id, None)
+            return None
+        self._remember(sender_id, loaded)
+        return self._tracker(sender_id, loaded)
+
+    def _newest_id(self, session: Any, sender_id: str) -> Optional[int]:
+        return session.query(sa.func.max(self.SQLEvent.id)).filter(self.SQLEvent.sender_id == sender_id).scalar()
+
+    def _load(self, session: Any, sender_id: str) -> Optional[_Session]:
+        newest = self._newest_id(session, sender_id)
+        if newest is None:
+            return None
+        # Rasa's own query (latest session only), reading the columns instead of whole ORM objects
+        rows = self._event_query(session, sender_id, fetch_events_from_all_sessions=False).with_entities(
+            self.SQLEvent.id, self.SQLEvent.type_name, self.SQLEvent.timestamp, self.SQLEvent.data
+        ).all()
+        return _Session(last_id=newest, rows=[_StoredEvent(r.type_name, r.timestamp, r.data) for r in rows])
+
+    def _tracker(self, sender_id: str, stored: _Session) -> Optional[DialogueStateTracker]:
+        if not self.domain or not stored.rows:
+            return None
+        events = [json.loads(row.data) for row in stored.rows]
+        return DialogueStateTracker.from_dict(sender_id, events, self.domain.slots)
+
+    def _remember(self, sender_id: str, stored: _Session) -> None:
+        if self.cache_size == 0:
+            return
+        self._sessions[sender_id] = stored
+        self._sessions.move_to_end(sender_id)
+        while len(self._sessions) > self.cache_size:
+            self._sessions.popitem(last=False)
+
+    # --- writing --------------------------------------------------------------------------------------------
+
+    async def save(self, tracker: DialogueStateTracker) -> None:
+        cached = self._sessions.pop(tracker.sender_id, None)
+        if cached is None or len(tracker.events) < len(cached.rows):
+            # not read through this store (a new tracker, or an evicted one): Rasa's way, read back next time
+            await super().save(tracker)
+            return
+        await self.stream_events(tracker)
+        new_rows = []
+        with self.session_scope() as session:
+            # the rows of this session are already stored: the same slice as Rasa's `_additional_events`
+            for index in range(len(cached.rows), len(tracker.events)):
+                event = tracker.events[index]
+                data = event.as_dict()
+                text = json.dumps(data)
+                row = self.SQLEvent(
+                    sender_id=tracker.sender_id,
+                    type_name=event.type_name,
+                    timestamp=data.get("timestamp"),
+                    intent_name=data.get("parse_data", {}).get("intent", {}).get(INTENT_NAME_KEY),
+                    action_name=data.get("name"),
+                    data=text,
+                )
+                session.add(row)
+                new_rows.append((row, _StoredEvent(event.type_name, data.get("timestamp"), text)))
+            session.flush()  # gives the rows their ids (read after commit they would be fetched again)
+            if new_rows:
+                cached.last_id = max(row.id for row, _ in new_rows)
+            session.commit()  # the entry is put back only once the rows are stored
+        cached.rows.extend(stored for _, stored in new_rows)
+        cached.slice_to_latest_session()
+        self._remember(tracker.sender_id, cached)
+        logger.debug("tracker stored (%d new events)", len(new_rows))

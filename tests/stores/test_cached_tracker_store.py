@@ -1,0 +1,116 @@
+"""The cached SQL tracker store gives back exactly what Rasa's SQL store would, on SQLite and PostgreSQL,
+also when another Rasa process answered the same sender in between."""
+from __future__ import annotations
+
+import asyncio
+import uuid
+
+import pytest
+from rasa.core.tracker_store import SQLTrackerStore
+from rasa.shared.core.events import ActionExecuted, BotUttered, SessionStarted, SlotSet, UserUttered
+
+from rasa_tuning.tracker_store import CachedSQLTrackerStore
+from tests.stores.test_rasa_stores import PG, domain  # noqa: F401 - the fixture
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def db(request, tmp_path) -> dict:
+    return PG if request.param == "postgresql" else dict(dialect="sqlite", db=str(tmp_path / "tracker.db"))
+
+
+def _turn(text: str, intent: str, reply: str) -> list:
+    return [UserUttered(text, intent={"name": intent, "confidence": 0.9}), ActionExecuted(f"utter_{intent}"),
+            BotUttered(reply), ActionExecuted("action_listen")]
+
+
+def _session_start() -> list:
+    return [ActionExecuted("action_session_start"), SessionStarted(), ActionExecuted("action_listen")]
+
+
+def _dicts(tracker) -> list[dict]:
+    return [event.as_dict() for event in tracker.events] if tracker else []
+
+
+async def _message(store, reference: SQLTrackerStore, sender: str, events: list, domain) -> None:
+    """One message as Rasa's processor handles it: read (or create), append, save; then both stores agree."""
+    tracker = await store.get_or_create_tracker(sender)
+    for event in events:
+        tracker.update(event, domain)
+    await store.save(tracker)
+    mine, rasas = await store.retrieve(sender), await reference.retrieve(sender)
+    assert _dicts(mine) == _dicts(rasas)
+    assert mine.current_slot_values() == rasas.current_slot_values()
+
+
+def test_same_trackers_as_rasas_store_through_a_conversation_and_a_new_session(db, domain):  # noqa: F811
+    store, reference = CachedSQLTrackerStore(domain, **db), SQLTrackerStore(domain, **db)
+    sender = f"test-{uuid.uuid4().hex}"
+
+    async def conversation() -> None:
+        await _message(store, reference, sender, _session_start() + _turn("hi", "greet", "Hello!"), domain)
+        await _message(store, reference, sender, [SlotSet("role", "patient")] + _turn("menu", "menu", "Menu"), domain)
+        await _message(store, reference, sender, _turn("help", "help", "I can..."), domain)
+        # the session expired: Rasa returns only the new session from now on
+        await _message(store, reference, sender, _session_start() + _turn("hello", "greet", "Hello again"), domain)
+        await _message(store, reference, sender, _turn("thanks", "thank", "You're welcome"), domain)
+
+    asyncio.run(conversation())
+    tracker = asyncio.run(store.retrieve(sender))
+    assert [e.text for e in tracker.events if isinstance(e, UserUttered)] == ["hello", "thanks"]
+    assert tracker.get_slot("role") is None  # not carried over into the new session
+    assert store.hits >= 4  # the later reads came from memory
+
+
+def test_another_process_answering_in_between_is_seen(db, domain):  # noqa: F811
+    first, second = CachedSQLTrackerStore(domain, **db), CachedSQLTrackerStore(domain, **db)
+    reference = SQLTrackerStore(domain, **db)
+    sender = f"test-{uuid.uuid4().hex}"
+
+    async def conversation() -> None:
+        await _message(first, reference, sender, _session_start() + _turn("hi", "greet", "Hello!"), domain)
+        await _message(second, reference, sender, _turn("my records", "records", "Here they are"), domain)
+        # `first` still holds the conversation as it left it; it must read the second process's turn
+        await _message(first, reference, sender, _turn("thanks", "thank", "You're welcome"), domain)
+
+    asyncio.run(conversation())
+    texts = [e.text for e in asyncio.run(reference.retrieve(sender)).events if isinstance(e, UserUttered)]
+    assert texts == ["hi", "my records", "thanks"]
+
+
+def test_a_small_cache_forgets_senders_but_not_their_conversations(db, domain):  # noqa: F811
+    store, reference = CachedSQLTrackerStore(domain, cache_size=1, **db), SQLTrackerStore(domain, **db)
+    senders = [f"test-{uuid.uuid4().hex}" for _ in range(3)]
+
+    async def conversations() -> None:
+        for sender in senders:
+            await _message(store, reference, sender, _session_start() + _turn("hi", "greet", "Hello!"), domain)
+        for sender in senders:
+            await _message(store, reference, sender, _turn("menu", "menu", "Menu"), domain)
+
+    asyncio.run(conversations())
+    assert len(store._sessions) == 1
+    for sender in senders:
+        assert len(asyncio.run(store.retrieve(sender)).events) == 3 + 4 + 4
+
+
+@pytest.mark.parametrize("endpoints, env", [
+    ("endpoints.yml", {"TRACKER_SQLITE_PATH": "{tmp}/tracker.db"}),
+    ("endpoints.production.yml", {"TRACKER_DB_HOST": PG["host"], "TRACKER_DB_PORT": str(PG["port"]),
+                                  "TRACKER_DB_NAME": PG["db"], "TRACKER_DB_USER": PG["username"],
+                                  "TRACKER_DB_PASSWORD": ""}),
+])
+def test_both_endpoint_files_give_the_cached_store(endpoints, env, domain, monkeypatch, tmp_path):  # noqa: F811
+    """Rasa falls back to an in-memory store, with only a warning, when a store's class cannot be imported:
+    conversations would then be lost on restart. The class path in the endpoint files must resolve."""
+    from rasa.core.tracker_store import TrackerStore
+    from rasa.core.utils import AvailableEndpoints
+
+    from connectors.whatsapp.health import _unwrap
+    from tests.stores.test_rasa_stores import ROOT
+
+    for key, value in {"ACTION_ENDPOINT_URL": "http://127.0.0.1:5055/webhook", "REDIS_HOST": "127.0.0.1",
+                       "REDIS_PORT": "6379", "REDIS_LOCK_DB": "4", **env}.items():
+        monkeypatch.setenv(key, value.format(tmp=tmp_path))
+    config = AvailableEndpoints.read_endpoints(str(ROOT / endpoints))
+    store = _unwrap(TrackerStore.create(config.tracker_store, domain))
+    assert type(store) is CachedSQLTrackerStore
