@@ -16,6 +16,7 @@ usual SQL keys, plus optional `cache_size` (senders kept; default 2000).
 from __future__ import annotations
 
 import collections
+import itertools
 import json
 import logging
 from dataclasses import dataclass, field
@@ -43,7 +44,7 @@ class _StoredEvent:
 class _Session:
     """The rows Rasa's `_event_query` returns for a sender, and the newest row id the sender has."""
 
-    last_id: int
+    last_id: Optional[int]  # None: the sender has no rows
     rows: list[_StoredEvent] = field(default_factory=list)
 
     def slice_to_latest_session(self) -> None:
@@ -73,19 +74,17 @@ class CachedSQLTrackerStore(SQLTrackerStore):
                 return self._tracker(sender_id, cached)
             self.misses += 1
             loaded = self._load(session, sender_id)
-        if loaded is None:
-            self._sessions.pop(sender_id, None)
-            return None
+        # a sender with no rows is remembered too: Rasa creates and saves their tracker next
         self._remember(sender_id, loaded)
         return self._tracker(sender_id, loaded)
 
     def _newest_id(self, session: Any, sender_id: str) -> Optional[int]:
         return session.query(sa.func.max(self.SQLEvent.id)).filter(self.SQLEvent.sender_id == sender_id).scalar()
 
-    def _load(self, session: Any, sender_id: str) -> Optional[_Session]:
+    def _load(self, session: Any, sender_id: str) -> _Session:
         newest = self._newest_id(session, sender_id)
         if newest is None:
-            return None
+            return _Session(last_id=None)
         # Rasa's own query (latest session only), reading the columns instead of whole ORM objects
         rows = self._event_query(session, sender_id, fetch_events_from_all_sessions=False).with_entities(
             self.SQLEvent.id, self.SQLEvent.type_name, self.SQLEvent.timestamp, self.SQLEvent.data
@@ -111,32 +110,28 @@ class CachedSQLTrackerStore(SQLTrackerStore):
     async def save(self, tracker: DialogueStateTracker) -> None:
         cached = self._sessions.pop(tracker.sender_id, None)
         if cached is None or len(tracker.events) < len(cached.rows):
-            # not read through this store (a new tracker, or an evicted one): Rasa's way, read back next time
+            # not read through this store (evicted meanwhile, or saved without a read): Rasa's way
             await super().save(tracker)
             return
         await self.stream_events(tracker)
+        # the rows of this session are already stored: the same slice as Rasa's `_additional_events`
         new_rows = []
-        with self.session_scope() as session:
-            # the rows of this session are already stored: the same slice as Rasa's `_additional_events`
-            for index in range(len(cached.rows), len(tracker.events)):
-                event = tracker.events[index]
-                data = event.as_dict()
-                text = json.dumps(data)
-                row = self.SQLEvent(
-                    sender_id=tracker.sender_id,
-                    type_name=event.type_name,
-                    timestamp=data.get("timestamp"),
-                    intent_name=data.get("parse_data", {}).get("intent", {}).get(INTENT_NAME_KEY),
-                    action_name=data.get("name"),
-                    data=text,
-                )
-                session.add(row)
-                new_rows.append((row, _StoredEvent(event.type_name, data.get("timestamp"), text)))
-            session.flush()  # gives the rows their ids (read after commit they would be fetched again)
-            if new_rows:
-                cached.last_id = max(row.id for row, _ in new_rows)
-            session.commit()  # the entry is put back only once the rows are stored
-        cached.rows.extend(stored for _, stored in new_rows)
+        for event in itertools.islice(tracker.events, len(cached.rows), None):
+            data = event.as_dict()
+            new_rows.append({
+                "sender_id": tracker.sender_id,
+                "type_name": event.type_name,
+                "timestamp": data.get("timestamp"),
+                "intent_name": data.get("parse_data", {}).get("intent", {}).get(INTENT_NAME_KEY),
+                "action_name": data.get("name"),
+                "data": json.dumps(data),
+            })
+        if new_rows:
+            with self.session_scope() as session:
+                # one INSERT for all rows (Rasa adds ORM objects one by one), then the newest id
+                session.execute(sa.insert(self.SQLEvent.__table__), new_rows)
+                cached.last_id = self._newest_id(session, tracker.sender_id)
+                session.commit()  # the entry is put back only once the rows are stored
+        cached.rows.extend(_StoredEvent(row["type_name"], row["timestamp"], row["data"]) for row in new_rows)
         cached.slice_to_latest_session()
         self._remember(tracker.sender_id, cached)
-        logger.debug("tracker stored (%d new events)", len(new_rows))
