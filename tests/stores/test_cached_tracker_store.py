@@ -114,3 +114,10 @@ def test_both_endpoint_files_give_the_cached_store(endpoints, env, domain, monke
     config = AvailableEndpoints.read_endpoints(str(ROOT / endpoints))
     store = _unwrap(TrackerStore.create(config.tracker_store, domain))
     assert type(store) is CachedSQLTrackerStore
+
+
+def test_the_embedded_sqlite_file_is_written_ahead(domain, tmp_path):  # noqa: F811
+    store = CachedSQLTrackerStore(domain, dialect="sqlite", db=str(tmp_path / "tracker.db"))
+    with store.engine.connect() as conn:
+        assert conn.exec_driver_sql("PRAGMA journal_mode").scalar() == "wal"
+        assert conn.exec_driver_sql("PRAGMA synchronous").scalar() == 1  # NORMAL
