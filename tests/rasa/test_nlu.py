@@ -92,3 +92,31 @@ def test_repeated_texts_are_understood_once_and_alike(agent):
     # an unseen text still goes through the model
     other = asyncio.run(processor.parse_message(UserMessage("what tablets am i supposed to take?", sender_id="a")))
     assert other["intent"]["name"] == "get_medications"
+
+
+def test_graph_runs_in_a_fixed_order_give_what_dask_gives(agent, monkeypatch):
+    """rasa_tuning.speedups runs Rasa's graph in an order worked out once, instead of through dask."""
+    from rasa.core.channels.channel import UserMessage
+    from rasa.engine.constants import PLACEHOLDER_MESSAGE, PLACEHOLDER_TRACKER
+    from rasa.engine.runner.dask import DaskGraphRunner
+    from rasa.shared.core.events import ActionExecuted, UserUttered
+    from rasa.shared.core.trackers import DialogueStateTracker
+
+    from rasa_tuning import speedups
+
+    speedups.install()
+    processor = agent.processor
+    texts = ["hi", "my medicins pls", "book with dr asha monday 9am", "blorp fnord"]
+    tracker = DialogueStateTracker.from_events("t", [ActionExecuted("action_listen"), UserUttered(
+        "menu", intent={"name": "menu", "confidence": 1.0})], slots=agent.domain.slots)
+
+    def outcomes() -> list:
+        parses = [processor.graph_runner.run(inputs={PLACEHOLDER_MESSAGE: [UserMessage(t)], PLACEHOLDER_TRACKER: tracker},
+                                             targets=[processor.model_metadata.nlu_target]) for t in texts]
+        parsed = [p[processor.model_metadata.nlu_target][0].as_dict(only_output_properties=True) for p in parses]
+        prediction = processor._predict_next_with_tracker(tracker)
+        return [parsed, prediction.max_confidence_index, prediction.policy_name, list(prediction.probabilities)]
+
+    ours = outcomes()
+    monkeypatch.setattr(DaskGraphRunner, "run", DaskGraphRunner.run.__wrapped__)
+    assert ours == outcomes()
