@@ -8,12 +8,10 @@ Found with py-spy on `bench/run.py` (one Rasa process, the conversation thread):
 - `Event.resolve_by_type` walks every Event subclass (with `inspect.isabstract` on each) for each event
   read back from the tracker store. Here the type names are looked up in a table built once; an unknown
   name falls back to Rasa's walk (a subclass imported later is still found).
-
 - NLU (tokenizer, featurizers, DIET, synonyms, fallback) is a pure function of the message text for a
   given model, and WhatsApp traffic repeats itself: button and list replies, "hi", "menu", "yes". Parses are
   kept per model in a bounded LRU (`NLU_CACHE_SIZE` texts) and handed out as deep copies. Only the plain
   parse is cached (`only_output_properties`), and never one that carries per-message fields.
-
 - Every graph run (NLU once per message, the policies once per prediction) prunes the graph schema, builds
   a dask graph and lets dask order it, for a graph that never changes: 8 % of the thread. Here the order
   is worked out once per set of targets and the nodes are called in it, as dask's synchronous scheduler
@@ -156,24 +154,25 @@ def _patch_graph_runner() -> None:
 
     original = DaskGraphRunner.run
 
-    def plan(self: Any, targets: tuple[str, ...]) -> list[tuple[str, Any, tuple[str, ...]]]:
-        """[(node name, node, names of what it needs)] in an order where every need comes first."""
+    def plan(self: Any, targets: tuple[str, ...]) -> tuple[list[tuple[str, Any, tuple[str, ...]]], frozenset, frozenset]:
+        """([(node name, node, names of what it needs)] in an order where every need comes first,
+        the node names, the inputs the nodes need from outside)."""
         plans = self.__dict__.setdefault("_run_plans", {})
         if targets not in plans:
             schema = self._graph_schema.minimal_graph_schema(list(targets))
             needs = {name: tuple(node.needs.values()) for name, node in schema.nodes.items()}
             order = TopologicalSorter({name: set(deps) for name, deps in needs.items()}).static_order()
-            plans[targets] = [(name, self._instantiated_nodes[name], needs[name]) for name in order if name in needs]
+            steps = [(name, self._instantiated_nodes[name], needs[name]) for name in order if name in needs]
+            external = frozenset(dep for deps in needs.values() for dep in deps if dep not in needs)
+            plans[targets] = (steps, frozenset(needs), external)
         return plans[targets]
 
     def run(self: Any, inputs: Optional[dict] = None, targets: Optional[list] = None) -> dict:
         run_targets = tuple(targets if targets else self._graph_schema.target_names)
-        steps = plan(self, run_targets)
+        steps, node_names, external = plan(self, run_targets)
         inputs = inputs or {}
         # what dask would do differently (a missing input, an input named like a node): Rasa's own run
-        if any(name in inputs for name, _, _ in steps) or any(
-            dep not in inputs and dep not in self._instantiated_nodes for _, _, deps in steps for dep in deps
-        ):
+        if not external <= inputs.keys() or not node_names.isdisjoint(inputs):
             return original(self, inputs, list(run_targets))
         values: dict[str, Any] = {name: (name, value) for name, value in inputs.items()}  # as dask passes them
         try:

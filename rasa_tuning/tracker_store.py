@@ -18,7 +18,6 @@ from __future__ import annotations
 import collections
 import itertools
 import json
-import logging
 from dataclasses import dataclass, field
 from typing import Any, Optional
 
@@ -27,8 +26,6 @@ from rasa.core.tracker_store import SQLTrackerStore
 from rasa.shared.core.events import SessionStarted
 from rasa.shared.core.trackers import DialogueStateTracker
 from rasa.shared.nlu.constants import INTENT_NAME_KEY
-
-logger = logging.getLogger(__name__)
 
 DEFAULT_CACHE_SIZE = 2000
 
@@ -82,13 +79,14 @@ class CachedSQLTrackerStore(SQLTrackerStore):
 
     async def retrieve(self, sender_id: str) -> Optional[DialogueStateTracker]:
         with self.session_scope() as session:
+            newest = self._newest_id(session, sender_id)
             cached = self._sessions.get(sender_id)
-            if cached is not None and cached.last_id == self._newest_id(session, sender_id):
+            if cached is not None and cached.last_id == newest:
                 self.hits += 1
                 self._sessions.move_to_end(sender_id)
                 return self._tracker(sender_id, cached)
             self.misses += 1
-            loaded = self._load(session, sender_id)
+            loaded = self._load(session, sender_id, newest)
         # a sender with no rows is remembered too: Rasa creates and saves their tracker next
         self._remember(sender_id, loaded)
         return self._tracker(sender_id, loaded)
@@ -96,13 +94,12 @@ class CachedSQLTrackerStore(SQLTrackerStore):
     def _newest_id(self, session: Any, sender_id: str) -> Optional[int]:
         return session.query(sa.func.max(self.SQLEvent.id)).filter(self.SQLEvent.sender_id == sender_id).scalar()
 
-    def _load(self, session: Any, sender_id: str) -> _Session:
-        newest = self._newest_id(session, sender_id)
+    def _load(self, session: Any, sender_id: str, newest: Optional[int]) -> _Session:
         if newest is None:
             return _Session(last_id=None)
         # Rasa's own query (latest session only), reading the columns instead of whole ORM objects
         rows = self._event_query(session, sender_id, fetch_events_from_all_sessions=False).with_entities(
-            self.SQLEvent.id, self.SQLEvent.type_name, self.SQLEvent.timestamp, self.SQLEvent.data
+            self.SQLEvent.type_name, self.SQLEvent.timestamp, self.SQLEvent.data
         ).all()
         return _Session(last_id=newest, rows=[_StoredEvent(r.type_name, r.timestamp, r.data) for r in rows])
 

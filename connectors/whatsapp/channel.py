@@ -22,7 +22,6 @@ from sanic.response import HTTPResponse
 
 from common.logs import install_log_masking
 from common.phone import mask_phone
-from rasa_tuning import speedups as rasa_speedups
 from connectors.whatsapp.dedupe import Deduplicator
 from connectors.whatsapp.dispatch import ConversationThread, SenderQueues
 from connectors.whatsapp.graph import GraphClient, GraphError
@@ -31,6 +30,7 @@ from connectors.whatsapp.output import WhatsAppOutput
 from connectors.whatsapp.parse import InboundMessage, ParsedWebhook, parse_webhook
 from connectors.whatsapp.recorder import EventKind, EventRecorder
 from connectors.whatsapp.signature import SignatureCheck, check_signature
+from rasa_tuning import speedups as rasa_speedups
 from sessions.redaction import redact_inbound
 from sessions.store import SessionStore, get_session_store
 from settings import Settings, get_settings
