@@ -6,6 +6,7 @@ import asyncio
 import uuid
 
 import pytest
+import sqlalchemy as sa
 from rasa.core.tracker_store import SQLTrackerStore
 from rasa.shared.core.events import ActionExecuted, BotUttered, SessionStarted, SlotSet, UserUttered
 
@@ -121,3 +122,27 @@ def test_the_embedded_sqlite_file_is_written_ahead(domain, tmp_path):  # noqa: F
     with store.engine.connect() as conn:
         assert conn.exec_driver_sql("PRAGMA journal_mode").scalar() == "wal"
         assert conn.exec_driver_sql("PRAGMA synchronous").scalar() == 1  # NORMAL
+
+
+def test_a_dropped_database_connection_is_reopened_and_nothing_is_lost(domain):  # noqa: F811
+    """PostgreSQL restarted, or a proxy closed the idle connection the store keeps per thread: the next
+    message still reads the whole conversation, and what it adds is stored."""
+    store, reference = CachedSQLTrackerStore(domain, **PG), SQLTrackerStore(domain, **PG)
+    sender = f"test-{uuid.uuid4().hex}"
+
+    def kill_store_connection() -> None:
+        backend = store._connection().execute(sa.text("SELECT pg_backend_pid()")).scalar()
+        with reference.engine.connect() as admin:
+            admin.execute(sa.text("SELECT pg_terminate_backend(:pid)"), {"pid": backend})
+
+    async def conversation() -> None:
+        await _message(store, reference, sender, _session_start() + _turn("hi", "greet", "Hello!"), domain)
+        kill_store_connection()
+        await _message(store, reference, sender, _turn("menu", "menu", "Menu"), domain)
+        kill_store_connection()
+        await _message(store, reference, sender, _turn("help", "help", "I can..."), domain)
+
+    asyncio.run(conversation())
+    assert store.hits >= 2  # still answered from memory after each reconnect
+    tracker = asyncio.run(reference.retrieve(sender))
+    assert [e.text for e in tracker.events if isinstance(e, UserUttered)] == ["hi", "menu", "help"]
