@@ -77,6 +77,9 @@ class CachedSQLTrackerStore(SQLTrackerStore):
         self.hits = self.misses = 0
         self._local = threading.local()
         events = self.SQLEvent.__table__
+        # the question's own index: with only Rasa's index on sender_id, PostgreSQL answers max(id) by walking
+        # the primary key backwards, through the whole table for a new sender (25 ms at 80,000 rows)
+        sa.Index("ix_events_sender_id_id", events.c.sender_id, events.c.id).create(self.engine, checkfirst=True)
         self._newest_query = sa.select(sa.func.max(events.c.id)).where(events.c.sender_id == sa.bindparam("sender_id"))
 
     # --- reading --------------------------------------------------------------------------------------------

@@ -146,3 +146,13 @@ def test_a_dropped_database_connection_is_reopened_and_nothing_is_lost(domain): 
     assert store.hits >= 2  # still answered from memory after each reconnect
     tracker = asyncio.run(reference.retrieve(sender))
     assert [e.text for e in tracker.events if isinstance(e, UserUttered)] == ["hi", "menu", "help"]
+
+
+@pytest.mark.parametrize("dialect", ["sqlite", "postgresql"])
+def test_the_per_message_question_has_its_own_index(dialect, domain, tmp_path):  # noqa: F811
+    """max(id) for one sender: with Rasa's index on sender_id alone, PostgreSQL walked the primary key
+    backwards through the whole table for a sender with no rows (25 ms a message at 80,000 rows)."""
+    db = PG if dialect == "postgresql" else dict(dialect="sqlite", db=str(tmp_path / "tracker.db"))
+    store = CachedSQLTrackerStore(domain, **db)
+    indexes = {index["name"]: index["column_names"] for index in sa.inspect(store.engine).get_indexes("events")}
+    assert indexes.get("ix_events_sender_id_id") == ["sender_id", "id"]
