@@ -1,6 +1,8 @@
 """The fake Graph API records every call and answers (or refuses) the way the Cloud API does."""
 from __future__ import annotations
 
+import asyncio
+
 import threading
 from typing import Any
 
@@ -180,3 +182,24 @@ def test_reset_clears_the_outbox_but_sequence_keeps_growing(api: Any) -> None:
     assert api.outbox() == []
     api.text("after")
     assert api.outbox()[0]["seq"] > seq_before
+
+
+def test_outbox_reads_after_a_sequence_number_past_the_kept_records() -> None:
+    from sandbox.whatsapp.state import MAX_RECORDS, Outbox
+
+    async def main() -> None:
+        outbox = Outbox()
+        for i in range(MAX_RECORDS + 50):
+            await outbox.add(method="POST", path="/", headers={}, body={}, kind="message", to=str(i % 3),
+                             status=200, response={})
+        last = outbox.last_seq
+        assert [r.seq for r in outbox.query(after=last - 4)] == [last - 3, last - 2, last - 1, last]
+        assert [r.seq for r in outbox.query(to="0", after=last - 6)] == [s for s in range(last - 5, last + 1)
+                                                                          if (s - 1) % 3 == 0]
+        assert len(outbox.query(after=0)) == MAX_RECORDS  # the oldest 50 were dropped
+        assert outbox.query(after=last) == []
+        await outbox.clear()
+        await outbox.add(method="POST", path="/", headers={}, body={}, kind="read", to="9", status=200, response={})
+        assert [r.seq for r in outbox.query(after=last - 10)] == [last + 1]
+
+    asyncio.run(main())
