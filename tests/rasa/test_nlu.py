@@ -120,3 +120,36 @@ def test_graph_runs_in_a_fixed_order_give_what_dask_gives(agent, monkeypatch):
     ours = outcomes()
     monkeypatch.setattr(DaskGraphRunner, "run", DaskGraphRunner.run.__wrapped__)
     assert ours == outcomes()
+
+
+def test_diet_called_through_its_concrete_graph_understands_exactly_as_before(agent, monkeypatch):
+    """rasa_tuning.speedups calls DIET's traced graph directly instead of through tf.function's wrapper."""
+    from rasa.core.channels.channel import UserMessage
+    from rasa.engine.constants import PLACEHOLDER_MESSAGE, PLACEHOLDER_TRACKER
+    from rasa.utils.tensorflow.models import RasaModel
+
+    from rasa_tuning import speedups
+
+    speedups.install()
+    processor = agent.processor
+    texts = ["hi", "my medicins pls", "fix an appointment for anita with the cardiologist", "who is 9876543210",
+             "blorp fnord", "show my reports please kindly now", "a" * 300]
+    calls: list[bool] = []
+    fast = RasaModel._rasa_predict
+
+    def counted(self, batch_in):
+        outputs = fast(self, batch_in)
+        calls.append("_concrete_predict" in self.__dict__)  # made on the first direct call
+        return outputs
+
+    def parsed() -> list:
+        runs = [processor.graph_runner.run(inputs={PLACEHOLDER_MESSAGE: [UserMessage(t)], PLACEHOLDER_TRACKER: None},
+                                           targets=[processor.model_metadata.nlu_target]) for t in texts]
+        return [run[processor.model_metadata.nlu_target][0].as_dict(only_output_properties=True) for run in runs]
+
+    parsed()  # the first call traces the graph (Rasa's own path)
+    monkeypatch.setattr(RasaModel, "_rasa_predict", counted)
+    ours = parsed()
+    assert calls == [True] * len(texts)
+    monkeypatch.setattr(RasaModel, "_rasa_predict", fast.__wrapped__)
+    assert ours == parsed()  # intents, confidences, ranking and entities alike
