@@ -85,14 +85,16 @@ class CachedSQLTrackerStore(SQLTrackerStore):
     # --- reading --------------------------------------------------------------------------------------------
 
     async def retrieve(self, sender_id: str) -> Optional[DialogueStateTracker]:
+        newest = self._newest(sender_id)
         cached = self._sessions.get(sender_id)
-        if cached is not None and self._newest(sender_id) == cached.last_id:
+        if cached is not None and newest == cached.last_id:
             self.hits += 1
             self._sessions.move_to_end(sender_id)
             return self._tracker(sender_id, cached)
         self.misses += 1
+        # rows stored after `newest` was read may come along; the next read then misses once more, no harm
         with self.session_scope() as session:
-            loaded = self._load(session, sender_id, self._newest_id(session, sender_id))
+            loaded = self._load(session, sender_id, newest)
         # a sender with no rows is remembered too: Rasa creates and saves their tracker next
         self._remember(sender_id, loaded)
         return self._tracker(sender_id, loaded)
@@ -127,9 +129,6 @@ class CachedSQLTrackerStore(SQLTrackerStore):
 
     def _newest_on(self, conn: Any, sender_id: str) -> Optional[int]:
         return conn.execute(self._newest_query, {"sender_id": sender_id}).scalar()
-
-    def _newest_id(self, session: Any, sender_id: str) -> Optional[int]:
-        return session.query(sa.func.max(self.SQLEvent.id)).filter(self.SQLEvent.sender_id == sender_id).scalar()
 
     def _load(self, session: Any, sender_id: str, newest: Optional[int]) -> _Session:
         if newest is None:
