@@ -16,6 +16,8 @@ Found with py-spy on `bench/run.py` (one Rasa process, the conversation thread):
   a dask graph and lets dask order it, for a graph that never changes: 8 % of the thread. Here the order
   is worked out once per set of targets and the nodes are called in it, as dask's synchronous scheduler
   calls them (same nodes, same inputs, one at a time).
+- The rule policy's states and rule matching (`rule_states`) and the action server's connections
+  (`endpoint_sessions`): see those modules.
 
 `install()` is called where `rasa run` creates the WhatsApp channel (`WhatsAppInput.from_credentials`),
 so it runs in the Rasa server process only, before the first message. It is idempotent.
@@ -26,6 +28,8 @@ import collections
 import copy
 import functools
 from typing import Any, Optional, Type
+
+from rasa_tuning import endpoint_sessions, rule_states
 
 NLU_CACHE_SIZE = 4096  # texts; a parse is a few kB, so at most ~10-20 MB
 _PER_MESSAGE_KEYS = ("message_id", "metadata")  # would differ between two messages with the same text
@@ -42,6 +46,8 @@ def install() -> None:
     _patch_nlu_parse_cache()
     _patch_graph_runner()
     _patch_tf_predict()
+    rule_states.install()
+    endpoint_sessions.install()
     _installed = True
 
 
@@ -56,12 +62,57 @@ def _response_validator() -> Any:
     return cls(schema)
 
 
+@functools.lru_cache(maxsize=None)
+def _event_validators() -> Optional[tuple[Any, dict[str, Any]]]:
+    """(a validator for the response without its events, {event name: validator for that event}), or None
+    if Rasa's schema is not shaped as expected (then every result takes the full validation).
+
+    Rasa's event schema is a `oneOf` of 23 event schemas told apart by `event: {const: name}`; checking an
+    event against all of them (and building an error for each of the 22 that fail) made validation a tenth
+    of the CPU of a new sender's first message. An event can only pass the schema of its own name, so it is
+    checked against that one (with the common part): the same verdict."""
+    from jsonschema.validators import validator_for
+    from rasa.core.actions.action import RemoteAction
+
+    schema = RemoteAction.action_response_format_spec()
+    events = schema.get("properties", {}).get("events", {})
+    event = events.get("items", {})
+    cls = validator_for(schema)
+    common = {key: value for key, value in event.items() if key != "oneOf"}
+    by_name: dict[str, Any] = {}
+    for option in event.get("oneOf", []):
+        name = option.get("properties", {}).get("event", {}).get("const")
+        if not isinstance(name, str) or name in by_name or set(events) != {"type", "items"}:
+            return None
+        by_name[name] = cls({"allOf": [common, option]})
+    if not by_name or common.get("required") != ["event"]:
+        return None
+    without_events = {**schema, "properties": {**schema["properties"], "events": {"type": "array"}}}
+    return cls(without_events), by_name
+
+
+def _passes_by_event_name(result: Any) -> bool:
+    validators = _event_validators()
+    if validators is None or not validators[0].is_valid(result):
+        return False
+    by_name = validators[1]
+    for event in result.get("events", []):
+        name = event.get("event") if isinstance(event, dict) else None
+        validator = by_name.get(name) if isinstance(name, str) else None
+        if validator is None or not validator.is_valid(event):
+            return False
+    return True
+
+
 def validate_action_result(result: dict) -> bool:
     """Same contract as Rasa's `_validate_action_result`: True, or `ValidationError` with Rasa's hint."""
     from jsonschema import ValidationError
     from jsonschema.exceptions import best_match
     from rasa.shared.constants import DOCS_BASE_URL
 
+    if _passes_by_event_name(result):
+        return True
+    # refused (or unsure): the full schema decides and words the error, as Rasa's validate() does
     error = best_match(_response_validator().iter_errors(result))
     if error is None:
         return True

@@ -31,6 +31,7 @@ from connectors.whatsapp.parse import InboundMessage, ParsedWebhook, parse_webho
 from connectors.whatsapp.recorder import EventKind, EventRecorder
 from connectors.whatsapp.signature import SignatureCheck, check_signature
 from rasa_tuning import speedups as rasa_speedups
+from rasa_tuning.endpoint_sessions import close_kept_sessions
 from sessions.redaction import redact_inbound
 from sessions.store import SessionStore, get_session_store
 from settings import Settings, get_settings
@@ -287,7 +288,9 @@ class WhatsAppInput(InputChannel):
         self._closing = True
         if self._thread is not None:
             await self._thread.run(self.graph.close())  # the Graph session lives on the conversation loop
+            await self._thread.run(close_kept_sessions())  # and so do Rasa's sessions to the action server
             self._thread.stop()
         else:
             await self.graph.close()
+            await close_kept_sessions()
         await self.dedupe.close()

@@ -25,13 +25,6 @@ UNSEEN = {
 CASES = [(intent, text) for intent, texts in UNSEEN.items() for text in texts]
 
 
-@pytest.fixture(scope="module")
-def agent(model_path):
-    from rasa.core.agent import Agent
-
-    return Agent.load(str(model_path))
-
-
 @pytest.mark.parametrize("intent,text", CASES, ids=[t for _, t in CASES])
 def test_unseen_phrasing_reaches_the_right_intent(agent, intent, text):
     result = asyncio.run(agent.parse_message(text))

@@ -38,6 +38,39 @@ def test_invalid_action_results_are_refused_with_rasas_hint(result):
     assert "Failed to validate Action server response" in ours.value.message
 
 
+def _sample_events() -> list:
+    from rasa.shared.core import events as ev
+
+    made = [ev.UserUttered("hi", {"name": "greet", "confidence": 0.9}, [{"entity": "person", "value": "Anita"}]),
+            ev.ActionExecuted("utter_greet", policy="RulePolicy", confidence=1.0), ev.SlotSet("role", "patient"),
+            ev.SlotSet("role", None), ev.EntitiesAdded([{"entity": "person", "value": "Ravi"}]), ev.ActiveLoop("f"),
+            ev.ActiveLoop(None), ev.LoopInterrupted(True), ev.FollowupAction("utter_menu"), ev.Restarted(),
+            ev.AllSlotsReset(), ev.ConversationPaused(), ev.ConversationResumed(), ev.SessionStarted(),
+            ev.BotUttered("hello", {"buttons": []}), ev.UserUtteranceReverted(), ev.ActionReverted(),
+            ev.ActionExecutionRejected("a"), ev.ReminderCancelled(name="r"), ev.AgentUttered("x"),
+            ev.UserUtteranceReverted(), ev.DefinePrevUserUtteredFeaturization(True)]
+    good = [event.as_dict() for event in made]
+    bad = [{"event": "slot", "name": 3, "value": 1}, {"event": "slot", "value": 1}, {"event": 3},
+           {"event": ["slot"]}, {"name": "x"}, "slot", None, {"event": "user", "text": 5},
+           {"event": "user", "parse_data": {"entities": [{"entity": "x"}]}}, {"event": "action", "name": 5},
+           {"event": "entities"}, {"event": "bot", "timestamp": "yesterday"}, {"event": "bot", "metadata": 1},
+           {"event": "no_such_event"}]
+    return good, bad
+
+
+def test_validation_by_event_name_agrees_with_the_full_schema():
+    """The shortcut (each event checked against its own type's schema) says what the full `oneOf` says."""
+    good, bad = _sample_events()
+    assert speedups._event_validators() is not None  # Rasa's schema still has the expected shape
+    full = speedups._response_validator()
+    results = [{"events": [event], "responses": []} for event in good + bad]
+    results += [{"events": good, "responses": [{"text": "x"}]}, {"events": good + [bad[0]]}, {"events": None},
+                {"responses": "x"}, {}, [], "text", {"events": [], "responses": [3]}]
+    verdicts = [(speedups._passes_by_event_name(result), full.is_valid(result)) for result in results]
+    assert [ours for ours, _ in verdicts] == [rasas for _, rasas in verdicts]
+    assert sum(rasas for _, rasas in verdicts) == len(good) + 2  # both kinds are really in the sample
+
+
 def test_patched_action_validation_is_what_rasa_calls():
     speedups.install()
     action = RemoteAction("action_x", None)

@@ -1,0 +1,97 @@
+"""The rule policy's per-prediction work, without redoing the whole conversation each time.
+
+Found with py-spy on `bench/run.py --production` (a fifth of a Rasa process's CPU, growing with the session):
+- Every prediction turns the tracker into its list of states (one per action so far) by replaying every
+  applied event of the session on a fresh tracker, and a message takes two to four predictions. Here the
+  states are remembered on the tracker object together with the events they came from; the next call on the
+  same tracker (the same message's next prediction) replays only the events added since, as long as the
+  applied events still start with the very same event objects. Anything else (a reverted turn, a form
+  step that Rasa's `applied_events` folds away, another domain) starts from scratch, as Rasa does. Only
+  Rasa's plain call is remembered (no rule-only turns hidden: what RulePolicy asks); every call hands out
+  fresh copies, since the featurizer edits the states it gets.
+- `_get_possible_keys` matches every rule against every state of the session, newest first; for a state
+  further back than a rule is long, `_is_rule_applicable` answers True. Here only as many states as the
+  longest rule of the lookup are matched: the same keys come out.
+"""
+from __future__ import annotations
+
+import operator
+from typing import Any, Optional
+
+_MEMO = "_care_states_memo"
+
+
+class _StatesMemo:
+    def __init__(self, domain: Any, omit_unset_slots: bool, replay: Any) -> None:
+        self.domain = domain
+        self.omit_unset_slots = omit_unset_slots
+        self.replay = replay  # a tracker with `events` applied, as Rasa's replay has it at that point
+        self.events: list[Any] = []
+        self.states: list[dict] = []  # the state before each ActionExecuted of `events`
+
+    def fits(self, domain: Any, omit_unset_slots: bool, applied: list) -> bool:
+        return (domain is self.domain and omit_unset_slots == self.omit_unset_slots
+                and len(applied) >= len(self.events) and all(map(operator.is_, self.events, applied)))
+
+
+def _copy_state(state: dict) -> dict:
+    # states are dicts of sub-state dicts holding strings, numbers and tuples: two levels are all there is
+    return {key: dict(sub_state) for key, sub_state in state.items()}
+
+
+def install() -> None:
+    _patch_past_states()
+    _patch_rule_keys()
+
+
+def _patch_past_states() -> None:
+    from rasa.shared.core.events import ActionExecuted
+    from rasa.shared.core.trackers import DialogueStateTracker
+
+    original = DialogueStateTracker.past_states
+
+    def past_states(self: Any, domain: Any, omit_unset_slots: bool = False, ignore_rule_only_turns: bool = False,
+                    rule_only_data: Optional[dict] = None) -> list[dict]:
+        if ignore_rule_only_turns:
+            return original(self, domain, omit_unset_slots, ignore_rule_only_turns, rule_only_data)
+        applied = self.applied_events()
+        memo = self.__dict__.get(_MEMO)
+        if memo is None or not memo.fits(domain, omit_unset_slots, applied):
+            memo = self.__dict__[_MEMO] = _StatesMemo(domain, omit_unset_slots, self.init_copy())
+        replay = memo.replay
+
+        def state() -> dict:
+            # copied: some sub-states are the replay tracker's own dicts (`latest_action`), which live on here
+            return _copy_state(domain._clean_state(domain.get_active_state(replay, omit_unset_slots=omit_unset_slots)))
+
+        # Domain.states_for_tracker_history, from where the last call stopped
+        for event in applied[len(memo.events):]:
+            if isinstance(event, ActionExecuted):
+                memo.states.append(state())
+            replay.update(event)
+            memo.events.append(event)
+        return [_copy_state(s) for s in memo.states] + [state()]
+
+    past_states.__wrapped__ = original  # type: ignore[attr-defined]
+    DialogueStateTracker.past_states = past_states  # type: ignore[assignment]
+
+
+def _patch_rule_keys() -> None:
+    from rasa.core.policies.rule_policy import RulePolicy
+
+    original = RulePolicy._get_possible_keys
+
+    def longest_rule(self: Any, lookup: dict) -> int:
+        known = self.__dict__.setdefault("_care_longest_rules", {})
+        entry = known.get(id(lookup))
+        if entry is None or entry[0] is not lookup or entry[1] != len(lookup):
+            longest = max((len(self._rule_key_to_state(key)) for key in lookup), default=0)
+            entry = known[id(lookup)] = (lookup, len(lookup), longest)
+        return entry[2]
+
+    def _get_possible_keys(self: Any, lookup: dict, states: list) -> set:
+        longest = longest_rule(self, lookup)
+        return original(self, lookup, states[-longest:] if 0 < longest < len(states) else states)
+
+    _get_possible_keys.__wrapped__ = original  # type: ignore[attr-defined]
+    RulePolicy._get_possible_keys = _get_possible_keys  # type: ignore[assignment]

@@ -1,0 +1,109 @@
+"""rasa_tuning.rule_states: the rule policy predicts exactly what Rasa's own code predicts, turn by turn, on
+every test story (forms, slots, logins, fallbacks) and on trackers with reverted and restarted turns."""
+from __future__ import annotations
+
+import contextlib
+from pathlib import Path
+
+import pytest
+from rasa.core.policies.rule_policy import RULES, RULES_FOR_LOOP_UNHAPPY_PATH
+
+ROOT = Path(__file__).resolve().parents[2]
+LOOKUPS = (RULES, RULES_FOR_LOOP_UNHAPPY_PATH)
+
+
+def _story_events(domain) -> list[tuple[str, list]]:
+    from rasa.shared.core.training_data.story_reader.yaml_story_reader import YAMLStoryReader
+
+    stories = []
+    for path in sorted((ROOT / "tests" / "stories").glob("*.yml")):
+        for step in YAMLStoryReader(domain).read_from_file(str(path)):
+            stories.append((step.block_name, step.explicit_events(domain)))
+    return stories
+
+
+@contextlib.contextmanager
+def _rasas_own(monkeypatch):
+    """Rasa's own code for the duration of a `with` block."""
+    from rasa.core.policies.rule_policy import RulePolicy
+    from rasa.shared.core.trackers import DialogueStateTracker
+
+    with monkeypatch.context() as patch:
+        patch.setattr(DialogueStateTracker, "past_states", DialogueStateTracker.past_states.__wrapped__)
+        patch.setattr(RulePolicy, "_get_possible_keys", RulePolicy._get_possible_keys.__wrapped__)
+        yield
+
+
+def _prediction(processor, tracker) -> tuple:
+    p = processor._predict_next_with_tracker(tracker)
+    events = [{k: v for k, v in e.as_dict().items() if k != "timestamp"} for e in p.events]  # made just now
+    return p.max_confidence_index, p.policy_name, list(p.probabilities), events
+
+
+def _rule_policy(agent):
+    from rasa.core.policies.rule_policy import RulePolicy
+
+    nodes = agent.processor.graph_runner._instantiated_nodes.values()
+    [policy] = [node._component for node in nodes if isinstance(getattr(node, "_component", None), RulePolicy)]
+    return policy
+
+
+def test_every_test_story_is_predicted_as_rasa_predicts_it(agent, monkeypatch):
+    from rasa.shared.core.events import ActionExecuted, SessionStarted
+    from rasa.shared.core.trackers import DialogueStateTracker
+
+    from rasa_tuning import speedups
+
+    speedups.install()
+    processor, domain = agent.processor, agent.domain
+    policy = _rule_policy(agent)
+    stories = _story_events(domain)
+    assert len(stories) >= 30
+    checked = 0
+    for name, events in stories:
+        # one tracker through the whole story: the remembered states carry over from prediction to prediction
+        tracker = DialogueStateTracker.from_events(name, [ActionExecuted("action_session_start"), SessionStarted(),
+                                                          ActionExecuted("action_listen")], slots=domain.slots)
+        for event in events:
+            if isinstance(event, ActionExecuted):
+                states = tracker.past_states(domain)
+                keys = [policy._get_possible_keys(policy.lookup[kind], states) for kind in LOOKUPS]
+                ours = _prediction(processor, tracker), states, keys
+                with _rasas_own(monkeypatch):
+                    fresh = tracker.copy()
+                    states = fresh.past_states(domain)
+                    keys = [policy._get_possible_keys(policy.lookup[kind], states) for kind in LOOKUPS]
+                    assert ours == (_prediction(processor, fresh), states, keys), (name, event)
+                checked += 1
+            tracker.update(event)
+    assert checked > 200
+
+
+def test_states_follow_reverted_and_restarted_turns(agent, monkeypatch):
+    from rasa.shared.core.events import (ActionExecuted, ActionReverted, Restarted, SlotSet, UserUttered,
+                                         UserUtteranceReverted)
+    from rasa.shared.core.trackers import DialogueStateTracker
+
+    from rasa_tuning import speedups
+
+    speedups.install()
+    domain = agent.domain
+
+    def said(intent: str) -> list:
+        return [UserUttered(intent, intent={"name": intent, "confidence": 1.0})]
+
+    script = [ActionExecuted("action_listen"), *said("greet"), ActionExecuted("utter_greet"),
+              ActionExecuted("action_listen"), *said("menu"), ActionExecuted("utter_menu"), UserUtteranceReverted(),
+              SlotSet("role", "patient"), ActionExecuted("action_listen"), *said("help"), ActionExecuted("utter_help"),
+              ActionReverted(), ActionExecuted("action_listen"), Restarted(), ActionExecuted("action_listen"),
+              *said("goodbye"), ActionExecuted("utter_goodbye")]
+    tracker = DialogueStateTracker("someone", domain.slots)
+    for event in script:
+        tracker.update(event)
+        ours = tracker.past_states(domain)
+        for state in ours:  # what a caller does to its copy (the featurizer deletes keys) must not stay
+            for sub_state in state.values():
+                sub_state.clear()
+        ours = tracker.past_states(domain)
+        with _rasas_own(monkeypatch):
+            assert ours == tracker.copy().past_states(domain), event
