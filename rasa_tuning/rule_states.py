@@ -9,9 +9,10 @@ Found with py-spy on `bench/run.py --production` (a fifth of a Rasa process's CP
   step that Rasa's `applied_events` folds away, another domain) starts from scratch, as Rasa does. Only
   Rasa's plain call is remembered (no rule-only turns hidden: what RulePolicy asks); every call hands out
   fresh copies, since the featurizer edits the states it gets.
-- `_get_possible_keys` matches every rule against every state of the session, newest first; for a state
-  further back than a rule is long, `_is_rule_applicable` answers True. Here only as many states as the
-  longest rule of the lookup are matched: the same keys come out.
+- `_get_possible_keys` matches every rule (130 here) against every state of the session, newest first; for
+  a state further back than a rule is long, `_is_rule_applicable` answers True. Here only as many states as
+  the longest rule of the lookup are matched, and only the rules whose last state names no action or the
+  conversation's last action (any other fails on it at once): the same keys come out.
 """
 from __future__ import annotations
 
@@ -78,20 +79,43 @@ def _patch_past_states() -> None:
 
 def _patch_rule_keys() -> None:
     from rasa.core.policies.rule_policy import RulePolicy
+    from rasa.shared.core.constants import PREVIOUS_ACTION, SHOULD_NOT_BE_SET
+    from rasa.shared.nlu.constants import ACTION_NAME
 
     original = RulePolicy._get_possible_keys
 
-    def longest_rule(self: Any, lookup: dict) -> int:
-        known = self.__dict__.setdefault("_care_longest_rules", {})
+    def last_action(rule_or_conversation_states: list) -> Optional[str]:
+        if not rule_or_conversation_states:
+            return None
+        name = (rule_or_conversation_states[-1].get(PREVIOUS_ACTION) or {}).get(ACTION_NAME)
+        return name if isinstance(name, str) and name and name != SHOULD_NOT_BE_SET else None
+
+    def index(self: Any, lookup: dict) -> tuple[int, dict[Optional[str], list[str]]]:
+        """(the longest rule's length, the rule keys by the action their last state names, None: any)."""
+        known = self.__dict__.setdefault("_care_rule_index", {})
         entry = known.get(id(lookup))
         if entry is None or entry[0] is not lookup or entry[1] != len(lookup):
-            longest = max((len(self._rule_key_to_state(key)) for key in lookup), default=0)
-            entry = known[id(lookup)] = (lookup, len(lookup), longest)
-        return entry[2]
+            longest, by_action = 0, {}
+            for key in lookup:
+                rule_states = self._rule_key_to_state(key)
+                longest = max(longest, len(rule_states))
+                by_action.setdefault(last_action(rule_states), []).append(key)
+            entry = known[id(lookup)] = (lookup, len(lookup), longest, by_action)
+        return entry[2], entry[3]
 
     def _get_possible_keys(self: Any, lookup: dict, states: list) -> set:
-        longest = longest_rule(self, lookup)
-        return original(self, lookup, states[-longest:] if 0 < longest < len(states) else states)
+        longest, by_action = index(self, lookup)
+        if not states:
+            return original(self, lookup, states)
+        # a rule whose last state names an action applies only where the conversation's last action is that one
+        current = last_action(states)
+        possible = set(by_action.get(None, ()))
+        if current is not None:
+            possible.update(by_action.get(current, ()))
+        window = states[-longest:] if 0 < longest < len(states) else states
+        for turn, state in enumerate(reversed(window)):  # Rasa's loop, over fewer keys and turns
+            possible = {key for key in possible if self._is_rule_applicable(key, turn, state)}
+        return possible
 
     _get_possible_keys.__wrapped__ = original  # type: ignore[attr-defined]
     RulePolicy._get_possible_keys = _get_possible_keys  # type: ignore[assignment]

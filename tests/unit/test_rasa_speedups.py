@@ -106,3 +106,30 @@ def test_parse_cache_never_keeps_per_message_fields():
     cache = speedups.ParseCache()
     cache.put("hi", {"text": "hi", "message_id": "wamid.1", "intent": {"name": "greet"}})
     assert cache.get("hi") is None
+
+
+def test_slots_copy_as_the_generic_copy_did():
+    import copy
+    from pathlib import Path
+
+    from rasa.shared.core.domain import Domain
+    from rasa.shared.core.slots import AnySlot
+
+    class Hooked(AnySlot):  # a slot with its own state hooks keeps the generic path
+        type_name = "hooked"
+
+        def __getstate__(self):
+            return {**self.__dict__, "_value": "from the hook"}
+
+    speedups.install()
+    slots = Domain.load(str(Path(__file__).resolve().parents[2] / "domain")).slots
+    assert len(slots) > 20
+    for slot in slots + [Hooked("h", mappings=[])]:
+        slot.value = ["a", "list"] if slot.type_name == "list" else slot.value
+        generic = copy._reconstruct(slot, None, *slot.__reduce_ex__(4))
+        ours = copy.copy(slot)
+        assert type(ours) is type(slot) and ours is not slot
+        assert vars(ours) == vars(generic), slot.name
+        ours.value = "changed"
+        assert slot.value != "changed"
+    assert copy.copy(Hooked("h", mappings=[])).value == "from the hook"
