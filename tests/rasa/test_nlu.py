@@ -146,3 +146,34 @@ def test_diet_called_through_its_concrete_graph_understands_exactly_as_before(ag
     assert calls == [True] * len(texts)
     monkeypatch.setattr(RasaModel, "_rasa_predict", fast.__wrapped__)
     assert ours == parsed()  # intents, confidences, ranking and entities alike
+
+
+def test_sparse_features_joined_directly_understand_exactly_as_before(agent, monkeypatch):
+    """rasa_tuning.sparse_features joins the featurizers' sparse matrices without scipy's bmat."""
+    from rasa.core.channels.channel import UserMessage
+    from rasa.engine.constants import PLACEHOLDER_MESSAGE, PLACEHOLDER_TRACKER
+    from rasa.shared.nlu.training_data.features import Features
+
+    from rasa_tuning import speedups
+
+    speedups.install()
+    processor = agent.processor
+    texts = ["hi", "my medicins pls", "fix an appointment for anita with the cardiologist", "who is 9876543210",
+             "blorp fnord", "tell me about meera's medications", "a" * 300]
+    joined: list[str] = []
+    ours_join = Features._combine_sparse_features
+
+    def counted(self, other):
+        ours_join(self, other)
+        joined.append(type(self.features).__name__)
+
+    def parsed() -> list:
+        runs = [processor.graph_runner.run(inputs={PLACEHOLDER_MESSAGE: [UserMessage(t)], PLACEHOLDER_TRACKER: None},
+                                           targets=[processor.model_metadata.nlu_target]) for t in texts]
+        return [run[processor.model_metadata.nlu_target][0].as_dict(only_output_properties=True) for run in runs]
+
+    monkeypatch.setattr(Features, "_combine_sparse_features", counted)
+    ours = parsed()
+    assert joined and set(joined) == {"coo_matrix"}  # the direct join did the work
+    monkeypatch.setattr(Features, "_combine_sparse_features", ours_join.__wrapped__)
+    assert ours == parsed()

@@ -133,3 +133,26 @@ def test_slots_copy_as_the_generic_copy_did():
         ours.value = "changed"
         assert slot.value != "changed"
     assert copy.copy(Hooked("h", mappings=[])).value == "from the hook"
+
+
+def test_sparse_features_join_as_scipy_joins_them():
+    import numpy as np
+    from scipy.sparse import csr_matrix, hstack, random as sparse_random
+
+    from rasa_tuning.sparse_features import hstack_pair
+
+    rng = np.random.default_rng(7)
+    pairs = []
+    for seed in range(100):
+        rows = int(rng.integers(1, 12))
+        pairs.append((sparse_random(rows, int(rng.integers(1, 3000)), density=0.05, format="coo", random_state=seed,
+                                    dtype=[np.float32, np.float64, np.int64][seed % 3]),
+                      sparse_random(rows, int(rng.integers(1, 300)), density=0.2, format="coo", random_state=seed + 1,
+                                    dtype=np.float32)))
+    pairs.append((csr_matrix(np.eye(3)), sparse_random(3, 4, density=0.5, format="coo")))  # not COO: scipy's way
+    for left, right in pairs:
+        ours, scipys = hstack_pair(left, right), hstack([left, right])
+        assert type(ours) is type(scipys) and ours.shape == scipys.shape and ours.dtype == scipys.dtype
+        for part in ("row", "col", "data"):
+            assert getattr(ours, part).dtype == getattr(scipys, part).dtype
+            assert np.array_equal(getattr(ours, part), getattr(scipys, part))
