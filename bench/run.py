@@ -302,6 +302,19 @@ def wait_all_workers_ready(stack: Stack, timeout: float = 120) -> None:
         time.sleep(0.05)
 
 
+def reference_ms() -> float:
+    """CPU time of a fixed pure-Python workload (best of 5): the same code measured on two machines (or on one
+    machine on two days: these shared cores vary by 1.5x) compares only next to this number."""
+    best = float("inf")
+    for _ in range(5):
+        start = time.process_time()
+        total = 0
+        for i in range(1_000_000):
+            total += i * i % 7
+        best = min(best, time.process_time() - start)
+    return best * 1000
+
+
 def training_time() -> float:
     with tempfile.TemporaryDirectory() as out:
         start = time.time()
@@ -321,6 +334,7 @@ def main() -> int:
                     help="PostgreSQL tracker + Redis lock/dedupe/sessions, --workers Rasa processes")
     ap.add_argument("--workers", type=int, default=2, help="Rasa worker processes with --production (SANIC_WORKERS)")
     args = ap.parse_args()
+    reference = reference_ms()
 
     extra = {"LOG_LEVEL": "WARNING"}
     if args.production:
@@ -358,6 +372,7 @@ def main() -> int:
             stack.stop()
 
     print()
+    print(f"machine reference                {reference:7.1f} ms for a fixed pure-Python loop (lower: faster cores)")
     print(f"webhook acknowledgement          {fmt(acks)}")
     print(f"end-to-end reply, 1 sender       {fmt(one)}   {n1 / el1:6.1f} msg/s")
     print(f"end-to-end reply, {args.senders:2d} senders     {fmt(many)}   {nn / eln:6.1f} msg/s")
