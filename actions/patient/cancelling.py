@@ -33,6 +33,9 @@ ROWS = 10
 _ABOUT_APPOINTMENTS = re.compile(r"\b(appointment|appoint|appt|booking|visit|slot|checkup|consultation)s?\b", re.I)
 
 
+_WEEKDAY_WORD = re.compile(r"\b(?:mon|tue|wed|thu|fri|sat|sun)[a-z]*\b", re.I)
+
+
 def _dotted_times(text: str) -> set[dt.time]:
     """'9.30' -> 9:30 and 21:30: read as a time only when an appointment starts then (see narrow)."""
     found: set[dt.time] = set()
@@ -51,7 +54,11 @@ def narrow(appointments: list[Appointment], text: str) -> list[Appointment]:
     when = parse_when(text, access.now(), tz)
     found = appointments
     if when is not None and when.day is not None:
-        found = [a for a in found if a.start and formatting.to_local(a.start, tz).date() == when.day]
+        on_day = [a for a in found if a.start and formatting.to_local(a.start, tz).date() == when.day]
+        if not on_day and when.day_end is None and _WEEKDAY_WORD.search(when.text):
+            # "the one on thursday" said on a Thursday may mean next week's: the weekday is what was named
+            on_day = [a for a in found if a.start and formatting.to_local(a.start, tz).weekday() == when.day.weekday()]
+        found = on_day
     if when is not None and when.start is not None and when.end is None:
         found = [a for a in found if a.start and formatting.to_local(a.start, tz).time() == when.start]
     elif dotted := _dotted_times(text):  # "the 9.30 one": the parser leaves a bare 9.30 alone (a dose?)

@@ -2,6 +2,7 @@
 server, sandbox CARE), answers read from the simulator's fake Graph API."""
 from __future__ import annotations
 
+import datetime as dt
 import sqlite3
 
 import pytest
@@ -9,6 +10,7 @@ import pytest
 from sandbox.whatsapp import payloads
 from tests.actions.conftest_staff import PASSWORD, totp
 from tests.e2e.conftest import choices_of, text_of
+from actions.patient.access import today
 
 pytestmark = pytest.mark.e2e
 
@@ -56,14 +58,18 @@ def test_doctor_finds_a_misspelt_patient_books_next_monday_morning_and_cancels(s
     summary = said(user.replies(1))
     assert "Hypothyroidism" in summary and "Levothyroxine" in summary
 
+    # on a Sunday (hospital time) "next Monday" is tomorrow, and the bot says so
+    tomorrow_is_monday = (today() + dt.timedelta(days=1)).weekday() == 0
     user.say("book her an appointment with Dr Asha Menon for next Monday morning")
     offered = user.replies(1)
-    assert "Free times with *Dr. Asha Menon* on Monday" in said(offered), said(offered)
+    day = "tomorrow" if tomorrow_is_monday else "on Monday"
+    assert f"Free times with *Dr. Asha Menon* {day}" in said(offered), said(offered)
     times = choices_of(offered[-1])
     assert times and all(t.endswith("am") for _, t in times)
     pick(user, offered[-1], times[0][1])
     [confirm] = user.replies(1)
-    assert "Book *Meera Nair* with *Dr. Asha Menon* on Mon" in text_of(confirm)
+    day = "tomorrow at" if tomorrow_is_monday else "on Mon"
+    assert f"Book *Meera Nair* with *Dr. Asha Menon* {day}" in text_of(confirm), text_of(confirm)
     pick(user, confirm, "Yes")
     booked = said(user.replies(1))
     assert "Booked ✅ *Meera Nair* with *Dr. Asha Menon*" in booked
@@ -71,7 +77,7 @@ def test_doctor_finds_a_misspelt_patient_books_next_monday_morning_and_cancels(s
     user.say("cancel Meera's appointment")
     [which] = user.replies(1)  # she also has one with Dr. Rahul Verma
     assert "Which of *Meera Nair*'s appointments?" in text_of(which)
-    row = next(t for _, t in choices_of(which) if t.startswith("Mon"))
+    row = next(t for _, t in choices_of(which) if t.startswith("tomorrow" if tomorrow_is_monday else "Mon"))
     pick(user, which, row)
     [confirm] = user.replies(1)
     assert "Cancel *Meera Nair*'s appointment with *Dr. Asha Menon*" in text_of(confirm)
