@@ -296,6 +296,9 @@ def _dateparser_day(phrase: str, now_local: datetime, tz: str) -> date | None:
     return parsed.date() if parsed else None
 
 
+_THIS_WEEKDAY = re.compile(r"\b(?:this|coming|upcoming)\b")
+
+
 def _weekday_day(wd: int, mod: str | None, today: date) -> date:
     if mod and mod.split()[-1] == "next":
         # "next friday" = the friday of next week (Mon-Sun); for a day already past this week that is also
@@ -534,8 +537,9 @@ def parse_when(text: str, now: datetime, tz: str = DEFAULT_TZ) -> When | None:
     """Find the day/time phrase in a message ("book Ravi with Dr. Asha tomorrow at 10").
 
     Relative to `now` (aware, or naive in `tz`). Returns None when the text names no day and no time.
-    Rules: a weekday name means the next such day, today included ("next friday" = the friday of next
-    week); a day/month in the past means next year unless the year is written; "25/12" is day/month; a clock
+    Rules: a weekday name means the next such day, today included unless its time has passed ("friday
+    11am" said on a Friday afternoon = next Friday; "this friday 11am" stays today; "next friday" = the
+    friday of next week); a day/month in the past means next year unless the year is written; "25/12" is day/month; a clock
     hour without am/pm is read by the part of day ("evening at 6" = 18:00), else as clinic hours (8-11 am,
     12-7 pm); "10-12", "between 4 and 6 pm", "after 4pm" are windows; "next week" is a window of days.
     """
@@ -615,6 +619,10 @@ def parse_when(text: str, now: datetime, tz: str = DEFAULT_TZ) -> When | None:
         start, end = window
     elif part is not None:
         start, end = PARTS_OF_DAY[part]
+    if (found is not None and found.kind == "weekday" and day == now_local.date() and start is not None
+            and (end or start) <= now_local.time().replace(tzinfo=None)
+            and not _THIS_WEEKDAY.search(s, found.piece.start, found.piece.end)):
+        day = day + timedelta(days=7)  # "friday 11am" said on a Friday at noon: next Friday's, not a past hour
     return When(day=day, start=start, end=end, text=_span_text(text, s, index, pieces), day_end=day_end)
 
 

@@ -175,6 +175,15 @@ def test_weekday_names_mean_the_next_such_day():
     assert parse_when("next wednesday", NOW).day == date(2026, 12, 2)
 
 
+def test_todays_weekday_with_a_time_already_past_means_next_week():
+    noon = datetime(2026, 11, 25, 12, 20)  # a Wednesday, 12:20
+    assert parse_when("wednesday 11am", noon).day == date(2026, 12, 2)
+    assert parse_when("on wednesday morning", noon).day == date(2026, 12, 2)  # the morning is over
+    assert parse_when("wednesday 4pm", noon).day == date(2026, 11, 25)  # still ahead today
+    assert parse_when("wednesday", noon).day == date(2026, 11, 25)  # no time: today
+    assert parse_when("this wednesday 11am", noon).day == date(2026, 11, 25)  # "this" is said on purpose
+
+
 def test_next_week_is_a_window_of_days():
     when = parse_when("next week", NOW)
     assert (when.day, when.day_end) == (MON, date(2026, 12, 6))
