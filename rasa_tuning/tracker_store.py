@@ -24,7 +24,7 @@ from typing import Any, Optional
 
 import sqlalchemy as sa
 from rasa.core.tracker_store import SQLTrackerStore
-from rasa.shared.core.events import SessionStarted
+from rasa.shared.core.events import Event, SessionStarted, deserialise_events
 from rasa.shared.core.trackers import DialogueStateTracker
 from rasa.shared.nlu.constants import INTENT_NAME_KEY
 
@@ -36,6 +36,14 @@ class _StoredEvent:
     type_name: str
     timestamp: Optional[float]
     data: str  # the JSON text of the row
+    # what Rasa's read makes of `data`, made once: JSON parsing and event construction for every row of the
+    # session on every message were a sixth of the conversation thread. None: not made yet; (): no event.
+    events: Optional[tuple[Event, ...]] = None
+
+    def as_events(self) -> tuple[Event, ...]:
+        if self.events is None:
+            self.events = tuple(deserialise_events([json.loads(self.data)]))
+        return self.events
 
 
 @dataclass
@@ -140,10 +148,13 @@ class CachedSQLTrackerStore(SQLTrackerStore):
         return _Session(last_id=newest, rows=[_StoredEvent(r.type_name, r.timestamp, r.data) for r in rows])
 
     def _tracker(self, sender_id: str, stored: _Session) -> Optional[DialogueStateTracker]:
+        """Rasa's `DialogueStateTracker.from_dict` on the rows' JSON, with each row's events made only once.
+        Trackers of later messages share these event objects, as the trackers within one message already
+        do: Rasa sets attributes only on events it is adding (metadata, timestamps), never on older ones."""
         if not self.domain or not stored.rows:
             return None
-        events = [json.loads(row.data) for row in stored.rows]
-        return DialogueStateTracker.from_dict(sender_id, events, self.domain.slots)
+        events = [event for row in stored.rows for event in row.as_events()]
+        return DialogueStateTracker.from_events(sender_id, events, self.domain.slots)
 
     def _remember(self, sender_id: str, stored: _Session) -> None:
         if self.cache_size == 0:

@@ -62,6 +62,28 @@ def test_same_trackers_as_rasas_store_through_a_conversation_and_a_new_session(d
     assert store.hits >= 4  # the later reads came from memory
 
 
+def test_a_tracker_handed_out_earlier_is_not_changed_by_later_messages(db, domain):  # noqa: F811
+    """Trackers of successive messages share the session's event objects (made once per row)."""
+    store, reference = CachedSQLTrackerStore(domain, **db), SQLTrackerStore(domain, **db)
+    sender = f"test-{uuid.uuid4().hex}"
+
+    async def conversation() -> tuple:
+        await _message(store, reference, sender, _session_start() + _turn("hi", "greet", "Hello!"), domain)
+        earlier = await store.retrieve(sender)
+        before = (_dicts(earlier), earlier.current_slot_values(), earlier.latest_message.text)
+        later = await store.retrieve(sender)
+        later.model_id = "another-model"  # as Rasa's processor does: it stamps the events it adds, only those
+        for event in [SlotSet("role", "staff")] + _turn("menu", "menu", "Menu"):
+            later.update(event, domain)
+        await store.save(later)
+        assert _dicts(await store.retrieve(sender)) == _dicts(await reference.retrieve(sender))
+        return earlier, before
+
+    earlier, before = asyncio.run(conversation())
+    assert (_dicts(earlier), earlier.current_slot_values(), earlier.latest_message.text) == before
+    assert store.hits >= 2
+
+
 def test_another_process_answering_in_between_is_seen(db, domain):  # noqa: F811
     first, second = CachedSQLTrackerStore(domain, **db), CachedSQLTrackerStore(domain, **db)
     reference = SQLTrackerStore(domain, **db)
