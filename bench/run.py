@@ -58,6 +58,16 @@ def pct(values: list[float], q: float) -> float:
     return ordered[min(len(ordered) - 1, int(round(q / 100 * (len(ordered) - 1))))]
 
 
+def per_window(offsets: list[float], width: float) -> list[int]:
+    """How many of `offsets` (seconds) fall in each window of `width` seconds from 0."""
+    if not offsets:
+        return []
+    counts = [0] * (int(max(offsets) // width) + 1)
+    for t in offsets:
+        counts[int(max(t, 0.0) // width)] += 1
+    return counts
+
+
 def fmt(values: list[float]) -> str:
     if not values:
         return "no samples"
@@ -188,7 +198,8 @@ def closed_loop(stack: Stack, secret: str, collector: Collector, senders: int, d
     return latencies, len(latencies), elapsed
 
 
-def open_loop(stack: Stack, secret: str, collector: Collector, rate: float, duration: float) -> tuple[list[float], int, int, float]:
+def open_loop(stack: Stack, secret: str, collector: Collector, rate: float,
+              duration: float) -> tuple[list[float], int, int, float, list[float]]:
     """Messages at a fixed rate from many senders (each writes rarely, as real users do)."""
     phones = [new_phone() for _ in range(max(int(rate * 3), 50))]
     sent: list[tuple[str, float]] = []
@@ -216,15 +227,16 @@ def open_loop(stack: Stack, secret: str, collector: Collector, rate: float, dura
         t.join()
     send_elapsed = time.time() - start
     # every message gets its answer; the time until the last one arrives gives the sustained rate
-    latencies, last_answer = [], start
+    latencies, answered_at, last_answer = [], [], start
     sent.sort(key=lambda item: item[1])
     deadline = time.time() + 120  # one budget for the backlog: a lost reply must not stall each later wait
     for phone, sent_at in sent:
         took = collector.wait_reply(phone, sent_at, timeout=max(deadline - time.time(), 0.5))
         if took is not None:
             latencies.append(took)
+            answered_at.append(sent_at + took - start)
             last_answer = max(last_answer, sent_at + took)
-    return latencies, len(sent), total, max(last_answer - start, send_elapsed)
+    return latencies, len(sent), total, max(last_answer - start, send_elapsed), answered_at
 
 
 def _vm_hwm_mb(pid: int) -> float:
@@ -363,7 +375,7 @@ def main() -> int:
             many, nn, eln = closed_loop(stack, secret, collector, args.senders, args.duration)
             collector.wait_quiet()
             meter = CpuMeter(stack)
-            ol_lat, ol_sent, ol_total, ol_elapsed = open_loop(stack, secret, collector, args.rate, args.duration)
+            ol_lat, ol_sent, ol_total, ol_elapsed, ol_at = open_loop(stack, secret, collector, args.rate, args.duration)
             cpu = meter.per_message_ms(len(ol_lat))
             rasa_mb, rasa_n = peak_memory_mb(stack.procs["rasa"].pid)
             actions_mb, _ = peak_memory_mb(stack.procs["actions"].pid)
@@ -378,6 +390,8 @@ def main() -> int:
     print(f"end-to-end reply, {args.senders:2d} senders     {fmt(many)}   {nn / eln:6.1f} msg/s")
     print(f"open loop at {args.rate:.0f} msg/s for {args.duration:.0f} s: sent {ol_sent}/{ol_total}, answered {len(ol_lat)}, "
           f"unanswered {ol_sent - len(ol_lat)}, sustained {len(ol_lat) / ol_elapsed:6.1f} msg/s, reply {fmt(ol_lat)}")
+    print("  answered per second, by 5 s window from the first message: "
+          + " ".join(f"{n / 5:.0f}" for n in per_window(ol_at, 5.0)))
     print("CPU per answered message in the open loop (ms): "
           + ", ".join(f"{name} {ms:.1f}" for name, ms in cpu.items()))
     print(f"peak memory                      rasa server {rasa_mb:7.0f} MB per process ({rasa_n} process(es))   "
