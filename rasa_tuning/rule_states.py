@@ -16,10 +16,15 @@ Found with py-spy on `bench/run.py --production` (a fifth of a Rasa process's CP
 """
 from __future__ import annotations
 
+import contextvars
 import operator
 from typing import Any, Optional
 
 _MEMO = "_care_states_memo"
+# How many of the newest states the rule policy's own call needs (None: all, as Rasa gives them). Set only
+# around RulePolicy._prediction_states: its rules look no further back than the longest rule, and copying
+# (and featurizing) every older state of a long session on each prediction was a quarter of the conversation.
+_WINDOW: contextvars.ContextVar[Optional[int]] = contextvars.ContextVar("care_states_window", default=None)
 
 
 class _StatesMemo:
@@ -43,6 +48,7 @@ def _copy_state(state: dict) -> dict:
 def install() -> None:
     _patch_past_states()
     _patch_rule_keys()
+    _patch_rule_prediction_states()
 
 
 def _patch_past_states() -> None:
@@ -71,44 +77,49 @@ def _patch_past_states() -> None:
                 memo.states.append(state())
             replay.update(event)
             memo.events.append(event)
-        return [_copy_state(s) for s in memo.states] + [state()]
+        window = _WINDOW.get()
+        older = memo.states if window is None else memo.states[len(memo.states) - min(window - 1, len(memo.states)):]
+        return [_copy_state(s) for s in older] + [state()]
 
     past_states.__wrapped__ = original  # type: ignore[attr-defined]
     DialogueStateTracker.past_states = past_states  # type: ignore[assignment]
 
 
-def _patch_rule_keys() -> None:
-    from rasa.core.policies.rule_policy import RulePolicy
+def _last_action(rule_or_conversation_states: list) -> Optional[str]:
     from rasa.shared.core.constants import PREVIOUS_ACTION, SHOULD_NOT_BE_SET
     from rasa.shared.nlu.constants import ACTION_NAME
 
+    if not rule_or_conversation_states:
+        return None
+    name = (rule_or_conversation_states[-1].get(PREVIOUS_ACTION) or {}).get(ACTION_NAME)
+    return name if isinstance(name, str) and name and name != SHOULD_NOT_BE_SET else None
+
+
+def _rule_index(policy: Any, lookup: dict) -> tuple[int, dict[Optional[str], list[str]]]:
+    """(the longest rule's length, the rule keys by the action their last state names, None: any)."""
+    known = policy.__dict__.setdefault("_care_rule_index", {})
+    entry = known.get(id(lookup))
+    if entry is None or entry[0] is not lookup or entry[1] != len(lookup):
+        longest, by_action = 0, {}
+        for key in lookup:
+            rule_states = policy._rule_key_to_state(key)
+            longest = max(longest, len(rule_states))
+            by_action.setdefault(_last_action(rule_states), []).append(key)
+        entry = known[id(lookup)] = (lookup, len(lookup), longest, by_action)
+    return entry[2], entry[3]
+
+
+def _patch_rule_keys() -> None:
+    from rasa.core.policies.rule_policy import RulePolicy
+
     original = RulePolicy._get_possible_keys
 
-    def last_action(rule_or_conversation_states: list) -> Optional[str]:
-        if not rule_or_conversation_states:
-            return None
-        name = (rule_or_conversation_states[-1].get(PREVIOUS_ACTION) or {}).get(ACTION_NAME)
-        return name if isinstance(name, str) and name and name != SHOULD_NOT_BE_SET else None
-
-    def index(self: Any, lookup: dict) -> tuple[int, dict[Optional[str], list[str]]]:
-        """(the longest rule's length, the rule keys by the action their last state names, None: any)."""
-        known = self.__dict__.setdefault("_care_rule_index", {})
-        entry = known.get(id(lookup))
-        if entry is None or entry[0] is not lookup or entry[1] != len(lookup):
-            longest, by_action = 0, {}
-            for key in lookup:
-                rule_states = self._rule_key_to_state(key)
-                longest = max(longest, len(rule_states))
-                by_action.setdefault(last_action(rule_states), []).append(key)
-            entry = known[id(lookup)] = (lookup, len(lookup), longest, by_action)
-        return entry[2], entry[3]
-
     def _get_possible_keys(self: Any, lookup: dict, states: list) -> set:
-        longest, by_action = index(self, lookup)
+        longest, by_action = _rule_index(self, lookup)
         if not states:
             return original(self, lookup, states)
         # a rule whose last state names an action applies only where the conversation's last action is that one
-        current = last_action(states)
+        current = _last_action(states)
         possible = set(by_action.get(None, ()))
         if current is not None:
             possible.update(by_action.get(current, ()))
@@ -119,3 +130,29 @@ def _patch_rule_keys() -> None:
 
     _get_possible_keys.__wrapped__ = original  # type: ignore[attr-defined]
     RulePolicy._get_possible_keys = _get_possible_keys  # type: ignore[assignment]
+
+
+def _patch_rule_prediction_states() -> None:
+    """RulePolicy's states: only the newest ones its rules can reach (see `_WINDOW`). The keys it matches
+    come out the same (`_get_possible_keys` above looks at no more); only its debug log shows fewer states."""
+    from rasa.core.featurizers.tracker_featurizers import MaxHistoryTrackerFeaturizer
+    from rasa.core.policies.rule_policy import RULES, RULES_FOR_LOOP_UNHAPPY_PATH, RulePolicy
+
+    original = RulePolicy._prediction_states
+
+    def _prediction_states(self: Any, tracker: Any, domain: Any, use_text_for_last_user_input: bool = False,
+                           rule_only_data: Optional[dict] = None) -> list:
+        featurizer = self.featurizer
+        lookups = [self.lookup.get(kind) for kind in (RULES, RULES_FOR_LOOP_UNHAPPY_PATH)]
+        if (type(featurizer) is not MaxHistoryTrackerFeaturizer or featurizer.max_history is not None
+                or any(lookup is None for lookup in lookups)):
+            return original(self, tracker, domain, use_text_for_last_user_input, rule_only_data)
+        longest = max(_rule_index(self, lookup)[0] for lookup in lookups)
+        token = _WINDOW.set(longest + 1)
+        try:
+            return original(self, tracker, domain, use_text_for_last_user_input, rule_only_data)
+        finally:
+            _WINDOW.reset(token)
+
+    _prediction_states.__wrapped__ = original  # type: ignore[attr-defined]
+    RulePolicy._prediction_states = _prediction_states  # type: ignore[assignment]

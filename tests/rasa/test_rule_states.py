@@ -31,13 +31,14 @@ def _rasas_own(monkeypatch):
     with monkeypatch.context() as patch:
         patch.setattr(DialogueStateTracker, "past_states", DialogueStateTracker.past_states.__wrapped__)
         patch.setattr(RulePolicy, "_get_possible_keys", RulePolicy._get_possible_keys.__wrapped__)
+        patch.setattr(RulePolicy, "_prediction_states", RulePolicy._prediction_states.__wrapped__)
         yield
 
 
 def _prediction(processor, tracker) -> tuple:
     p = processor._predict_next_with_tracker(tracker)
     events = [{k: v for k, v in e.as_dict().items() if k != "timestamp"} for e in p.events]  # made just now
-    return p.max_confidence_index, p.policy_name, list(p.probabilities), events
+    return p.max_confidence_index, p.policy_name, list(p.probabilities), events, p.hide_rule_turn
 
 
 def _rule_policy(agent):
@@ -59,7 +60,8 @@ def test_every_test_story_is_predicted_as_rasa_predicts_it(agent, monkeypatch):
     policy = _rule_policy(agent)
     stories = _story_events(domain)
     assert len(stories) >= 30
-    checked = 0
+    checked, windowed_somewhere = 0, False
+    longest = max(len(policy._rule_key_to_state(key)) for kind in LOOKUPS for key in policy.lookup[kind])
     for name, events in stories:
         # one tracker through the whole story: the remembered states carry over from prediction to prediction
         tracker = DialogueStateTracker.from_events(name, [ActionExecuted("action_session_start"), SessionStarted(),
@@ -68,15 +70,26 @@ def test_every_test_story_is_predicted_as_rasa_predicts_it(agent, monkeypatch):
             if isinstance(event, ActionExecuted):
                 states = tracker.past_states(domain)
                 keys = [policy._get_possible_keys(policy.lookup[kind], states) for kind in LOOKUPS]
+                # the rule policy's own states: only the newest ones, the same keys found in them
+                windowed = [policy._prediction_states(tracker, domain, text) for text in (True, False)]
+                window_keys = [[policy._get_possible_keys(policy.lookup[kind], w) for kind in LOOKUPS]
+                               for w in windowed]
                 ours = _prediction(processor, tracker), states, keys
                 with _rasas_own(monkeypatch):
                     fresh = tracker.copy()
                     states = fresh.past_states(domain)
                     keys = [policy._get_possible_keys(policy.lookup[kind], states) for kind in LOOKUPS]
                     assert ours == (_prediction(processor, fresh), states, keys), (name, event)
+                    full = [policy._prediction_states(fresh, domain, text) for text in (True, False)]
+                    assert window_keys == [[policy._get_possible_keys(policy.lookup[kind], f) for kind in LOOKUPS]
+                                           for f in full], (name, event)
+                for w, f in zip(windowed, full):
+                    assert len(w) == min(len(f), longest + 1) and w == f[len(f) - len(w):], (name, event)
+                    if len(f) > len(w):
+                        windowed_somewhere = True
                 checked += 1
             tracker.update(event)
-    assert checked > 200
+    assert checked > 200 and windowed_somewhere
 
 
 def test_states_follow_reverted_and_restarted_turns(agent, monkeypatch):
