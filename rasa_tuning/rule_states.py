@@ -13,6 +13,8 @@ Found with py-spy on `bench/run.py --production` (a fifth of a Rasa process's CP
   a state further back than a rule is long, `_is_rule_applicable` answers True. Here only as many states as
   the longest rule of the lookup are matched, and only the rules whose last state names no action or the
   conversation's last action (any other fails on it at once): the same keys come out.
+- For the same reason RulePolicy is handed only the newest states (longest rule + 1; the extra one keeps its
+  "no rule matched" key, which is all states joined, from ever equalling a rule's key).
 """
 from __future__ import annotations
 
