@@ -56,6 +56,8 @@ class When:
     end: time | None
     text: str
     day_end: date | None = None  # last day of a multi-day window ("next week"), else None
+    # the day came from a weekday name alone ("friday", "on friday"): which week was not said
+    weekday_only: bool = False
 
     @property
     def is_exact_time(self) -> bool:
@@ -296,7 +298,7 @@ def _dateparser_day(phrase: str, now_local: datetime, tz: str) -> date | None:
     return parsed.date() if parsed else None
 
 
-_THIS_WEEKDAY = re.compile(r"\b(?:this|coming|upcoming)\b")
+_WEEK_SAID = re.compile(r"\b(?:this|next|coming|upcoming)\b")
 
 
 def _weekday_day(wd: int, mod: str | None, today: date) -> date:
@@ -619,11 +621,13 @@ def parse_when(text: str, now: datetime, tz: str = DEFAULT_TZ) -> When | None:
         start, end = window
     elif part is not None:
         start, end = PARTS_OF_DAY[part]
-    if (found is not None and found.kind == "weekday" and day == now_local.date() and start is not None
-            and (end or start) <= now_local.time().replace(tzinfo=None)
-            and not _THIS_WEEKDAY.search(s, found.piece.start, found.piece.end)):
+    weekday_only = (found is not None and found.kind == "weekday"
+                    and not _WEEK_SAID.search(s, found.piece.start, found.piece.end))
+    if (weekday_only and day == now_local.date() and start is not None
+            and (end or start) <= now_local.time().replace(tzinfo=None)):
         day = day + timedelta(days=7)  # "friday 11am" said on a Friday at noon: next Friday's, not a past hour
-    return When(day=day, start=start, end=end, text=_span_text(text, s, index, pieces), day_end=day_end)
+    return When(day=day, start=start, end=end, text=_span_text(text, s, index, pieces), day_end=day_end,
+                weekday_only=weekday_only)
 
 
 def _span_text(original: str, s: str, index: list[int], pieces: list[_Piece]) -> str:

@@ -22,6 +22,10 @@ import contextvars
 import operator
 from typing import Any, Optional
 
+# constants only (cheap to import); _last_action runs on every rule-key lookup
+from rasa.shared.core.constants import PREVIOUS_ACTION, SHOULD_NOT_BE_SET
+from rasa.shared.nlu.constants import ACTION_NAME
+
 _MEMO = "_care_states_memo"
 # How many of the newest states the rule policy's own call needs (None: all, as Rasa gives them). Set only
 # around RulePolicy._prediction_states: its rules look no further back than the longest rule, and copying
@@ -80,7 +84,7 @@ def _patch_past_states() -> None:
             replay.update(event)
             memo.events.append(event)
         window = _WINDOW.get()
-        older = memo.states if window is None else memo.states[len(memo.states) - min(window - 1, len(memo.states)):]
+        older = memo.states if window is None else memo.states[max(len(memo.states) - (window - 1), 0):]
         return [_copy_state(s) for s in older] + [state()]
 
     past_states.__wrapped__ = original  # type: ignore[attr-defined]
@@ -88,9 +92,6 @@ def _patch_past_states() -> None:
 
 
 def _last_action(rule_or_conversation_states: list) -> Optional[str]:
-    from rasa.shared.core.constants import PREVIOUS_ACTION, SHOULD_NOT_BE_SET
-    from rasa.shared.nlu.constants import ACTION_NAME
-
     if not rule_or_conversation_states:
         return None
     name = (rule_or_conversation_states[-1].get(PREVIOUS_ACTION) or {}).get(ACTION_NAME)

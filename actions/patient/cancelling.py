@@ -33,9 +33,6 @@ ROWS = 10
 _ABOUT_APPOINTMENTS = re.compile(r"\b(appointment|appoint|appt|booking|visit|slot|checkup|consultation)s?\b", re.I)
 
 
-_WEEKDAY_WORD = re.compile(r"\b(?:mon|tue|wed|thu|fri|sat|sun)[a-z]*\b", re.I)
-
-
 def _dotted_times(text: str) -> set[dt.time]:
     """'9.30' -> 9:30 and 21:30: read as a time only when an appointment starts then (see narrow)."""
     found: set[dt.time] = set()
@@ -55,7 +52,7 @@ def narrow(appointments: list[Appointment], text: str) -> list[Appointment]:
     found = appointments
     if when is not None and when.day is not None:
         on_day = [a for a in found if a.start and formatting.to_local(a.start, tz).date() == when.day]
-        if not on_day and when.day_end is None and _WEEKDAY_WORD.search(when.text):
+        if not on_day and when.weekday_only:
             # "the one on thursday" said on a Thursday may mean next week's: the weekday is what was named
             on_day = [a for a in found if a.start and formatting.to_local(a.start, tz).weekday() == when.day.weekday()]
         found = on_day

@@ -182,6 +182,8 @@ def test_todays_weekday_with_a_time_already_past_means_next_week():
     assert parse_when("wednesday 4pm", noon).day == date(2026, 11, 25)  # still ahead today
     assert parse_when("wednesday", noon).day == date(2026, 11, 25)  # no time: today
     assert parse_when("this wednesday 11am", noon).day == date(2026, 11, 25)  # "this" is said on purpose
+    assert [parse_when(t, noon).weekday_only for t in ("on friday", "next friday", "this friday", "3 dec")] == \
+        [True, False, False, False]
 
 
 def test_next_week_is_a_window_of_days():

@@ -41,6 +41,7 @@ def test_todays_appointment_wins_over_next_weeks(on_thursday):
 def test_a_written_date_is_not_widened_to_its_weekday(on_thursday):
     thursday = appt("b", dt.datetime(2026, 12, 10, 10, 0, tzinfo=IST))
     assert cancelling.narrow([thursday], "the one on 3 dec") == []
+    assert cancelling.narrow([thursday], "this thursday") == []  # today's, said so
 
 
 def test_two_thursdays_stay_ambiguous_and_a_doctor_picks_one(on_thursday):
