@@ -5,7 +5,9 @@
 Measures, against a real stack (sandbox CARE, simulator, action server, Rasa server) on free ports:
   - webhook acknowledgement latency (signed POST -> 200), p50/p99
   - end-to-end reply latency (POST -> the reply reaching the fake Graph API), p50/p99, 1 and N closed-loop senders
-  - sustained messages/s: an open-loop load at --rate msg/s spread over many senders; answered/s and latency
+  - sustained messages/s: an open-loop load at --rate msg/s spread over many senders; answered/s and latency;
+    then the same at --capacity-rate (1.5 x --rate unless given), since answered/s cannot exceed the rate offered:
+    what the machine has to spare above the target
   - training time (a forced `rasa train` into a temporary folder)
   - peak memory (VmHWM) of the Rasa server and the action server
 --production runs the same against PostgreSQL (tracker) + Redis (lock store, dedupe, sessions).
@@ -335,11 +337,20 @@ def training_time() -> float:
         return time.time() - start
 
 
+def print_open_loop(rate: float, duration: float, result: tuple[list[float], int, int, float, list[float]]) -> None:
+    latencies, sent, total, elapsed, answered_at = result
+    print(f"open loop at {rate:.0f} msg/s for {duration:.0f} s: sent {sent}/{total}, answered {len(latencies)}, "
+          f"unanswered {sent - len(latencies)}, sustained {len(latencies) / elapsed:6.1f} msg/s, reply {fmt(latencies)}")
+    print("  answered per second, by 5 s window from the first message: "
+          + " ".join(f"{n / 5:.0f}" for n in per_window(answered_at, 5.0)))
+
+
 def main() -> int:
     ap = argparse.ArgumentParser()
     ap.add_argument("--duration", type=float, default=20)
     ap.add_argument("--senders", type=int, default=20)
     ap.add_argument("--rate", type=float, default=80)
+    ap.add_argument("--capacity-rate", type=float, default=None, help="second open loop (default 1.5 x --rate; 0: none)")
     ap.add_argument("--acks", type=int, default=300)
     ap.add_argument("--skip-train", action="store_true")
     ap.add_argument("--production", action="store_true",
@@ -377,6 +388,11 @@ def main() -> int:
             meter = CpuMeter(stack)
             ol_lat, ol_sent, ol_total, ol_elapsed, ol_at = open_loop(stack, secret, collector, args.rate, args.duration)
             cpu = meter.per_message_ms(len(ol_lat))
+            capacity_rate = args.rate * 1.5 if args.capacity_rate is None else args.capacity_rate
+            capacity = None
+            if capacity_rate > 0:
+                collector.wait_quiet()
+                capacity = open_loop(stack, secret, collector, capacity_rate, args.duration)
             rasa_mb, rasa_n = peak_memory_mb(stack.procs["rasa"].pid)
             actions_mb, _ = peak_memory_mb(stack.procs["actions"].pid)
         finally:
@@ -388,14 +404,14 @@ def main() -> int:
     print(f"webhook acknowledgement          {fmt(acks)}")
     print(f"end-to-end reply, 1 sender       {fmt(one)}   {n1 / el1:6.1f} msg/s")
     print(f"end-to-end reply, {args.senders:2d} senders     {fmt(many)}   {nn / eln:6.1f} msg/s")
-    print(f"open loop at {args.rate:.0f} msg/s for {args.duration:.0f} s: sent {ol_sent}/{ol_total}, answered {len(ol_lat)}, "
-          f"unanswered {ol_sent - len(ol_lat)}, sustained {len(ol_lat) / ol_elapsed:6.1f} msg/s, reply {fmt(ol_lat)}")
-    print("  answered per second, by 5 s window from the first message: "
-          + " ".join(f"{n / 5:.0f}" for n in per_window(ol_at, 5.0)))
+    print_open_loop(args.rate, args.duration, (ol_lat, ol_sent, ol_total, ol_elapsed, ol_at))
     print("CPU per answered message in the open loop (ms): "
           + ", ".join(f"{name} {ms:.1f}" for name, ms in cpu.items()))
     print(f"peak memory                      rasa server {rasa_mb:7.0f} MB per process ({rasa_n} process(es))   "
           f"action server {actions_mb:6.0f} MB")
+    if capacity is not None:
+        print("capacity (above the target rate):")
+        print_open_loop(capacity_rate, args.duration, capacity)
     if not args.skip_train:
         print(f"training time (forced)           {training_time():6.1f} s")
     return 0

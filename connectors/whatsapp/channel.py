@@ -31,6 +31,7 @@ from connectors.whatsapp.parse import InboundMessage, ParsedWebhook, parse_webho
 from connectors.whatsapp.recorder import EventKind, EventRecorder
 from connectors.whatsapp.signature import SignatureCheck, check_signature
 from rasa_tuning import speedups as rasa_speedups
+from rasa_tuning.heap import freeze_loaded_model
 from rasa_tuning.endpoint_sessions import close_kept_sessions
 from sessions.redaction import redact_inbound
 from sessions.store import SessionStore, get_session_store
@@ -84,7 +85,7 @@ class WhatsAppInput(InputChannel):
             logger.warning("whatsapp credentials in credentials.yml are ignored: set WHATSAPP_* environment variables")
         install_log_masking()
         rasa_speedups.install()
-        return cls(get_settings(), mask_server_logs=True, conversation_thread=True)
+        return cls(get_settings(), mask_server_logs=True, conversation_thread=True, freeze_model_heap=True)
 
     def __init__(
         self,
@@ -96,6 +97,7 @@ class WhatsAppInput(InputChannel):
         sessions: SessionStore | None = None,
         mask_server_logs: bool = False,
         conversation_thread: bool = False,
+        freeze_model_heap: bool = False,
     ) -> None:
         self.settings = settings
         self._sessions = sessions
@@ -106,6 +108,8 @@ class WhatsAppInput(InputChannel):
         # `rasa run` uses the thread (see dispatch.py); tests may keep everything on one loop. It is started
         # in `before_server_start`, inside each Sanic worker: a thread does not survive the workers' fork.
         self._use_thread = conversation_thread
+        # the server's own process only: a test process's heap is not the model's (rasa_tuning/heap.py)
+        self._freeze_model_heap = freeze_model_heap
         self._thread: ConversationThread | None = None
         self.queues = SenderQueues()
         self._closing = False
@@ -152,7 +156,7 @@ class WhatsAppInput(InputChannel):
         async def on_start(app: Any, _loop: Any) -> None:
             if self._mask_server_logs:
                 install_log_masking()
-            self._apply_session_timeout(app)
+            self._adopt_model(app)
 
         @bp.listener("before_server_stop")
         async def finish_accepted_work(_app: Any, _loop: Any) -> None:
@@ -212,7 +216,7 @@ class WhatsAppInput(InputChannel):
         self.queues.submit(message.sender_id, lambda: self._handle(message, on_new_message, app))
 
     async def _handle(self, message: InboundMessage, on_new_message: OnNewMessage, app: Any) -> None:
-        self._apply_session_timeout(app)
+        self._adopt_model(app)
         await self._mark_read(message)
         text = await self._redact(message)
         user_message = UserMessage(
@@ -251,8 +255,11 @@ class WhatsAppInput(InputChannel):
         except GraphError as exc:
             logger.info("marking %s read failed (%s)", message.message_id, type(exc).__name__)
 
-    def _apply_session_timeout(self, app: Any) -> None:
+    def _adopt_model(self, app: Any) -> None:
+        """Settings that belong to the loaded model; checked on every message, as a new one may be loaded."""
         agent = getattr(app.ctx, "agent", None)
+        if agent is not None and self._freeze_model_heap:
+            freeze_loaded_model(agent)
         if agent is not None and getattr(agent, "processor", None) is not None:
             if apply_session_timeout(agent, self.settings.whatsapp_session_timeout_hours):
                 logger.info("conversation sessions expire after %s h", self.settings.whatsapp_session_timeout_hours)

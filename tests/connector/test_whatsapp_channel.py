@@ -54,6 +54,32 @@ def test_rasa_loads_the_channel_from_its_class_path(monkeypatch, credentials):
     assert masking  # Rasa's own log lines (sender ids) get masked too
 
 
+def test_only_the_servers_channel_freezes_the_loaded_model(monkeypatch):
+    """`rasa run` (from_credentials) keeps the model out of garbage collection (rasa_tuning/heap.py); a channel
+    built in a test process leaves that process's heap alone."""
+    import gc
+
+    from rasa_tuning import heap
+
+    monkeypatch.setattr("connectors.whatsapp.channel.install_log_masking", lambda: None)
+    monkeypatch.setattr(heap, "_frozen_for", lambda: None)
+    threshold = gc.get_threshold()
+    class Processor:  # the real MessageProcessor can be weakly referenced; a SimpleNamespace cannot
+        domain = Domain.empty()
+
+    app = SimpleNamespace(ctx=SimpleNamespace(agent=SimpleNamespace(domain=Processor.domain, processor=Processor())))
+    try:
+        WhatsAppInput(make_settings())._adopt_model(app)
+        assert gc.get_freeze_count() == 0
+        settings_module.get_settings.cache_clear()
+        _create_single_channel("connectors.whatsapp.channel.WhatsAppInput", None)._adopt_model(app)
+        assert gc.get_freeze_count() > 0
+    finally:
+        settings_module.get_settings.cache_clear()
+        gc.unfreeze()
+        gc.set_threshold(*threshold)
+
+
 async def test_in_rasas_own_app_without_a_model_messages_wait_for_redelivery():
     """`rasa run` builds the app with rasa.server.create_app; until a model is loaded app.ctx.agent is None."""
     channel = WhatsAppInput(make_settings())
