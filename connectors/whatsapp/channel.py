@@ -31,8 +31,8 @@ from connectors.whatsapp.parse import InboundMessage, ParsedWebhook, parse_webho
 from connectors.whatsapp.recorder import EventKind, EventRecorder
 from connectors.whatsapp.signature import SignatureCheck, check_signature
 from rasa_tuning import speedups as rasa_speedups
-from rasa_tuning.heap import freeze_loaded_model
 from rasa_tuning.endpoint_sessions import close_kept_sessions
+from rasa_tuning.heap import freeze_loaded_model
 from sessions.redaction import redact_inbound
 from sessions.store import SessionStore, get_session_store
 from settings import Settings, get_settings
