@@ -298,9 +298,6 @@ def _dateparser_day(phrase: str, now_local: datetime, tz: str) -> date | None:
     return parsed.date() if parsed else None
 
 
-_WEEK_SAID = re.compile(r"\b(?:this|next|coming|upcoming)\b")
-
-
 def _weekday_day(wd: int, mod: str | None, today: date) -> date:
     if mod and mod.split()[-1] == "next":
         # "next friday" = the friday of next week (Mon-Sun); for a day already past this week that is also
@@ -318,6 +315,7 @@ class _Day:
     day_end: date | None = None
     part: str | None = None  # a part of day the word implies ("tonight", "this evening")
     exact: time | None = None  # a time the word implies ("in 2 hours")
+    weekday_only: bool = False  # a weekday name with no word for which week ("friday", "on friday")
 
 
 def _find_day(s: str, now_local: datetime, tz: str) -> _Day | None:
@@ -328,7 +326,8 @@ def _find_day(s: str, now_local: datetime, tz: str) -> _Day | None:
         for m in rx.finditer(s):
             res = _read_day(kind, m, s, today, now_local, tz)
             if res is not None:
-                found.append(_Day(kind, _Piece(m.start(), m.end()), *res))
+                weekday_only = kind == "weekday" and m.group("mod") in (None, "on")
+                found.append(_Day(kind, _Piece(m.start(), m.end()), *res, weekday_only=weekday_only))
     if not found:
         return None
     if any(f.kind not in _EXPLICIT for f in found):
@@ -621,8 +620,7 @@ def parse_when(text: str, now: datetime, tz: str = DEFAULT_TZ) -> When | None:
         start, end = window
     elif part is not None:
         start, end = PARTS_OF_DAY[part]
-    weekday_only = (found is not None and found.kind == "weekday"
-                    and not _WEEK_SAID.search(s, found.piece.start, found.piece.end))
+    weekday_only = found is not None and found.weekday_only
     if (weekday_only and day == now_local.date() and start is not None
             and (end or start) <= now_local.time().replace(tzinfo=None)):
         day = day + timedelta(days=7)  # "friday 11am" said on a Friday at noon: next Friday's, not a past hour

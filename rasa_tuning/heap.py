@@ -30,8 +30,8 @@ logger = logging.getLogger(__name__)
 
 YOUNG_THRESHOLD = 20_000  # objects; Python's default is 700
 
-_frozen_for: Callable[[], Any] = lambda: None  # (a weak reference to) the processor the current freeze was made for;
-# a processor is made per loaded model
+# the processor (Rasa makes one per loaded model) the current freeze was made for, weakly held
+_frozen_for: Callable[[], Any] = lambda: None
 
 
 def freeze_loaded_model(agent: Any) -> bool:

@@ -258,11 +258,12 @@ class WhatsAppInput(InputChannel):
     def _adopt_model(self, app: Any) -> None:
         """Settings that belong to the loaded model; checked on every message, as a new one may be loaded."""
         agent = getattr(app.ctx, "agent", None)
-        if agent is not None and self._freeze_model_heap:
+        if agent is None or getattr(agent, "processor", None) is None:
+            return
+        if self._freeze_model_heap:
             freeze_loaded_model(agent)
-        if agent is not None and getattr(agent, "processor", None) is not None:
-            if apply_session_timeout(agent, self.settings.whatsapp_session_timeout_hours):
-                logger.info("conversation sessions expire after %s h", self.settings.whatsapp_session_timeout_hours)
+        if apply_session_timeout(agent, self.settings.whatsapp_session_timeout_hours):
+            logger.info("conversation sessions expire after %s h", self.settings.whatsapp_session_timeout_hours)
 
     def _record(self, parsed: ParsedWebhook) -> None:
         for status in parsed.statuses:
