@@ -55,7 +55,9 @@ def reply_for(message: dict[str, Any]) -> dict[str, Any] | None:
 
 
 def make_fakebot(graph_url: str, secret: str, token: str, phone_number_id: str,
-                 api_version: str = "v21.0") -> web.Application:
+                 api_version: str = "v21.0", read_before_ack: bool = False) -> web.Application:
+    """read_before_ack: mark each message read before answering the webhook, so the read receipt
+    reaches the simulator's outbox before the sender learns the message id (a race the web chat must survive)."""
     app = web.Application()
     app[RECEIVED] = []  # every accepted webhook body, for tests
     messages_url = f"{graph_url.rstrip('/')}/{api_version}/{phone_number_id}/messages"
@@ -68,8 +70,12 @@ def make_fakebot(graph_url: str, secret: str, token: str, phone_number_id: str,
                                        timeout=aiohttp.ClientTimeout(total=10)) as resp:
             await resp.read()
 
-    async def answer(message: dict[str, Any]) -> None:
+    async def mark_read(message: dict[str, Any]) -> None:
         await graph({"status": "read", "message_id": message["id"], "typing_indicator": {"type": "text"}})
+
+    async def answer(message: dict[str, Any]) -> None:
+        if not read_before_ack:
+            await mark_read(message)
         reply = reply_for(message)
         if reply is not None and message.get("from"):
             await graph({"recipient_type": "individual", "to": message["from"], **reply})
@@ -89,6 +95,8 @@ def make_fakebot(graph_url: str, secret: str, token: str, phone_number_id: str,
         for entry in body.get("entry", []):
             for change in entry.get("changes", []):
                 for message in change.get("value", {}).get("messages", []):
+                    if read_before_ack:
+                        await mark_read(message)
                     # answer 200 first, reply afterwards: the real contract
                     task = asyncio.get_running_loop().create_task(answer(message))
                     tasks.add(task)

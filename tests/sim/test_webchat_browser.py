@@ -7,8 +7,11 @@ import pytest
 import requests
 
 from sandbox.whatsapp.browser_testing import BrowserUnavailable, WebChat, chromium_page, ensure_chromium
-from sandbox.whatsapp.fakebot import RECEIVED
+from sandbox.whatsapp.fakebot import RECEIVED, make_fakebot
+from sandbox.whatsapp.server import simulator_of
 from sandbox.whatsapp.threaded import BackgroundServer
+
+from tests.sim.conftest import PHONE_NUMBER_ID, SECRET, TOKEN, VERSION
 
 pytest.importorskip("playwright.sync_api", reason="the playwright package is not installed")
 SCREENSHOT = "/tmp/webchat.png"
@@ -75,6 +78,20 @@ def test_conversation_in_the_browser(page: Any, sim: BackgroundServer, bot: Back
     assert messages[1]["context"]["id"] == hello.get_attribute("data-wamid")
     assert messages[3]["interactive"]["list_reply"]["id"] == "medications"
     chat.screenshot(SCREENSHOT)
+
+
+def test_read_receipt_before_the_webhook_answers(page: Any, sim: BackgroundServer) -> None:
+    """A bot may mark a message read before its webhook answers 200; the ticks still turn blue."""
+    eager = make_fakebot(sim.url, SECRET, TOKEN, PHONE_NUMBER_ID, VERSION, read_before_ack=True)
+    with BackgroundServer(eager) as server:
+        simulator_of(sim.app).config.webhook_url = server.url + "/webhooks/whatsapp/webhook"
+        chat = WebChat(page).open(sim.url, phone="919876543210", name="Asha")
+        read = page.locator("[data-testid='user-message'][data-status='read']")
+        for n, text in enumerate(["hi", "hello again", "and once more"]):
+            chat.send_text(text)
+            chat.bot_messages().filter(has_text="Hello!").nth(n).wait_for()
+            read.nth(n).wait_for(timeout=5000)
+        assert chat.user_messages().count() == 3
 
 
 def test_graph_refusals_are_shown(page: Any, sim: BackgroundServer, bot: BackgroundServer) -> None:

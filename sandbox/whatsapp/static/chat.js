@@ -16,7 +16,7 @@
   const TICKS = '<svg viewBox="0 0 18 11" width="18" height="11"><path fill="currentColor" d="M12.1.7 11.2 0 5 7.6 2.3 5l-.8.8 3.6 3.4zM16.5.7 15.6 0 9.4 7.6l-.9-.8-.8.8 1.8 1.6z"/></svg>';
   const CLOCK = '<svg viewBox="0 0 16 16" width="13" height="13"><path fill="currentColor" d="M8 1a7 7 0 1 0 0 14A7 7 0 0 0 8 1zm0 12.6A5.6 5.6 0 1 1 8 2.4a5.6 5.6 0 0 1 0 11.2zM8.7 4H7.3v4.5l3.6 2.2.7-1.2-2.9-1.7z"/></svg>';
 
-  const state = { phone: "", name: "", after: 0, generation: 0, userBubbles: new Map(), typingTimer: null };
+  const state = { phone: "", name: "", after: 0, generation: 0, userBubbles: new Map(), readEarly: new Set(), typingTimer: null };
 
   // ---- rendering ------------------------------------------------------------------------------
   function clock(date) {
@@ -207,8 +207,9 @@
         state.userBubbles.set(data.message_id, b);
       }
       if (data.status === 200) {
-        // a read receipt may have arrived before this answer
-        if (b.dataset.status === "pending") setTicks(b, "sent", "webhook answered 200");
+        // the bot may mark the message read before the webhook answers: the poll then brought the receipt first
+        if (state.readEarly.delete(data.message_id)) setTicks(b, "read", "read by the bot");
+        else if (b.dataset.status === "pending") setTicks(b, "sent", "webhook answered 200");
       } else {
         setTicks(b, "error", data.status ? "webhook answered " + data.status : (data.error || data.response || "not delivered"));
         notice("Not delivered: " + (data.status ? "the webhook answered " + data.status : (data.response || data.error)), "send-error");
@@ -231,8 +232,16 @@
   // ---- polling --------------------------------------------------------------------------------
   function handleRecord(rec) {
     if (rec.kind === "read") {
-      const b = state.userBubbles.get((rec.body || {}).message_id);
-      if (b && rec.status === 200) setTicks(b, "read", "read by the bot");
+      const id = (rec.body || {}).message_id;
+      const b = state.userBubbles.get(id);
+      if (rec.status === 200) {
+        if (b) setTicks(b, "read", "read by the bot");
+        else if (id) {
+          state.readEarly.add(id);
+          // receipts for messages sent elsewhere (the terminal chat) never find a bubble: keep the newest only
+          if (state.readEarly.size > 100) state.readEarly.delete(state.readEarly.values().next().value);
+        }
+      }
       if (rec.status === 200 && rec.body && rec.body.typing_indicator) showTyping();
       return;
     }
@@ -282,6 +291,7 @@
     els.setup.hidden = true;
     els.messages.querySelectorAll(".row, .notice.error").forEach((n) => n.remove());
     state.userBubbles.clear();
+    state.readEarly.clear();
     state.generation += 1;
     try {
       const health = await (await fetch("/_sim/health", { cache: "no-store" })).json();
