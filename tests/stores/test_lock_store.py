@@ -16,7 +16,7 @@ from rasa.core.utils import AvailableEndpoints
 from rasa_tuning import lock_store as tuned
 from rasa_tuning.lock_store import POLL_SECONDS, RedisLockStore
 from tests.connector.wa_support import free_port
-from tests.stores.test_rasa_stores import REDIS, ROOT
+from tests.stores.test_rasa_stores import REDIS, ROOT, until
 
 
 def _store() -> RedisLockStore:
@@ -41,9 +41,9 @@ def test_one_message_of_a_sender_at_a_time_first_come_first_served():
 
     async def main() -> None:
         held = asyncio.create_task(_handle(a, conversation, "A", 0.3, order))
-        await asyncio.sleep(0.05)
+        await until(lambda: order == ["A in"])
         second = asyncio.create_task(_handle(b, conversation, "B", 0.05, order))
-        await asyncio.sleep(0.05)
+        await until(lambda: a.red.zcard(a._keys(conversation)[0]) == 2)  # B is in line behind A
         await asyncio.gather(held, second, _handle(c, conversation, "C", 0.0, order))
 
     asyncio.run(main())
@@ -55,7 +55,7 @@ def test_other_senders_are_not_held_up():
 
     async def main() -> None:
         held = asyncio.create_task(_handle(_store(), _conversation(), "A", 0.3, order))
-        await asyncio.sleep(0.05)
+        await until(lambda: order == ["A in"])
         await asyncio.gather(held, _handle(_store(), _conversation(), "B", 0.0, order))
 
     asyncio.run(main())

@@ -7,8 +7,10 @@ from __future__ import annotations
 
 import asyncio
 import os
+import time
 import uuid
 from pathlib import Path
+from typing import Callable
 
 import pytest
 from rasa.core.lock_store import RedisLockStore
@@ -71,6 +73,14 @@ def test_sqlite_tracker_store_embedded_default(domain, tmp_path):
                             SQLTrackerStore(domain, dialect="sqlite", db=db), domain))
 
 
+async def until(check: Callable[[], bool], timeout: float = 5.0) -> None:
+    """Waits for a state instead of a fixed sleep, so a slow machine does not change the order asked."""
+    deadline = time.monotonic() + timeout
+    while not check():
+        assert time.monotonic() < deadline, "the state the test waits for never came"
+        await asyncio.sleep(0.005)
+
+
 def test_redis_lock_store_serialises_one_conversation_across_processes():
     conversation = f"test-{uuid.uuid4().hex}"
     first, second = RedisLockStore(db=1, **REDIS), RedisLockStore(db=1, **REDIS)
@@ -84,7 +94,7 @@ def test_redis_lock_store_serialises_one_conversation_across_processes():
 
     async def main() -> None:
         t1 = asyncio.create_task(handle(first, "A", 0.3))
-        await asyncio.sleep(0.05)  # A holds the lock when B asks
+        await until(lambda: order == ["A in"])  # A holds the lock when B asks
         await asyncio.gather(t1, handle(second, "B", 0.0))
 
     asyncio.run(main())
@@ -104,7 +114,7 @@ def test_redis_lock_store_does_not_block_other_conversations():
 
     async def main() -> None:
         t1 = asyncio.create_task(handle(store_a, f"a-{uuid.uuid4().hex}", "A", 0.3))
-        await asyncio.sleep(0.05)
+        await until(lambda: order == ["A in"])
         await asyncio.gather(t1, handle(store_b, f"b-{uuid.uuid4().hex}", "B", 0.0))
 
     asyncio.run(main())
