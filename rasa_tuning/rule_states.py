@@ -9,6 +9,8 @@ Found with py-spy on `bench/run.py --production` (a fifth of a Rasa process's CP
   step that Rasa's `applied_events` folds away, another domain) starts from scratch, as Rasa does. Only
   Rasa's plain call is remembered (no rule-only turns hidden: what RulePolicy asks); every call hands out
   fresh copies, since the featurizer edits the states it gets.
+  The tracker store hands the memo on to the next message's tracker of the same sender (whose events are
+  the same objects, see `tracker_store`), so a message replays only its own events, not the whole session.
 - `_get_possible_keys` matches every rule (130 here) against every state of the session, newest first; for
   a state further back than a rule is long, `_is_rule_applicable` answers True. Here only as many states as
   the longest rule of the lookup are matched, and only the rules whose last state names no action or the
@@ -44,6 +46,18 @@ class _StatesMemo:
     def fits(self, domain: Any, omit_unset_slots: bool, applied: list) -> bool:
         return (domain is self.domain and omit_unset_slots == self.omit_unset_slots
                 and len(applied) >= len(self.events) and all(map(operator.is_, self.events, applied)))
+
+
+def states_memo(tracker: Any) -> Optional[_StatesMemo]:
+    """The states remembered on `tracker`, to hand to the next message's tracker of the same conversation."""
+    return tracker.__dict__.get(_MEMO)
+
+
+def carry_states_memo(tracker: Any, memo: Optional[_StatesMemo]) -> None:
+    """Start `tracker` from a previous tracker's remembered states. Safe whatever the events: the memo is used
+    only while `tracker`'s applied events begin with the very event objects it was made from (`fits`)."""
+    if memo is not None:
+        tracker.__dict__.setdefault(_MEMO, memo)
 
 
 def _copy_state(state: dict) -> dict:

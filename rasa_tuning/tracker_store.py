@@ -28,6 +28,8 @@ from rasa.shared.core.events import Event, SessionStarted, deserialise_events
 from rasa.shared.core.trackers import DialogueStateTracker
 from rasa.shared.nlu.constants import INTENT_NAME_KEY
 
+from rasa_tuning import rule_states
+
 DEFAULT_CACHE_SIZE = 2000
 
 
@@ -52,6 +54,8 @@ class _Session:
 
     last_id: Optional[int]  # None: the sender has no rows
     rows: list[_StoredEvent] = field(default_factory=list)
+    # the rule policy's states remembered by the last saved tracker (rule_states), for the next message's
+    states: Any = None
 
     def slice_to_latest_session(self) -> None:
         """Keep the rows SQL would return: timestamp >= the latest SessionStarted's (all when there is none)."""
@@ -154,7 +158,9 @@ class CachedSQLTrackerStore(SQLTrackerStore):
         if not self.domain or not stored.rows:
             return None
         events = [event for row in stored.rows for event in row.as_events()]
-        return DialogueStateTracker.from_events(sender_id, events, self.domain.slots)
+        tracker = DialogueStateTracker.from_events(sender_id, events, self.domain.slots)
+        rule_states.carry_states_memo(tracker, stored.states)
+        return tracker
 
     def _remember(self, sender_id: str, stored: _Session) -> None:
         if self.cache_size == 0:
@@ -174,8 +180,8 @@ class CachedSQLTrackerStore(SQLTrackerStore):
             return
         await self.stream_events(tracker)
         # the rows of this session are already stored: the same slice as Rasa's `_additional_events`
-        new_rows = []
-        for event in itertools.islice(tracker.events, len(cached.rows), None):
+        new_rows, new_events = [], list(itertools.islice(tracker.events, len(cached.rows), None))
+        for event in new_events:
             data = event.as_dict()
             new_rows.append({
                 "sender_id": tracker.sender_id,
@@ -194,6 +200,10 @@ class CachedSQLTrackerStore(SQLTrackerStore):
             except sa.exc.DBAPIError:
                 self._drop_connection()  # not retried: the rows may be stored already; the entry stays out
                 raise
-        cached.rows.extend(_StoredEvent(row["type_name"], row["timestamp"], row["data"]) for row in new_rows)
+        # the saved event objects themselves, not a JSON round trip: the next tracker then starts with the very
+        # objects the remembered states were made from, and its rule states need only the new message's events
+        cached.rows.extend(_StoredEvent(row["type_name"], row["timestamp"], row["data"], events=(event,))
+                           for row, event in zip(new_rows, new_events))
+        cached.states = rule_states.states_memo(tracker)
         cached.slice_to_latest_session()
         self._remember(tracker.sender_id, cached)

@@ -84,6 +84,41 @@ def test_a_tracker_handed_out_earlier_is_not_changed_by_later_messages(db, domai
     assert store.hits >= 2
 
 
+def test_the_next_message_starts_from_the_rule_states_already_worked_out(db, domain):  # noqa: F811
+    """The rule policy's states of a conversation are worked out once, not again from the start of the session
+    on every message; they come out as Rasa's own code makes them from the stored conversation."""
+    from rasa.shared.core.trackers import DialogueStateTracker
+
+    from rasa_tuning import rule_states, speedups
+
+    speedups.install()
+    rasas_states = DialogueStateTracker.past_states.__wrapped__
+    store, reference = CachedSQLTrackerStore(domain, **db), SQLTrackerStore(domain, **db)
+    sender = f"test-{uuid.uuid4().hex}"
+    messages = [_session_start() + _turn("hi", "greet", "Hello!"), [SlotSet("role", "patient")],
+                _turn("menu", "menu", "Menu"), _turn("help", "help", "I can...")]
+
+    async def conversation() -> list:
+        memos = []
+        for events in messages:
+            tracker = await store.get_or_create_tracker(sender)
+            carried = rule_states.states_memo(tracker)
+            for event in events:
+                tracker.update(event, domain)
+                tracker.past_states(domain)  # a prediction after each step, as the rule policy makes them
+            memos.append((carried, rule_states.states_memo(tracker)))
+            await store.save(tracker)
+            stored = await reference.retrieve(sender)
+            assert tracker.past_states(domain) == rasas_states(stored, domain)
+        return memos
+
+    memos = asyncio.run(conversation())
+    assert memos[0][0] is None
+    # every later message continued the states its predecessor left (a new memo would mean a replay)
+    for (_, left), (carried, used) in zip(memos, memos[1:]):
+        assert carried is left and used is left
+
+
 def test_another_process_answering_in_between_is_seen(db, domain):  # noqa: F811
     first, second = CachedSQLTrackerStore(domain, **db), CachedSQLTrackerStore(domain, **db)
     reference = SQLTrackerStore(domain, **db)
