@@ -79,6 +79,23 @@ def _journal_ahead(engine: Any) -> None:
         cursor.close()
 
 
+_ROW_COLUMNS = ("sender_id", "type_name", "timestamp", "intent_name", "action_name", "data")
+
+
+class _DriverSQL:
+    """A statement compiled once and handed to the database driver as text. Through `conn.execute`, the
+    save's multi-row INSERT was compiled again for every message (its values are not cached): 1.3-1.6 ms of
+    CPU per save against 0.3 ms here, measured on PostgreSQL."""
+
+    def __init__(self, engine: Any, statement: Any) -> None:
+        compiled = statement.compile(dialect=engine.dialect)
+        self.sql = compiled.string
+        self.order = compiled.positiontup if compiled.positional else None  # SQLite's "?" parameters
+
+    def run(self, conn: Any, params: dict[str, Any]) -> Any:
+        return conn.exec_driver_sql(self.sql, tuple(params[k] for k in self.order) if self.order else params)
+
+
 class CachedSQLTrackerStore(SQLTrackerStore):
     def __init__(self, *args: Any, cache_size: int | str = DEFAULT_CACHE_SIZE, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -92,7 +109,9 @@ class CachedSQLTrackerStore(SQLTrackerStore):
         # the question's own index: with only Rasa's index on sender_id, PostgreSQL answers max(id) by walking
         # the primary key backwards, through the whole table for a new sender (25 ms at 80,000 rows)
         sa.Index("ix_events_sender_id_id", events.c.sender_id, events.c.id).create(self.engine, checkfirst=True)
-        self._newest_query = sa.select(sa.func.max(events.c.id)).where(events.c.sender_id == sa.bindparam("sender_id"))
+        self._newest_sql = _DriverSQL(
+            self.engine, sa.select(sa.func.max(events.c.id)).where(events.c.sender_id == sa.bindparam("sender_id")))
+        self._inserts: dict[int, _DriverSQL] = {}  # by number of rows
 
     # --- reading --------------------------------------------------------------------------------------------
 
@@ -140,7 +159,15 @@ class CachedSQLTrackerStore(SQLTrackerStore):
         return self._newest_on(self._connection(), sender_id)
 
     def _newest_on(self, conn: Any, sender_id: str) -> Optional[int]:
-        return conn.execute(self._newest_query, {"sender_id": sender_id}).scalar()
+        return self._newest_sql.run(conn, {"sender_id": sender_id}).scalar()
+
+    def _insert_sql(self, rows: int) -> _DriverSQL:
+        sql = self._inserts.get(rows)
+        if sql is None:
+            table = self.SQLEvent.__table__
+            sql = self._inserts[rows] = _DriverSQL(self.engine, table.insert().values(
+                [{column: sa.bindparam(f"{column}_{n}") for column in _ROW_COLUMNS} for n in range(rows)]))
+        return sql
 
     def _load(self, session: Any, sender_id: str, newest: Optional[int]) -> _Session:
         if newest is None:
@@ -195,7 +222,8 @@ class CachedSQLTrackerStore(SQLTrackerStore):
             try:
                 conn = self._connection()
                 # one statement for all rows (Rasa adds ORM objects one by one): stored whole or not at all
-                conn.execute(sa.insert(self.SQLEvent.__table__).values(new_rows))
+                self._insert_sql(len(new_rows)).run(
+                    conn, {f"{column}_{n}": row[column] for n, row in enumerate(new_rows) for column in _ROW_COLUMNS})
                 cached.last_id = self._newest_on(conn, tracker.sender_id)
             except sa.exc.DBAPIError:
                 self._drop_connection()  # not retried: the rows may be stored already; the entry stays out

@@ -3,6 +3,7 @@ also when another Rasa process answered the same sender in between."""
 from __future__ import annotations
 
 import asyncio
+import json
 import uuid
 
 import pytest
@@ -60,6 +61,38 @@ def test_same_trackers_as_rasas_store_through_a_conversation_and_a_new_session(d
     assert [e.text for e in tracker.events if isinstance(e, UserUttered)] == ["hello", "thanks"]
     assert tracker.get_slot("role") is None  # not carried over into the new session
     assert store.hits >= 4  # the later reads came from memory
+
+
+def test_the_rows_written_are_the_rows_rasas_store_writes(db, domain):  # noqa: F811
+    store, reference = CachedSQLTrackerStore(domain, **db), SQLTrackerStore(domain, **db)
+    ours, rasas = f"test-{uuid.uuid4().hex}", f"test-{uuid.uuid4().hex}"
+    messages = [_session_start() + _turn("hi", "greet", "Hello!"), [SlotSet("role", "patient")],
+                _turn("menu", "menu", "Menu")]
+
+    async def conversation(saver, sender: str) -> None:
+        for events in messages:
+            tracker = await saver.get_or_create_tracker(sender)
+            for event in events:
+                tracker.update(event, domain)
+            await saver.save(tracker)
+
+    def rows(sender: str) -> list:
+        table = store.SQLEvent.__table__
+        columns = [table.c.type_name, table.c.timestamp, table.c.intent_name, table.c.action_name, table.c.data]
+        with store.engine.connect() as conn:
+            return [tuple(row) for row in conn.execute(
+                sa.select(*columns).where(table.c.sender_id == sender).order_by(table.c.id))]
+
+    asyncio.run(conversation(store, ours))
+    asyncio.run(conversation(reference, rasas))
+    mine, theirs = rows(ours), rows(rasas)
+    assert len(mine) == 1 + 3 + 4 + 1 + 4  # the first: the action_listen a new tracker starts with
+    # the same columns, timestamps aside (each save stamps its own)
+    strip = [(kind, intent, action, {k: v for k, v in json.loads(data).items() if k != "timestamp"})
+             for kind, _, intent, action, data in mine]
+    assert strip == [(kind, intent, action, {k: v for k, v in json.loads(data).items() if k != "timestamp"})
+                     for kind, _, intent, action, data in theirs]
+    assert [intent for _, _, intent, _, _ in mine if intent] == ["greet", "menu"]
 
 
 def test_a_tracker_handed_out_earlier_is_not_changed_by_later_messages(db, domain):  # noqa: F811
