@@ -28,7 +28,7 @@ from typing import Any, Optional
 from rasa.shared.core.constants import PREVIOUS_ACTION, SHOULD_NOT_BE_SET
 from rasa.shared.nlu.constants import ACTION_NAME
 
-_MEMO = "_care_states_memo"
+MEMO_ATTR = "_care_states_memo"
 # How many of the newest states the rule policy's own call needs (None: all, as Rasa gives them). Set only
 # around RulePolicy._prediction_states: its rules look no further back than the longest rule, and copying
 # (and featurizing) every older state of a long session on each prediction was a quarter of the conversation.
@@ -46,18 +46,6 @@ class _StatesMemo:
     def fits(self, domain: Any, omit_unset_slots: bool, applied: list) -> bool:
         return (domain is self.domain and omit_unset_slots == self.omit_unset_slots
                 and len(applied) >= len(self.events) and all(map(operator.is_, self.events, applied)))
-
-
-def states_memo(tracker: Any) -> Optional[_StatesMemo]:
-    """The states remembered on `tracker`, to hand to the next message's tracker of the same conversation."""
-    return tracker.__dict__.get(_MEMO)
-
-
-def carry_states_memo(tracker: Any, memo: Optional[_StatesMemo]) -> None:
-    """Start `tracker` from a previous tracker's remembered states. Safe whatever the events: the memo is used
-    only while `tracker`'s applied events begin with the very event objects it was made from (`fits`)."""
-    if memo is not None:
-        tracker.__dict__.setdefault(_MEMO, memo)
 
 
 def _copy_state(state: dict) -> dict:
@@ -82,9 +70,9 @@ def _patch_past_states() -> None:
         if ignore_rule_only_turns:
             return original(self, domain, omit_unset_slots, ignore_rule_only_turns, rule_only_data)
         applied = self.applied_events()
-        memo = self.__dict__.get(_MEMO)
+        memo = self.__dict__.get(MEMO_ATTR)
         if memo is None or not memo.fits(domain, omit_unset_slots, applied):
-            memo = self.__dict__[_MEMO] = _StatesMemo(domain, omit_unset_slots, self.init_copy())
+            memo = self.__dict__[MEMO_ATTR] = _StatesMemo(domain, omit_unset_slots, self.init_copy())
         replay = memo.replay
 
         def state() -> dict:

@@ -28,7 +28,7 @@ from rasa.shared.core.events import Event, SessionStarted, deserialise_events
 from rasa.shared.core.trackers import DialogueStateTracker
 from rasa.shared.nlu.constants import INTENT_NAME_KEY
 
-from rasa_tuning import rule_states
+from rasa_tuning import applied_events, rule_states
 
 DEFAULT_CACHE_SIZE = 2000
 
@@ -54,8 +54,8 @@ class _Session:
 
     last_id: Optional[int]  # None: the sender has no rows
     rows: list[_StoredEvent] = field(default_factory=list)
-    # the rule policy's states remembered by the last saved tracker (rule_states), for the next message's
-    states: Any = None
+    # what the last saved tracker remembered of its own history (rule_states, applied_events), for the next
+    memos: dict[str, Any] = field(default_factory=dict)
 
     def slice_to_latest_session(self) -> None:
         """Keep the rows SQL would return: timestamp >= the latest SessionStarted's (all when there is none)."""
@@ -79,6 +79,7 @@ def _journal_ahead(engine: Any) -> None:
         cursor.close()
 
 
+_MEMOS = (rule_states.MEMO_ATTR, applied_events.MEMO_ATTR)
 _ROW_COLUMNS = ("sender_id", "type_name", "timestamp", "intent_name", "action_name", "data")
 
 
@@ -186,7 +187,9 @@ class CachedSQLTrackerStore(SQLTrackerStore):
             return None
         events = [event for row in stored.rows for event in row.as_events()]
         tracker = DialogueStateTracker.from_events(sender_id, events, self.domain.slots)
-        rule_states.carry_states_memo(tracker, stored.states)
+        # safe whatever happened meanwhile: each memo is used only while the tracker's events begin with the
+        # very event objects it was made from
+        tracker.__dict__.update(stored.memos)
         return tracker
 
     def _remember(self, sender_id: str, stored: _Session) -> None:
@@ -232,6 +235,6 @@ class CachedSQLTrackerStore(SQLTrackerStore):
         # objects the remembered states were made from, and its rule states need only the new message's events
         cached.rows.extend(_StoredEvent(row["type_name"], row["timestamp"], row["data"], events=(event,))
                            for row, event in zip(new_rows, new_events))
-        cached.states = rule_states.states_memo(tracker)
+        cached.memos = {attr: tracker.__dict__[attr] for attr in _MEMOS if attr in tracker.__dict__}
         cached.slice_to_latest_session()
         self._remember(tracker.sender_id, cached)

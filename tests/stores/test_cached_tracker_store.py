@@ -122,34 +122,40 @@ def test_the_next_message_starts_from_the_rule_states_already_worked_out(db, dom
     on every message; they come out as Rasa's own code makes them from the stored conversation."""
     from rasa.shared.core.trackers import DialogueStateTracker
 
-    from rasa_tuning import rule_states, speedups
+    from rasa_tuning import applied_events, rule_states, speedups
+
+    MEMOS = (rule_states.MEMO_ATTR, applied_events.MEMO_ATTR)
 
     speedups.install()
     rasas_states = DialogueStateTracker.past_states.__wrapped__
     store, reference = CachedSQLTrackerStore(domain, **db), SQLTrackerStore(domain, **db)
     sender = f"test-{uuid.uuid4().hex}"
     messages = [_session_start() + _turn("hi", "greet", "Hello!"), [SlotSet("role", "patient")],
-                _turn("menu", "menu", "Menu"), _turn("help", "help", "I can...")]
+                _turn("menu", "menu", "Menu"), _turn("help", "help", "I can..."), _turn("bye", "goodbye", "Bye")]
 
     async def conversation() -> list:
         memos = []
-        for events in messages:
+        for n, events in enumerate(messages):
             tracker = await store.get_or_create_tracker(sender)
-            carried = rule_states.states_memo(tracker)
+            carried = [tracker.__dict__.get(attr) for attr in MEMOS]
+            walks = applied_events.full_walks
             for event in events:
                 tracker.update(event, domain)
                 tracker.past_states(domain)  # a prediction after each step, as the rule policy makes them
-            memos.append((carried, rule_states.states_memo(tracker)))
+            memos.append((carried, [tracker.__dict__.get(attr) for attr in MEMOS]))
+            # the applied events are walked from the start once per message at most, and not at all once the
+            # session is under way (the 2nd message's tracker no longer holds the events before SessionStarted)
+            assert applied_events.full_walks - walks == (1 if n < 2 else 0)
             await store.save(tracker)
             stored = await reference.retrieve(sender)
             assert tracker.past_states(domain) == rasas_states(stored, domain)
         return memos
 
     memos = asyncio.run(conversation())
-    assert memos[0][0] is None
-    # every later message continued the states its predecessor left (a new memo would mean a replay)
-    for (_, left), (carried, used) in zip(memos, memos[1:]):
-        assert carried is left and used is left
+    assert memos[0][0] == [None, None]
+    # every later message continued the states its predecessor left (a new states memo would mean a replay)
+    for (_, (states_left, applied_left)), (carried, (states_used, _)) in zip(memos, memos[1:]):
+        assert carried == [states_left, applied_left] and states_used is states_left
 
 
 def test_another_process_answering_in_between_is_seen(db, domain):  # noqa: F811
