@@ -20,8 +20,9 @@ Found with py-spy on `bench/run.py` (one Rasa process, the conversation thread):
   the policies), and each time `copy.copy()`s every slot of the domain through `__reduce_ex__`: 44 slots cost
   0.2 ms per tracker. Slots get a `__copy__` doing what that path does for them (a new object of the same
   class with the same attributes); a subclass with its own copying or pickling hooks keeps the generic path.
-- The rule policy's states and rule matching (`rule_states`), the applied events (`applied_events`), the action server's connections
-  (`endpoint_sessions`) and the joining of sparse NLU features (`sparse_features`): see those modules.
+- The rule policy's states and rule matching (`rule_states`), the applied events (`applied_events`), the
+  tracker's copy before each action (`tracker_copy`), the action server's connections (`endpoint_sessions`)
+  and the joining of sparse NLU features (`sparse_features`): see those modules.
 
 `install()` is called where `rasa run` creates the WhatsApp channel (`WhatsAppInput.from_credentials`),
 so it runs in the Rasa server process only, before the first message. It is idempotent.
@@ -33,7 +34,7 @@ import copy
 import functools
 from typing import Any, Optional, Type
 
-from rasa_tuning import applied_events, endpoint_sessions, rule_states, sparse_features
+from rasa_tuning import applied_events, endpoint_sessions, rule_states, sparse_features, tracker_copy
 
 NLU_CACHE_SIZE = 4096  # texts; a parse is a few kB, so at most ~10-20 MB
 _PER_MESSAGE_KEYS = ("message_id", "metadata")  # would differ between two messages with the same text
@@ -53,6 +54,7 @@ def install() -> None:
     _patch_slot_copy()
     rule_states.install()
     applied_events.install()
+    tracker_copy.install()
     endpoint_sessions.install()
     sparse_features.install()
     _installed = True
