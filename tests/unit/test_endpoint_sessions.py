@@ -52,6 +52,35 @@ def test_calls_to_one_endpoint_share_a_connection_and_get_the_same_answers():
     assert len(peers) == 4 and len(set(peers)) == 1  # one TCP connection for all four calls
 
 
+def test_the_action_server_reads_the_same_json_as_before():
+    """Bodies are written by ujson now: what arrives parses to what Rasa handed over, text and numbers alike."""
+    import json
+
+    speedups.install()
+    received: list = []
+
+    async def handler(request: web.Request) -> web.Response:
+        received.append(await request.read())
+        return web.json_response({"events": []})
+
+    body = {"next_action": "action_x", "tracker": {"events": [
+        {"event": "user", "text": "Namaste 🙏 \"ok\" </tag> \u2028", "timestamp": 1796004042.2302005,
+         "parse_data": {"intent": {"name": "greet", "confidence": 0.9843217730522156}, "entities": []}},
+        {"event": "slot", "name": "n", "value": [1, 2.5, None, True, -0.0, 1e-07, 12345678901234567890]}]}}
+
+    async def scenario() -> None:
+        runner, url = await _serve(handler)
+        try:
+            await EndpointConfig(url).request(json=body, method="post", subpath="webhook")
+            await endpoint_sessions.close_kept_sessions()
+        finally:
+            await runner.cleanup()
+
+    asyncio.run(scenario())
+    assert json.loads(received[0]) == body
+    assert json.loads(received[0]) == json.loads(json.dumps(body))
+
+
 def test_a_new_event_loop_gets_its_own_session():
     speedups.install()
     endpoint = EndpointConfig("http://127.0.0.1:9")
