@@ -166,8 +166,11 @@ class CachedSQLTrackerStore(SQLTrackerStore):
         sql = self._inserts.get(rows)
         if sql is None:
             table = self.SQLEvent.__table__
-            sql = self._inserts[rows] = _DriverSQL(self.engine, table.insert().values(
-                [{column: sa.bindparam(f"{column}_{n}") for column in _ROW_COLUMNS} for n in range(rows)]))
+            statement = table.insert().values(
+                [{column: sa.bindparam(f"{column}_{n}") for column in _ROW_COLUMNS} for n in range(rows)])
+            if self.engine.dialect.name == "postgresql":
+                statement = statement.returning(table.c.id)  # the new ids come back: no second question
+            sql = self._inserts[rows] = _DriverSQL(self.engine, statement)
         return sql
 
     def _load(self, session: Any, sender_id: str, newest: Optional[int]) -> _Session:
@@ -225,9 +228,11 @@ class CachedSQLTrackerStore(SQLTrackerStore):
             try:
                 conn = self._connection()
                 # one statement for all rows (Rasa adds ORM objects one by one): stored whole or not at all
-                self._insert_sql(len(new_rows)).run(
+                result = self._insert_sql(len(new_rows)).run(
                     conn, {f"{column}_{n}": row[column] for n, row in enumerate(new_rows) for column in _ROW_COLUMNS})
-                cached.last_id = self._newest_on(conn, tracker.sender_id)
+                # the sender's newest row is ours: their messages are handled one at a time (the lock store)
+                cached.last_id = (max(row[0] for row in result) if result.returns_rows
+                                  else self._newest_on(conn, tracker.sender_id))
             except sa.exc.DBAPIError:
                 self._drop_connection()  # not retried: the rows may be stored already; the entry stays out
                 raise
