@@ -7,7 +7,8 @@ return (the session's rows as stored: type, timestamp, JSON) per sender in a bou
 only for the newest row id of the sender:
 - the id matches: the tracker is rebuilt from memory (same JSON, same order, same session slicing);
 - it doesn't (another Rasa process answered this sender since, or the row was never seen): Rasa's read.
-Saving inserts exactly the rows Rasa would and updates the entry. SQL stays the only truth: every event is
+Saving inserts exactly the rows Rasa would and updates the entry, which also keeps the saved tracker: while
+the rows are exactly its events, the next message's tracker is its copy (no replay of the session). SQL stays the only truth: every event is
 written before the reply counts as done, and a restart or another process simply reads it back.
 
 endpoints.yml: `tracker_store: {type: rasa_tuning.tracker_store.CachedSQLTrackerStore, ...}` with the
@@ -18,6 +19,7 @@ from __future__ import annotations
 import collections
 import itertools
 import json
+import operator
 import threading
 from dataclasses import dataclass, field
 from typing import Any, Optional
@@ -56,6 +58,8 @@ class _Session:
     rows: list[_StoredEvent] = field(default_factory=list)
     # what the last saved tracker remembered of its own history (rule_states, applied_events), for the next
     memos: dict[str, Any] = field(default_factory=dict)
+    # (domain, tracker) as last saved: while the rows are exactly its events, the next tracker is its copy
+    saved: Optional[tuple[Any, DialogueStateTracker]] = None
 
     def slice_to_latest_session(self) -> None:
         """Keep the rows SQL would return: timestamp >= the latest SessionStarted's (all when there is none)."""
@@ -104,7 +108,7 @@ class CachedSQLTrackerStore(SQLTrackerStore):
             _journal_ahead(self.engine)
         self.cache_size = max(int(cache_size), 0)
         self._sessions: collections.OrderedDict[str, _Session] = collections.OrderedDict()
-        self.hits = self.misses = 0
+        self.hits = self.misses = self.copies = 0
         self._local = threading.local()
         events = self.SQLEvent.__table__
         # the question's own index: with only Rasa's index on sender_id, PostgreSQL answers max(id) by walking
@@ -189,7 +193,14 @@ class CachedSQLTrackerStore(SQLTrackerStore):
         if not self.domain or not stored.rows:
             return None
         events = [event for row in stored.rows for event in row.as_events()]
-        tracker = DialogueStateTracker.from_events(sender_id, events, self.domain.slots)
+        domain, saved = stored.saved or (None, None)
+        if (domain is self.domain and saved is not None and saved._max_event_history is None
+                and len(saved.events) == len(events) and all(map(operator.is_, saved.events, events))):
+            # the state those very events give, without replaying them (rasa_tuning.tracker_copy)
+            tracker = saved.copy()
+            self.copies += 1
+        else:
+            tracker = DialogueStateTracker.from_events(sender_id, events, self.domain.slots)
         # safe whatever happened meanwhile: each memo is used only while the tracker's events begin with the
         # very event objects it was made from
         tracker.__dict__.update(stored.memos)
@@ -240,6 +251,7 @@ class CachedSQLTrackerStore(SQLTrackerStore):
         # objects the remembered states were made from, and its rule states need only the new message's events
         cached.rows.extend(_StoredEvent(row["type_name"], row["timestamp"], row["data"], events=(event,))
                            for row, event in zip(new_rows, new_events))
+        cached.saved = (self.domain, tracker)
         cached.memos = {attr: tracker.__dict__[attr] for attr in _MEMOS if attr in tracker.__dict__}
         cached.slice_to_latest_session()
         self._remember(tracker.sender_id, cached)

@@ -158,6 +158,31 @@ def test_the_next_message_starts_from_the_rule_states_already_worked_out(db, dom
         assert carried == [states_left, applied_left] and states_used is states_left
 
 
+def test_a_tracker_copied_from_the_last_saved_one_is_the_tracker_its_events_make(db, domain):  # noqa: F811
+    from rasa.shared.core.events import ActiveLoop
+    from rasa.shared.core.trackers import DialogueStateTracker
+
+    from rasa_tuning import speedups
+    from tests.rasa.test_tracker_copy import _state
+
+    speedups.install()
+    store, reference = CachedSQLTrackerStore(domain, **db), SQLTrackerStore(domain, **db)
+    sender = f"test-{uuid.uuid4().hex}"
+    messages = [_session_start() + _turn("hi", "greet", "Hello!"),
+                [SlotSet("role", "patient"), ActiveLoop("patient_login_form"), SlotSet("login_phone", "98765")],
+                _turn("menu", "menu", "Menu"), [ActiveLoop(None)] + _session_start() + _turn("hey", "greet", "Hi")]
+
+    async def conversation() -> None:
+        for events in messages:
+            await _message(store, reference, sender, events, domain)
+            mine = await store.retrieve(sender)
+            replayed = DialogueStateTracker.from_events(sender, list(mine.events), domain.slots)
+            assert _state(mine) == _state(replayed)
+
+    asyncio.run(conversation())
+    assert store.copies >= 3
+
+
 def test_another_process_answering_in_between_is_seen(db, domain):  # noqa: F811
     first, second = CachedSQLTrackerStore(domain, **db), CachedSQLTrackerStore(domain, **db)
     reference = SQLTrackerStore(domain, **db)
