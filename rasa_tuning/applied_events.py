@@ -20,6 +20,12 @@ MEMO_ATTR = "_care_applied_memo"
 full_walks = 0  # how often Rasa's whole walk was needed (for tests and profiling)
 
 
+def begins_with(sequence: Any, prefix: Any) -> bool:
+    """Whether `sequence` starts with the very objects of `prefix` (identity, not equality): what every
+    memo of a tracker's history checks before it is used again."""
+    return len(prefix) <= len(sequence) and all(map(operator.is_, prefix, sequence))
+
+
 class _Memo:
     __slots__ = ("events", "loop_names", "applied")
 
@@ -54,8 +60,7 @@ def install() -> None:
     def applied_events(self: Any) -> list:
         events = self.events
         memo = self.__dict__.get(MEMO_ATTR)
-        if (memo is not None and len(memo.events) <= len(events)
-                and all(map(operator.is_, memo.events, events))):
+        if memo is not None and begins_with(events, memo.events):
             new = list(itertools.islice(events, len(memo.events), None))
             if not any(isinstance(e, ActiveLoop) and e.name and e.name not in memo.loop_names for e in new):
                 if new:

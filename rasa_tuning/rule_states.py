@@ -21,12 +21,13 @@ Found with py-spy on `bench/run.py --production` (a fifth of a Rasa process's CP
 from __future__ import annotations
 
 import contextvars
-import operator
 from typing import Any, Optional
 
 # constants only (cheap to import); _last_action runs on every rule-key lookup
 from rasa.shared.core.constants import PREVIOUS_ACTION, SHOULD_NOT_BE_SET
 from rasa.shared.nlu.constants import ACTION_NAME
+
+from rasa_tuning.applied_events import begins_with
 
 MEMO_ATTR = "_care_states_memo"
 # How many of the newest states the rule policy's own call needs (None: all, as Rasa gives them). Set only
@@ -44,8 +45,7 @@ class _StatesMemo:
         self.states: list[dict] = []  # the state before each ActionExecuted of `events`
 
     def fits(self, domain: Any, omit_unset_slots: bool, applied: list) -> bool:
-        return (domain is self.domain and omit_unset_slots == self.omit_unset_slots
-                and len(applied) >= len(self.events) and all(map(operator.is_, self.events, applied)))
+        return domain is self.domain and omit_unset_slots == self.omit_unset_slots and begins_with(applied, self.events)
 
 
 def _copy_state(state: dict) -> dict:

@@ -22,7 +22,6 @@ from __future__ import annotations
 import collections
 import itertools
 import json
-import operator
 import threading
 from dataclasses import dataclass, field
 from typing import Any, Optional
@@ -34,6 +33,7 @@ from rasa.shared.core.trackers import DialogueStateTracker
 from rasa.shared.nlu.constants import INTENT_NAME_KEY
 
 from rasa_tuning import applied_events, rule_states
+from rasa_tuning.applied_events import begins_with
 
 DEFAULT_CACHE_SIZE = 2000
 
@@ -59,9 +59,8 @@ class _Session:
 
     last_id: Optional[int]  # None: the sender has no rows
     rows: list[_StoredEvent] = field(default_factory=list)
-    # what the last saved tracker remembered of its own history (rule_states, applied_events), for the next
-    memos: dict[str, Any] = field(default_factory=dict)
-    # (domain, tracker) as last saved: while the rows are exactly its events, the next tracker is its copy
+    # (domain, tracker) as last saved: while the rows are exactly its events, the next tracker is its copy;
+    # what it remembered of its own history (rule_states, applied_events) goes on to the next tracker
     saved: Optional[tuple[Any, DialogueStateTracker]] = None
 
     def slice_to_latest_session(self) -> None:
@@ -198,15 +197,16 @@ class CachedSQLTrackerStore(SQLTrackerStore):
         events = [event for row in stored.rows for event in row.as_events()]
         domain, saved = stored.saved or (None, None)
         if (domain is self.domain and saved is not None and saved._max_event_history is None
-                and len(saved.events) == len(events) and all(map(operator.is_, saved.events, events))):
+                and len(saved.events) == len(events) and begins_with(events, saved.events)):
             # the state those very events give, without replaying them (rasa_tuning.tracker_copy)
             tracker = saved.copy()
             self.copies += 1
         else:
             tracker = DialogueStateTracker.from_events(sender_id, events, self.domain.slots)
-        # safe whatever happened meanwhile: each memo is used only while the tracker's events begin with the
-        # very event objects it was made from
-        tracker.__dict__.update(stored.memos)
+        if saved is not None:
+            # safe whatever happened meanwhile: each memo is used only while the tracker's events begin with the
+            # very event objects it was made from
+            tracker.__dict__.update({attr: saved.__dict__[attr] for attr in _MEMOS if attr in saved.__dict__})
         return tracker
 
     def _remember(self, sender_id: str, stored: _Session) -> None:
@@ -255,6 +255,5 @@ class CachedSQLTrackerStore(SQLTrackerStore):
         cached.rows.extend(_StoredEvent(row["type_name"], row["timestamp"], row["data"], events=(event,))
                            for row, event in zip(new_rows, new_events))
         cached.saved = (self.domain, tracker)
-        cached.memos = {attr: tracker.__dict__[attr] for attr in _MEMOS if attr in tracker.__dict__}
         cached.slice_to_latest_session()
         self._remember(tracker.sender_id, cached)
