@@ -208,8 +208,9 @@
       }
       if (data.status === 200) {
         // the bot may mark the message read before the webhook answers: the poll then brought the receipt first
+        // (until the line above, no receipt could find this bubble, so it is still pending)
         if (state.readEarly.delete(data.message_id)) setTicks(b, "read", "read by the bot");
-        else if (b.dataset.status === "pending") setTicks(b, "sent", "webhook answered 200");
+        else setTicks(b, "sent", "webhook answered 200");
       } else {
         setTicks(b, "error", data.status ? "webhook answered " + data.status : (data.error || data.response || "not delivered"));
         notice("Not delivered: " + (data.status ? "the webhook answered " + data.status : (data.response || data.error)), "send-error");
@@ -232,17 +233,17 @@
   // ---- polling --------------------------------------------------------------------------------
   function handleRecord(rec) {
     if (rec.kind === "read") {
-      const id = (rec.body || {}).message_id;
+      const body = rec.body || {};
+      const id = body.message_id;
       const b = state.userBubbles.get(id);
-      if (rec.status === 200) {
-        if (b) setTicks(b, "read", "read by the bot");
-        else if (id) {
-          state.readEarly.add(id);
-          // receipts for messages sent elsewhere (the terminal chat) never find a bubble: keep the newest only
-          if (state.readEarly.size > 100) state.readEarly.delete(state.readEarly.values().next().value);
-        }
+      if (rec.status !== 200) return;
+      if (b) setTicks(b, "read", "read by the bot");
+      else if (id) {
+        state.readEarly.add(id);
+        // receipts for messages sent elsewhere (the terminal chat) never find a bubble: keep the newest only
+        if (state.readEarly.size > 100) state.readEarly.delete(state.readEarly.values().next().value);
       }
-      if (rec.status === 200 && rec.body && rec.body.typing_indicator) showTyping();
+      if (body.typing_indicator) showTyping();
       return;
     }
     if (rec.status !== 200) {
