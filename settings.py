@@ -67,6 +67,13 @@ class Settings:
     care_max_retries: int = 2
     care_timezone: str = "Asia/Kolkata"
 
+    # the hospital's people: said to anyone who signals an emergency or asks for a person
+    hospital_emergency_number: str = ""
+    national_ambulance_number: str = "108"
+    national_emergency_number: str = "112"
+    hospital_helpdesk_number: str = ""
+    hospital_helpdesk_hours: str = "Monday to Saturday, 8 am to 8 pm"
+
     # stores
     redis_url: str = ""
     tracker_store_url: str = ""
@@ -101,6 +108,11 @@ class Settings:
             care_timeout_seconds=_float(e, "CARE_TIMEOUT_SECONDS", cls.care_timeout_seconds),
             care_max_retries=_int(e, "CARE_MAX_RETRIES", cls.care_max_retries),
             care_timezone=e.get("CARE_TIMEZONE", "") or cls.care_timezone,
+            hospital_emergency_number=e.get("HOSPITAL_EMERGENCY_NUMBER", "").strip(),
+            national_ambulance_number=e.get("NATIONAL_AMBULANCE_NUMBER", "").strip() or cls.national_ambulance_number,
+            national_emergency_number=e.get("NATIONAL_EMERGENCY_NUMBER", "").strip() or cls.national_emergency_number,
+            hospital_helpdesk_number=e.get("HOSPITAL_HELPDESK_NUMBER", "").strip(),
+            hospital_helpdesk_hours=e.get("HOSPITAL_HELPDESK_HOURS", "").strip() or cls.hospital_helpdesk_hours,
             redis_url=e.get("REDIS_URL", ""),
             tracker_store_url=e.get("TRACKER_STORE_URL", ""),
             session_store_url=e.get("SESSION_STORE_URL", ""),

@@ -33,6 +33,9 @@ SANDBOX_DEFAULTS = {
     "WHATSAPP_WEBHOOK_SECRET": "sandbox-app-secret",
     "CARE_USERNAME": "care-admin",
     "CARE_PASSWORD": "Ohcn@123",
+    # the demo hospital's numbers (a real hospital sets its own; production refuses to start without them)
+    "HOSPITAL_EMERGENCY_NUMBER": "+91 177 265 2000",
+    "HOSPITAL_HELPDESK_NUMBER": "+91 177 265 2011",
 }
 
 
