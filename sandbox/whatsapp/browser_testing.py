@@ -17,6 +17,7 @@ import fcntl
 import os
 import shutil
 import subprocess
+import time
 from pathlib import Path
 from typing import TYPE_CHECKING, Iterator
 from urllib.parse import urlencode
@@ -28,6 +29,7 @@ CHROMIUM_CANDIDATES = ("/usr/bin/chromium", "/usr/bin/chromium-browser")
 CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
                  "--disable-component-update", "--disable-sync", "--no-first-run", "--disable-dev-shm-usage"]
 PHONE_VIEWPORT: ViewportSize = {"width": 390, "height": 844}
+SMALL_PHONE_VIEWPORT: ViewportSize = {"width": 360, "height": 640}
 INSTALL_LOCK = Path("/tmp/sandbox-chromium-install.lock")
 INSTALL_TIMEOUT_SECONDS = 900
 
@@ -112,6 +114,12 @@ class WebChat:
             self.page.locator("body[data-ready='true']").wait_for()
         return self
 
+    def reload(self) -> WebChat:
+        """Reload the page (same phone) and wait until it has shown the conversation again."""
+        self.page.reload()
+        self.page.locator("body[data-ready='true']").wait_for()
+        return self
+
     def tid(self, testid: str) -> Locator:
         return self.page.locator(f"[data-testid='{testid}']")
 
@@ -143,6 +151,40 @@ class WebChat:
         self.tid("list-open").last.click()
         self.tid("list-sheet").wait_for()
         self.tid("list-row").filter(has_text=title).first.click()
+
+    def in_view(self, target: Locator) -> bool:
+        """Whether the element lies wholly inside the visible part of the message list (bounding boxes)."""
+        box, area = target.bounding_box(), self.tid("messages").bounding_box()
+        if box is None or area is None:
+            return False
+        return (box["y"] >= area["y"] - 0.5 and box["y"] + box["height"] <= area["y"] + area["height"] + 0.5
+                and box["x"] >= area["x"] - 0.5 and box["x"] + box["width"] <= area["x"] + area["width"] + 0.5)
+
+    def wait_in_view(self, target: Locator, timeout: float = 2.0) -> bool:
+        """Waits up to `timeout` s for the element to be scrolled wholly into view; False if it never is."""
+        deadline = time.monotonic() + timeout
+        while not self.in_view(target):
+            if time.monotonic() > deadline:
+                return False
+            self.page.wait_for_timeout(50)
+        return True
+
+    def transcript(self) -> list[dict[str, object]]:
+        """What the message list shows, in order: each bubble (side, kind, ticks, wamid, text without the
+        time) with its reply buttons and list opener, and each error notice."""
+        return self.page.evaluate("""() => [...document.querySelectorAll('#messages > .row, #messages > .notice.error')]
+          .map((node) => {
+            if (node.classList.contains('notice')) return { notice: node.textContent };
+            const b = node.querySelector('.bubble');
+            const copy = b.cloneNode(true);
+            copy.querySelectorAll('.meta, .list-open').forEach((n) => n.remove());
+            return {
+              testid: b.dataset.testid, kind: b.dataset.kind, status: b.dataset.status || null,
+              wamid: b.dataset.wamid || null, text: copy.textContent,
+              buttons: [...node.querySelectorAll('.reply-button')].map((n) => n.textContent),
+              list: [...node.querySelectorAll('.list-open')].map((n) => n.textContent),
+            };
+          })""")  # type: ignore[no-any-return]
 
     def screenshot(self, path: str) -> None:
         self.page.screenshot(path=path, full_page=False)

@@ -2,11 +2,13 @@
 
     GET  /_sim/health                    config summary, last outbox seq, armed failures
     GET  /_sim/outbox?to=&after=&kind=&wait=   recorded Graph calls after a seq (long poll up to `wait` s)
+         &inbound=1                      ... and the user messages sent through /_sim/send (kind "inbound",
+                                         `after_seq` instead of `seq`), in conversation order: a chat's history
     POST /_sim/send    {send spec}       build + sign + post a user message to the webhook (see spec.py)
     POST /_sim/raw     {"payload", "sign"}   forward any body, signed "valid" (default), "missing" or "bad"
     POST /_sim/status  {"message_id", "to", "status", "error_code"?}   post a status notification
     POST /_sim/fail    {"code", "times"?, "http_status"?, "applies_to"?}  fail the next N Graph calls
-    POST /_sim/reset                     clear outbox and failures
+    POST /_sim/reset                     clear outbox, user messages and failures
 """
 from __future__ import annotations
 
@@ -17,6 +19,7 @@ from aiohttp import web
 
 from . import payloads, spec
 from .graph_errors import error_for_code
+from .state import Inbound, Inbox, conversation
 from .webhook import SIGN_MODES
 
 if TYPE_CHECKING:  # avoids an import cycle at run time
@@ -46,6 +49,7 @@ def _digits(value: str | None) -> str | None:
 class Control:
     def __init__(self, sim: Simulator) -> None:
         self.sim = sim
+        self.inbox = Inbox()  # what users sent through /_sim/send (only this API writes or reads it)
 
     async def health(self, request: web.Request) -> web.Response:
         cfg = self.sim.config
@@ -74,8 +78,14 @@ class Control:
         kind = q.get("kind") or None
         if kind == "all":
             kind = None
-        records = await self.sim.outbox.wait(_digits(q.get("to")), after, kind, wait)
-        return web.json_response({"messages": [r.to_json() for r in records], "last_seq": self.sim.outbox.last_seq})
+        to = _digits(q.get("to"))
+        records = await self.sim.outbox.wait(to, after, kind, wait)  # kind=inbound: no outbox record
+        if q.get("inbound", "").lower() in ("1", "true", "yes") and kind in (None, "inbound"):
+            # read in the same step as the records and last_seq: the history and the seq to poll after agree
+            messages = conversation(records, self.inbox.query(to, after))
+        else:
+            messages = [r.to_json() for r in records]
+        return web.json_response({"messages": messages, "last_seq": self.sim.outbox.last_seq})
 
     async def send(self, request: web.Request) -> web.Response:
         data = await _json(request)
@@ -84,9 +94,13 @@ class Control:
         except spec.SpecError as exc:
             return _bad_request(str(exc))
         ids = payloads.message_ids(body)
+        sent: list[Inbound] = []
         for message in body["entry"][0]["changes"][0]["value"]["messages"]:
             self.sim.senders.remember(message["id"], message["from"])
+            sent.append(self.inbox.add(self.sim.outbox.last_seq, message["from"], message))
         delivery = await self.sim.webhook.post_body(body)
+        for record in sent:
+            record.delivered(delivery.status, delivery.text)
         result = {"status": delivery.status, "message_id": ids[0], "message_ids": ids, "response": delivery.text}
         return web.json_response(result, status=200 if delivery.status is not None else 502)
 
@@ -137,6 +151,7 @@ class Control:
 
     async def reset(self, request: web.Request) -> web.Response:
         await self.sim.outbox.clear()
+        self.inbox.clear()
         self.sim.failures.clear()
         self.sim.senders.clear()
         return web.json_response({"status": "ok", "last_seq": self.sim.outbox.last_seq})

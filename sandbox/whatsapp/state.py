@@ -1,4 +1,5 @@
-"""The simulator's memory: every outbound Graph call (the outbox) and the armed failure modes.
+"""The simulator's memory: every outbound Graph call (the outbox), the users' messages sent through it
+(the inbox, so the web chat can show a conversation again after a reload) and the armed failure modes.
 
 Kept in memory on purpose: the sandbox is for one developer or one test run, and `POST /_sim/reset`
 must give a clean slate.
@@ -92,6 +93,60 @@ class Outbox:
         async with self._changed:
             self._records.clear()
             self._changed.notify_all()
+
+
+@dataclass
+class Inbound:
+    """One user message the simulator posted to the webhook (`POST /_sim/send`), and how it went."""
+
+    after_seq: int  # the outbox's last seq when it was sent: it comes after that record in the conversation
+    time: float
+    sender: str
+    message: dict[str, Any]  # the element of the webhook body's `value.messages`
+    pending: bool = True  # the webhook has not answered yet
+    status: int | None = None  # the webhook's HTTP status (None: unreachable, or still pending)
+    response: str = ""
+
+    def delivered(self, status: int | None, response: str) -> None:
+        self.pending, self.status, self.response = False, status, response[:500]
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "after_seq": self.after_seq,
+            "time": datetime.fromtimestamp(self.time, timezone.utc).isoformat(),
+            "kind": "inbound",
+            "from": self.sender,
+            "body": self.message,
+            "pending": self.pending,
+            "status": self.status,
+            "response": self.response,
+        }
+
+
+class Inbox:
+    """The users' messages, in the order they were sent, placed between the outbox records."""
+
+    def __init__(self, capacity: int = MAX_RECORDS) -> None:
+        self._records: deque[Inbound] = deque(maxlen=capacity)
+
+    def add(self, after_seq: int, sender: str, message: dict[str, Any]) -> Inbound:
+        record = Inbound(after_seq=after_seq, time=time.time(), sender=sender, message=message)
+        self._records.append(record)
+        return record
+
+    def query(self, sender: str | None = None, after: int = 0) -> list[Inbound]:
+        """Messages from `sender` sent after outbox record `after` was made (`after_seq >= after`)."""
+        return [r for r in self._records if (sender is None or r.sender == sender) and r.after_seq >= after]
+
+    def clear(self) -> None:
+        self._records.clear()
+
+
+def conversation(records: list[Record], inbound: list[Inbound]) -> list[dict[str, Any]]:
+    """Outbox records and user messages as one list in the order they happened (as JSON)."""
+    keyed = [((r.seq, 0), r.to_json()) for r in records] + [((m.after_seq, 1), m.to_json()) for m in inbound]
+    keyed.sort(key=lambda pair: pair[0])  # stable: user messages after the same record keep their order
+    return [item for _, item in keyed]
 
 
 @dataclass

@@ -4,6 +4,7 @@ from __future__ import annotations
 import asyncio
 
 import threading
+import time
 from typing import Any
 
 import pytest
@@ -203,3 +204,46 @@ def test_outbox_reads_after_a_sequence_number_past_the_kept_records() -> None:
         assert [r.seq for r in outbox.query(after=last - 10)] == [last + 1]
 
     asyncio.run(main())
+
+
+def test_outbox_with_inbound_is_the_conversation_in_order(api: Any, bot: Any) -> None:
+    """`inbound=1` adds the user's messages (sent through /_sim/send) between the bot's calls: a chat's history."""
+    def conversation(**params: Any) -> list[dict[str, Any]]:
+        return api.outbox(to=api.user, inbound=1, **params)
+
+    sent = api.sim("send", {"from": api.user, "name": "Asha", "text": "hi"}).json()
+    api.outbox(to=api.user, kind="message", wait=10)  # the bot's answer came
+    api.sim("send", {"from": "919811112222", "text": "another chat"})
+    pressed = api.sim("send", {"from": api.user, "button": {"id": "/affirm", "title": "Yes"},
+                               "context_id": "wamid.X"}).json()
+    deadline = time.monotonic() + 10
+    while len(api.outbox(to=api.user, kind="message")) < 2 and time.monotonic() < deadline:
+        time.sleep(0.05)
+
+    history = conversation()
+    assert [r["kind"] for r in history] == ["inbound", "read", "message", "inbound", "read", "message"]
+    first, second = history[0], history[3]
+    assert first["from"] == api.user and first["body"]["id"] == sent["message_id"]
+    assert first["body"]["text"] == {"body": "hi"} and first["status"] == 200 and first["pending"] is False
+    assert first["time"] and "seq" not in first and first["after_seq"] <= history[1]["seq"]
+    assert second["body"]["interactive"]["button_reply"]["title"] == "Yes"
+    assert second["body"]["id"] == pressed["message_id"]
+    assert history[4]["body"]["message_id"] == pressed["message_id"]  # each receipt follows its message
+    # plain outbox reads are unchanged; `after` and `kind` apply to the user's messages too
+    assert all(r["kind"] != "inbound" for r in api.outbox(to=api.user))
+    assert conversation(after=history[2]["seq"]) == history[3:]
+    assert [r["kind"] for r in conversation(kind="inbound")] == ["inbound", "inbound"]
+    assert [r["kind"] for r in conversation(kind="read")] == ["read", "read"]
+    other = api.outbox(to="919811112222", inbound=1, kind="inbound")
+    assert [r["body"]["text"]["body"] for r in other] == ["another chat"]
+    # reset forgets them with the outbox
+    api.sim("reset", {})
+    assert conversation() == []
+
+
+def test_outbox_with_inbound_keeps_undelivered_messages(api: Any, sim: Any) -> None:
+    resp = api.sim("send", {"from": api.user, "text": "anyone there?"})
+    assert resp.status_code == 502  # the webhook URL is not set up in this test
+    [record] = api.outbox(to=api.user, inbound=1)
+    assert record["kind"] == "inbound" and record["status"] is None and record["pending"] is False
+    assert "unreachable" in record["response"]

@@ -6,7 +6,8 @@ from typing import Any, Iterator
 import pytest
 import requests
 
-from sandbox.whatsapp.browser_testing import BrowserUnavailable, WebChat, chromium_page, ensure_chromium
+from sandbox.whatsapp.browser_testing import (SMALL_PHONE_VIEWPORT, BrowserUnavailable, WebChat, chromium_page,
+                                               ensure_chromium)
 from sandbox.whatsapp.fakebot import RECEIVED, make_fakebot
 from sandbox.whatsapp.server import simulator_of
 from sandbox.whatsapp.threaded import BackgroundServer
@@ -125,3 +126,83 @@ def test_attach_menu_sends_location(page: Any, sim: BackgroundServer, bot: Backg
     assert chat.tid("attach-menu").is_hidden()
     message = bot.app[RECEIVED][0]["entry"][0]["changes"][0]["value"]["messages"][0]
     assert message["type"] == "location" and message["location"]["name"] == "Ernakulam"
+
+
+def test_the_newest_message_and_its_buttons_are_scrolled_into_view(page: Any, sim: BackgroundServer,
+                                                                    bot: BackgroundServer) -> None:
+    """On a small phone, a reply's buttons (rendered after its text) and list opener end up in view."""
+    page.set_viewport_size(SMALL_PHONE_VIEWPORT)
+    chat = WebChat(page).open(sim.url, phone="919876543210", name="Asha")
+    messages = chat.tid("messages")
+    for n in range(4):
+        chat.send_text(f"hi {n}")
+        chat.bot_messages().filter(has_text="Hello!").nth(n).wait_for()
+        chat.tid("reply-button").nth(2 * n + 1).wait_for()
+    assert messages.evaluate("m => m.scrollHeight > m.clientHeight + 150"), "the chat should overflow by now"
+    assert chat.wait_in_view(chat.bot_messages().last), "the newest message is not scrolled into view"
+    for button in chat.tid("reply-button").all()[-2:]:
+        assert chat.wait_in_view(button), f"reply button {button.inner_text()!r} is below the visible area"
+
+    chat.send_text("menu")
+    chat.wait_for_bot_text("What would you like to see?")
+    assert chat.wait_in_view(chat.tid("list-open").last), "the list opener is below the visible area"
+    chat.tid("list-open").last.click()
+    viewport = page.viewport_size
+    for row in chat.tid("list-row").all():  # the sheet shows every row of a three-row list on a small phone
+        box = row.bounding_box()
+        assert box is not None and 0 <= box["y"] and box["y"] + box["height"] <= viewport["height"]
+    chat.tid("list-row").filter(has_text="Records").click()
+    assert chat.wait_in_view(chat.wait_for_bot_text("You picked"))
+
+    # the keyboard opening (or the window shrinking) keeps the end of the chat in view
+    page.set_viewport_size({"width": 360, "height": 420})
+    assert chat.wait_in_view(chat.bot_messages().last), "the newest message went out of view when the window shrank"
+
+    # after scrolling up to read, the next message is still brought into view
+    messages.evaluate("m => { m.scrollTop = 0; }")
+    page.wait_for_timeout(100)
+    assert not chat.in_view(chat.bot_messages().last)
+    chat.send_text("hi again")
+    chat.bot_messages().filter(has_text="Hello!").nth(4).wait_for()
+    assert chat.wait_in_view(chat.tid("reply-button").last)
+    page.set_viewport_size(SMALL_PHONE_VIEWPORT)
+
+
+def test_a_reload_shows_the_conversation_again(page: Any, sim: BackgroundServer, bot: BackgroundServer) -> None:
+    """The page fetches this phone's conversation from the simulator: messages, buttons, ticks, in order."""
+    page.set_viewport_size(SMALL_PHONE_VIEWPORT)
+    chat = WebChat(page).open(sim.url, phone="919876543210", name="Asha")
+    chat.send_text("hi")
+    chat.wait_for_bot_text("Hello!")
+    chat.press_button("Yes")
+    chat.wait_for_bot_text("You pressed")
+    chat.send_text("menu")
+    chat.wait_for_bot_text("What would you like to see?")
+    chat.pick_list_row("Medications")
+    chat.wait_for_bot_text("You picked")
+    page.locator("[data-testid='user-message'][data-status='read']").nth(3).wait_for()
+    # another phone's chat stays out of this one
+    requests.post(sim.url + "/_sim/send", json={"from": "919800000000", "text": "someone else"}, timeout=10)
+    before = chat.transcript()
+    assert len(before) == 8
+
+    chat.reload()
+    after = chat.transcript()
+    assert after == before
+    assert [m["testid"] for m in after] == ["user-message", "bot-message"] * 4
+    assert [m["text"] for m in after if m["testid"] == "user-message"] == [
+        "hi", "Yes", "menu", "MedicationsCurrent prescriptions"]
+    assert [m["kind"] for m in after] == ["text", "buttons", "button", "text", "text", "list", "list", "text"]
+    assert {m["status"] for m in after if m["testid"] == "user-message"} == {"read"}
+    assert chat.tid("reply-button").all_inner_texts() == ["Yes", "No"]
+    assert chat.tid("list-open").all_inner_texts() == ["Menu"]
+    assert chat.wait_in_view(chat.bot_messages().last)
+
+    # the replayed buttons still answer the message they belong to, and nothing comes twice
+    hello_wamid = chat.wait_for_bot_text("Hello!").get_attribute("data-wamid")
+    chat.press_button("No")
+    chat.wait_for_bot_text("You pressed No")
+    page.wait_for_timeout(300)
+    assert chat.bot_messages().count() == 5 and chat.user_messages().count() == 5
+    pressed = bot.app[RECEIVED][-1]["entry"][0]["changes"][0]["value"]["messages"][0]
+    assert pressed["interactive"]["button_reply"]["title"] == "No" and pressed["context"]["id"] == hello_wamid

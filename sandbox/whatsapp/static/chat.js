@@ -1,5 +1,6 @@
 // The sandbox web chat: sends user messages through POST /_sim/send and long-polls /_sim/outbox
-// for what the bot sent to this phone number through the fake Graph API.
+// for what the bot sent to this phone number through the fake Graph API. On load it shows this phone's
+// conversation so far (/_sim/outbox?inbound=1: the bot's calls and the user's messages, in order).
 "use strict";
 
 (function () {
@@ -16,15 +17,47 @@
   const TICKS = '<svg viewBox="0 0 18 11" width="18" height="11"><path fill="currentColor" d="M12.1.7 11.2 0 5 7.6 2.3 5l-.8.8 3.6 3.4zM16.5.7 15.6 0 9.4 7.6l-.9-.8-.8.8 1.8 1.6z"/></svg>';
   const CLOCK = '<svg viewBox="0 0 16 16" width="13" height="13"><path fill="currentColor" d="M8 1a7 7 0 1 0 0 14A7 7 0 0 0 8 1zm0 12.6A5.6 5.6 0 1 1 8 2.4a5.6 5.6 0 0 1 0 11.2zM8.7 4H7.3v4.5l3.6 2.2.7-1.2-2.9-1.7z"/></svg>';
 
-  const state = { phone: "", name: "", after: 0, generation: 0, userBubbles: new Map(), readEarly: new Set(), typingTimer: null };
+  const state = {
+    phone: "", name: "", after: 0, generation: 0, userBubbles: new Map(), readEarly: new Set(), typingTimer: null,
+    // keep the newest message in view: `pinned` while the list shows its end (the user has not scrolled up);
+    // pinnedTop is where the last scroll to the end went, so a scroll event that comes after more content
+    // was added (and the end moved further) still counts as pinned
+    pinned: true, pinnedTop: 0,
+  };
 
   // ---- rendering ------------------------------------------------------------------------------
   function clock(date) {
     return date.toLocaleTimeString([], { hour: "2-digit", minute: "2-digit" });
   }
 
-  function scrollDown() {
-    els.messages.scrollTop = els.messages.scrollHeight;
+  // ---- keeping the newest message in view ------------------------------------------------------
+  function scrollToEnd() {
+    const m = els.messages;
+    m.scrollTop = m.scrollHeight;
+    state.pinnedTop = m.scrollTop;
+  }
+
+  // after each new message, once all of it (bubble, buttons, list opener) is in the DOM
+  function revealNewest() {
+    state.pinned = true;
+    scrollToEnd();
+  }
+
+  els.messages.addEventListener("scroll", () => {
+    const m = els.messages;
+    state.pinned = m.scrollHeight - m.scrollTop - m.clientHeight < 24 || m.scrollTop >= state.pinnedTop - 1;
+  }, { passive: true });
+
+  // anything that changes sizes later (the window or keyboard shrinking the list, ticks or buttons
+  // added to a row, fonts arriving) keeps the end in view unless the user scrolled up to read
+  const resizes = typeof ResizeObserver === "function"
+    ? new ResizeObserver(() => { if (state.pinned) scrollToEnd(); }) : null;
+  if (resizes) resizes.observe(els.messages);
+
+  function append(node) {
+    els.messages.appendChild(node);
+    if (resizes) resizes.observe(node);
+    revealNewest();
   }
 
   function bubble(side, kind, html, time) {
@@ -36,8 +69,7 @@
     b.dataset.kind = kind;
     b.innerHTML = html + '<span class="meta"><span class="time">' + clock(time || new Date()) + "</span></span>";
     row.appendChild(b);
-    els.messages.appendChild(row);
-    scrollDown();
+    append(row);
     return b;
   }
 
@@ -46,8 +78,7 @@
     div.className = "notice error";
     div.dataset.testid = testid;
     div.textContent = text;
-    els.messages.appendChild(div);
-    scrollDown();
+    append(div);
   }
 
   function textBlock(text) {
@@ -132,6 +163,53 @@
     }
     b.dataset.wamid = wamid || "";
     stopTyping();
+    revealNewest();  // again: the buttons and the list opener were added after the bubble
+  }
+
+  // ---- the user's messages as the simulator recorded them (the history after a reload) ------------
+  const MEDIA_LABEL = { image: "Photo", document: "Document", location: "Location", voice: "Voice message" };
+
+  function mediaBox(media) {
+    return '<div class="media-box ' + media + '" data-testid="media-' + media + '">' +
+      escapeHtml(MEDIA_LABEL[media] || media) + "</div>";
+  }
+
+  function rowHtml(title, description) {
+    return escapeHtml(title || "") + (description ? '<div class="row-desc">' + escapeHtml(description) + "</div>" : "");
+  }
+
+  // [kind, inner html] for one element of a webhook body's value.messages, as send() shows it
+  function userContent(m) {
+    const type = m.type || "text";
+    const content = m[type] || {};
+    if (type === "text") return ["text", formatWhatsApp(content.body || "")];
+    if (type === "interactive" && content.type === "button_reply") {
+      return ["button", escapeHtml((content.button_reply || {}).title || "")];
+    }
+    if (type === "interactive" && content.type === "list_reply") {
+      const row = content.list_reply || {};
+      return ["list", rowHtml(row.title, row.description)];
+    }
+    if (type === "button") return ["button", escapeHtml(content.text || "")];
+    if (type === "location") return ["location", mediaBox("location")];
+    if (["image", "audio", "video", "document", "sticker"].includes(type)) {
+      const media = type === "audio" && content.voice ? "voice" : type;
+      return [media, mediaBox(media) + (content.caption ? formatWhatsApp(content.caption) : "")];
+    }
+    if (type === "reaction") return ["reaction", "reacted " + escapeHtml(content.emoji || "")];
+    return [type, escapeHtml(type)];
+  }
+
+  function renderInbound(rec) {
+    const m = rec.body || {};
+    const [kind, html] = userContent(m);
+    const b = bubble("user", kind, '<div class="text">' + html + "</div>", new Date(rec.time));
+    if (m.id) {
+      b.dataset.wamid = m.id;
+      state.userBubbles.set(m.id, b);
+    }
+    if (rec.pending) setTicks(b, "pending");
+    else delivered(b, rec.status, rec.response, false);
   }
 
   // ---- list sheet -----------------------------------------------------------------------------
@@ -157,13 +235,13 @@
           closeSheet();
           const list = { id: row.id, title: row.title };
           if (row.description) list.description = row.description;
-          send({ list, context_id: wamid }, escapeHtml(row.title) +
-            (row.description ? '<div class="row-desc">' + escapeHtml(row.description) + "</div>" : ""), "list");
+          send({ list, context_id: wamid }, rowHtml(row.title, row.description), "list");
         });
         els.sheetBody.appendChild(el);
       }
     }
     els.sheet.hidden = false;
+    els.sheetBody.parentElement.scrollTop = 0;  // a longer list opened before may have left it scrolled
   }
 
   function closeSheet() {
@@ -206,32 +284,35 @@
         b.dataset.wamid = data.message_id;
         state.userBubbles.set(data.message_id, b);
       }
-      if (data.status === 200) {
-        // the bot may mark the message read before the webhook answers: the poll then brought the receipt first
-        // (until the line above, no receipt could find this bubble, so it is still pending)
-        if (state.readEarly.delete(data.message_id)) setTicks(b, "read", "read by the bot");
-        else setTicks(b, "sent", "webhook answered 200");
-      } else {
-        setTicks(b, "error", data.status ? "webhook answered " + data.status : (data.error || data.response || "not delivered"));
-        notice("Not delivered: " + (data.status ? "the webhook answered " + data.status : (data.response || data.error)), "send-error");
-      }
+      delivered(b, data.status, data.response || data.error, state.readEarly.delete(data.message_id));
     } catch (err) {
       setTicks(b, "error", String(err));
       notice("The simulator is not reachable: " + err, "send-error");
     }
   }
 
-  const MEDIA_LABEL = { image: "Photo", document: "Document", location: "Location", voice: "Voice message" };
+  // the webhook's answer to a user message: ticks, and a notice when it was not delivered
+  function delivered(b, status, detail, readAlready) {
+    if (status === 200) {
+      // the bot may mark the message read before the webhook answers: the poll then brought the receipt first
+      // (until the bubble is registered, no receipt can find it, so it is still pending)
+      if (readAlready) setTicks(b, "read", "read by the bot");
+      else setTicks(b, "sent", "webhook answered 200");
+    } else {
+      setTicks(b, "error", status ? "webhook answered " + status : (detail || "not delivered"));
+      notice("Not delivered: " + (status ? "the webhook answered " + status : detail), "send-error");
+    }
+  }
 
   function sendMedia(media) {
     const caption = media === "image" || media === "document" ? els.input.value.trim() : "";
     els.input.value = "";
-    const box = '<div class="media-box ' + media + '" data-testid="media-' + media + '">' + MEDIA_LABEL[media] + "</div>";
-    send(caption ? { media, caption } : { media }, box + (caption ? formatWhatsApp(caption) : ""), media);
+    send(caption ? { media, caption } : { media }, mediaBox(media) + (caption ? formatWhatsApp(caption) : ""), media);
   }
 
   // ---- polling --------------------------------------------------------------------------------
-  function handleRecord(rec) {
+  // replay: a record from the history shown after a reload (no typing indicator for old receipts)
+  function handleRecord(rec, replay) {
     if (rec.kind === "read") {
       const body = rec.body || {};
       const id = body.message_id;
@@ -243,7 +324,7 @@
         // receipts for messages sent elsewhere (the terminal chat) never find a bubble: keep the newest only
         if (state.readEarly.size > 100) state.readEarly.delete(state.readEarly.values().next().value);
       }
-      if (body.typing_indicator) showTyping();
+      if (body.typing_indicator && !replay) showTyping();
       return;
     }
     if (rec.status !== 200) {
@@ -294,18 +375,34 @@
     state.userBubbles.clear();
     state.readEarly.clear();
     state.generation += 1;
-    try {
-      const health = await (await fetch("/_sim/health", { cache: "no-store" })).json();
-      // only what arrives from now on belongs to this chat
-      state.after = health.last_seq;
-      els.botName.textContent = health.bot_name;
-      els.avatar.textContent = health.bot_name.split(/\s+/).map((w) => w[0]).join("").slice(0, 2).toUpperCase();
+    const generation = state.generation;
+    const getJson = async (url) => (await fetch(url, { cache: "no-store" })).json();
+    const [health, history] = await Promise.allSettled([
+      getJson("/_sim/health"),
+      getJson("/_sim/outbox?to=" + encodeURIComponent(state.phone) + "&after=0&inbound=1"),
+    ]);
+    if (generation !== state.generation) return;  // switched to another number meanwhile
+    if (health.status === "fulfilled") {
+      const botName = health.value.bot_name;
+      // without the history, only what arrives from now on belongs to this chat
+      state.after = health.value.last_seq;
+      els.botName.textContent = botName;
+      els.avatar.textContent = botName.split(/\s+/).map((w) => w[0]).join("").slice(0, 2).toUpperCase();
       els.botStatus.textContent = "online";
-    } catch (err) {
+    } else {
       els.botStatus.textContent = "simulator offline";
     }
+    if (history.status === "fulfilled" && Array.isArray(history.value.messages)) {
+      // this phone's conversation so far, as it was: the user's messages, the bot's, ticks and refusals
+      for (const rec of history.value.messages) {
+        if (rec.kind === "inbound") renderInbound(rec);
+        else handleRecord(rec, true);
+      }
+      state.after = history.value.last_seq;
+      revealNewest();
+    }
     document.body.dataset.ready = "true";
-    poll(state.generation);
+    poll(generation);
     els.input.focus();
   }
 
