@@ -12,7 +12,7 @@ export TF_INTRA_OP_PARALLELISM_THREADS ?= 1
 export TF_INTER_OP_PARALLELISM_THREADS ?= 1
 
 .DEFAULT_GOAL := help
-.PHONY: help venv train run test test-fast bench chat validate clean
+.PHONY: help venv train run check-ports test test-fast bench chat validate clean
 
 help: ## list the targets
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
@@ -37,8 +37,14 @@ train: venv ## train the model, only when data, domain or config changed (conten
 	  $(RASA) train --domain domain --fixed-model-name care --out models --quiet && echo $$fp > models/.fingerprint; \
 	fi
 
-run: venv train ## run the assistant: sandbox CARE + WhatsApp simulator + action server + Rasa (SQLite, no Redis)
+# Ports: 9000 CARE, 9001 simulator, 5055 actions, 5005 Rasa; `make run PORTS=free` picks free ones, CARE_PORT,
+# SIM_PORT, ACTIONS_PORT, RASA_PORT choose single ones (make variables reach the recipe's environment).
+run: venv check-ports train ## run the assistant: sandbox CARE + WhatsApp simulator + action server + Rasa (PORTS=free: any free ports)
 	$(PY) -m sandbox.stack
+
+# before training: a taken port is named in one line before anything else happens
+check-ports: venv
+	@$(PY) -m sandbox.stack --check-ports
 
 test: venv train ## run the whole test suite (unit, connector, contract, actions, rasa validate + stories, e2e, stores, browser)
 	$(PY) -m pytest -q -p no:cacheprovider tests
@@ -46,8 +52,8 @@ test: venv train ## run the whole test suite (unit, connector, contract, actions
 validate: venv ## rasa data validate
 	$(RASA) data validate --domain domain
 
-chat: venv ## terminal chat with a running `make run` (PHONE=919876543210)
-	$(PY) -m sandbox.whatsapp.chat --sim http://127.0.0.1:9001 --phone $${PHONE:-919876543210}
+chat: venv ## terminal chat with the running `make run`, on whatever ports it chose (PHONE=919876543210)
+	$(PY) -m sandbox.whatsapp.chat --phone $${PHONE:-919876543210}
 
 bench: venv train ## benchmark: webhook ack and reply latency, throughput, training time, memory
 	$(PY) bench/run.py

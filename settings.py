@@ -7,6 +7,7 @@ Secrets have no default that could reach production: the defaults are for the em
 from __future__ import annotations
 
 import functools
+import logging
 import os
 from dataclasses import dataclass
 from pathlib import Path
@@ -130,3 +131,66 @@ class Settings:
 @functools.lru_cache(maxsize=1)
 def get_settings() -> Settings:
     return Settings.from_env()
+
+
+# ---- production: what a real deployment must set, and the defaults endpoints.production.yml relies on ----------
+
+# The assistant itself (the Rasa server and the action server read these through Settings). CARE_BASE_URL has a
+# default only for the sandbox, so a production run must name its CARE.
+PRODUCTION_REQUIRED = (
+    "WHATSAPP_ACCESS_TOKEN",
+    "WHATSAPP_PHONE_NUMBER_ID",
+    "WHATSAPP_WEBHOOK_VERIFY_TOKEN",
+    "WHATSAPP_WEBHOOK_SECRET",
+    "CARE_BASE_URL",
+    "CARE_USERNAME",
+    "CARE_PASSWORD",
+    "HOSPITAL_EMERGENCY_NUMBER",
+    "HOSPITAL_HELPDESK_NUMBER",
+)
+# The stores in endpoints.production.yml that have no sensible default.
+PRODUCTION_STORES_REQUIRED = ("TRACKER_DB_HOST", "TRACKER_DB_NAME", "TRACKER_DB_USER", "REDIS_HOST")
+# The rest of endpoints.production.yml. Rasa expands ${VARS} from the process environment only and knows no
+# defaults, so `scripts/production.py` puts these (and .env) into the environment before it starts Rasa.
+PRODUCTION_DEFAULTS = {
+    "ACTION_ENDPOINT_URL": Settings.action_endpoint_url,
+    "TRACKER_DB_PORT": "5432",
+    "TRACKER_DB_PASSWORD": "",  # empty: trust or peer authentication
+    "REDIS_PORT": "6379",
+    "REDIS_PASSWORD": "",
+    "REDIS_LOCK_DB": "1",
+}
+
+
+def production_env(env: dict[str, str] | None = None) -> dict[str, str]:
+    """The environment for a production process: `.env`, the real environment on top, and PRODUCTION_DEFAULTS
+    for whatever is unset or empty (so `${VARS}` in endpoints.production.yml see `.env` and the defaults)."""
+    values = dict(_env() if env is None else env)
+    for name, default in PRODUCTION_DEFAULTS.items():
+        if not values.get(name, "").strip():
+            values[name] = default
+    return values
+
+
+def missing_for_production(env: dict[str, str] | None = None, *, stores: bool = True) -> list[str]:
+    """The names of the production settings that are unset or empty (in `.env` or the environment), in
+    documentation order; `stores=False` leaves out those only endpoints.production.yml needs."""
+    values = _env() if env is None else env
+    names = PRODUCTION_REQUIRED + (PRODUCTION_STORES_REQUIRED if stores else ())
+    return [name for name in names if not values.get(name, "").strip()]
+
+
+def missing_message(missing: list[str]) -> str:
+    """One line naming every missing production setting and where to set them."""
+    return (f"missing production settings: {', '.join(missing)}; set them in the environment or in .env "
+            f"(README, Settings; `python scripts/production.py check` checks them)")
+
+
+def log_missing_for_production(env: dict[str, str] | None = None) -> list[str]:
+    """Called where `rasa run` starts the WhatsApp channel: ONE error line when the assistant's own production
+    settings are incomplete (the stores were already read by Rasa from endpoints.yml). It does not refuse to
+    start: the sandbox and tests start the channel too; `scripts/production.py` refuses instead."""
+    missing = missing_for_production(env, stores=False)
+    if missing:
+        logging.getLogger("settings").error(missing_message(missing))
+    return missing

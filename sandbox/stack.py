@@ -3,6 +3,11 @@
 `make run` calls `python -m sandbox.stack`; the end-to-end tests and the benchmark use `Stack` directly
 (with free ports, so they never collide with a running `make run`).
 
+Ports: 9000 (CARE), 9001 (simulator), 5055 (actions), 5005 (Rasa) unless PORTS=free (any free ports) or
+CARE_PORT / SIM_PORT / ACTIONS_PORT / RASA_PORT choose them (environment or `make run CARE_PORT=9100`). All four
+are checked before any process starts; a taken one is named in one line with the way out. A running stack
+writes its URLs to `.run/stack.json`, where `make chat` finds the simulator.
+
 Nothing here is special-cased in the assistant: the Rasa server and the action server get the same
 environment a production deployment would, only pointed at the local stand-ins (CARE_BASE_URL,
 WHATSAPP_BASE_URL).
@@ -10,6 +15,7 @@ WHATSAPP_BASE_URL).
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import signal
 import socket
@@ -20,6 +26,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import requests
+
+from settings import production_env
 
 ROOT = Path(__file__).resolve().parent.parent
 PY = sys.executable
@@ -45,6 +53,43 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
+def free_ports(n: int) -> list[int]:
+    """n different free ports (the sockets stay open until all are chosen, so none is handed out twice)."""
+    socks = [socket.socket() for _ in range(n)]
+    try:
+        for s in socks:
+            s.bind(("127.0.0.1", 0))
+        return [s.getsockname()[1] for s in socks]
+    finally:
+        for s in socks:
+            s.close()
+
+
+def port_in_use(port: int) -> bool:
+    """True when something listens on (or holds) 127.0.0.1:port. SO_REUSEADDR as the servers use it: a closed
+    connection still in TIME_WAIT does not count, a listening socket (also on 0.0.0.0 or ::) does."""
+    with socket.socket() as s:
+        s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            s.bind(("127.0.0.1", port))
+        except OSError:
+            return True
+    return False
+
+
+# Ports field -> (the variable that chooses it, what listens there)
+PORT_VARIABLES = {
+    "care": ("CARE_PORT", "sandbox CARE"),
+    "sim": ("SIM_PORT", "WhatsApp simulator"),
+    "actions": ("ACTIONS_PORT", "action server"),
+    "rasa": ("RASA_PORT", "Rasa server"),
+}
+
+
+class PortsInUse(RuntimeError):
+    """A port of the stack is taken (or given twice); the message is one line that says how to choose others."""
+
+
 @dataclass
 class Ports:
     care: int = 9000
@@ -54,7 +99,87 @@ class Ports:
 
     @classmethod
     def free(cls) -> "Ports":
-        return cls(free_port(), free_port(), free_port(), free_port())
+        return cls(*free_ports(4))
+
+    @classmethod
+    def from_env(cls, env: dict[str, str] | None = None, mode: str | None = None) -> "Ports":
+        """PORTS=free: any free ports; CARE_PORT, SIM_PORT, ACTIONS_PORT, RASA_PORT choose one each (they win
+        over PORTS). `mode` (the --ports option) wins over PORTS. ValueError with a one-line reason."""
+        env = dict(os.environ) if env is None else env
+        mode = (env.get("PORTS", "") if mode is None else mode).strip().lower()
+        if mode not in ("", "default", "free"):
+            raise ValueError(f"PORTS must be 'free' (any free ports) or unset (9000, 9001, 5055, 5005), got {mode!r}")
+        ports = cls.free() if mode == "free" else cls()
+        for name, (variable, _) in PORT_VARIABLES.items():
+            raw = env.get(variable, "").strip()
+            if not raw:
+                continue
+            if not raw.isdigit() or not 1 <= int(raw) <= 65535:
+                raise ValueError(f"{variable} must be a port number (1-65535), got {raw!r}")
+            setattr(ports, name, int(raw))
+        return ports
+
+    def items(self) -> list[tuple[str, int]]:
+        return [(name, getattr(self, name)) for name in PORT_VARIABLES]
+
+    def check(self, run_dir: Path | None = None) -> None:
+        """Raise PortsInUse (one line: which ports, and how to choose others) unless every port is free."""
+        seen: dict[int, str] = {}
+        for name, port in self.items():
+            if port in seen:
+                raise PortsInUse(f"port {port} is given to both the {PORT_VARIABLES[seen[port]][1]} and the "
+                                 f"{PORT_VARIABLES[name][1]}; choose different ones "
+                                 f"({PORT_VARIABLES[seen[port]][0]}, {PORT_VARIABLES[name][0]})")
+            seen[port] = name
+        taken = [(name, port) for name, port in self.items() if port_in_use(port)]
+        if not taken:
+            return
+        what = ", ".join(f"{port} ({PORT_VARIABLES[name][1]})" for name, port in taken)
+        running = running_stack(run_dir) if run_dir else None
+        if running and running.get("pid") == os.getpid():  # our own file, written just before start()
+            running = None
+        by = f" by another `make run` (pid {running['pid']}, web chat {running['sim']}/)" if running else ""
+        used = {port for _, port in self.items()}
+        choose = " ".join(f"{PORT_VARIABLES[name][0]}={_spare_port(port, used)}" for name, port in taken)
+        raise PortsInUse(f"{'port' if len(taken) == 1 else 'ports'} {what} {'is' if len(taken) == 1 else 'are'} "
+                         f"already in use{by}; stop it, or choose other ports: `make run PORTS=free` "
+                         f"(any free ports) or `make run {choose}`")
+
+
+def _spare_port(port: int, used: set[int]) -> int:
+    """A free port near `port` to suggest (from port+100 up); any free port if none is near."""
+    for candidate in range(port + 100, min(port + 200, 65536)):
+        if candidate not in used and not port_in_use(candidate):
+            used.add(candidate)
+            return candidate
+    return free_port()
+
+
+STACK_FILE = "stack.json"
+
+
+def _is_stack_process(pid: int) -> bool:
+    try:
+        return b"sandbox.stack" in Path(f"/proc/{pid}/cmdline").read_bytes()
+    except FileNotFoundError:
+        return False
+    except OSError:  # no /proc: any live process
+        try:
+            os.kill(pid, 0)
+            return True
+        except OSError:
+            return False
+
+
+def running_stack(run_dir: Path) -> dict | None:
+    """What `.run/stack.json` says about the running `make run` (pid, ports, URLs); None when there is none
+    (no file, or its process is gone)."""
+    try:
+        info = json.loads((Path(run_dir) / STACK_FILE).read_text())
+        pid = int(info["pid"])
+    except (OSError, ValueError, KeyError, TypeError):
+        return None
+    return info if _is_stack_process(pid) else None
 
 
 @dataclass
@@ -87,7 +212,8 @@ class Stack:
         return f"http://127.0.0.1:{self.ports.actions}"
 
     def env(self) -> dict[str, str]:
-        env = dict(os.environ)
+        # the documented defaults of endpoints.production.yml's ${VARS}, as `scripts/production.py` sets them
+        env = production_env(dict(os.environ))
         for key, value in SANDBOX_DEFAULTS.items():
             env.setdefault(key, value)
         env.update(
@@ -96,6 +222,7 @@ class Stack:
             ACTION_ENDPOINT_URL=f"{self.actions_url}/webhook",
             TRACKER_SQLITE_PATH=str(self.run_dir / "tracker.db"),
             SESSION_STORE_URL=env.get("SESSION_STORE_URL") or f"sqlite:///{self.run_dir / 'sessions.db'}",
+            ASSISTANT_DATABASE_URL=env.get("ASSISTANT_DATABASE_URL") or f"sqlite:///{self.run_dir / 'assistant.db'}",
             SANIC_HOST="127.0.0.1",  # the action server has no authentication: loopback only
             # Rasa's aiohttp pool keeps idle connections 15 s, Sanic closes them after 5 s: Rasa then writes into
             # a closing socket and the action (and the user's reply) is lost. The server must outlive the client.
@@ -115,6 +242,7 @@ class Stack:
                                             start_new_session=True)
 
     def start(self, timeout: float = 180) -> "Stack":
+        self.ports.check(self.run_dir)  # all four before any process starts
         if not self.model.exists():
             raise RuntimeError(f"no trained model at {self.model}: run `make train` first")
         (self.run_dir / "logs").mkdir(parents=True, exist_ok=True)
@@ -146,7 +274,8 @@ class Stack:
             for name, url in list(pending.items()):
                 proc = self.procs[name]
                 if proc.poll() is not None:
-                    raise RuntimeError(f"{name} exited with {proc.returncode}; see {self.run_dir}/logs/{name}.log")
+                    raise RuntimeError(f"{name} exited with {proc.returncode}{self.last_log_line(name)}; "
+                                       f"see {self.run_dir}/logs/{name}.log")
                 try:
                     r = requests.get(url, timeout=1)
                     # any answer means listening; Rasa is ready once its model is loaded
@@ -157,6 +286,40 @@ class Stack:
             if time.monotonic() > deadline:
                 raise TimeoutError(f"not ready after {timeout:.0f}s: {', '.join(pending)}; see {self.run_dir}/logs/")
             time.sleep(0.3)
+
+    def last_log_line(self, name: str) -> str:
+        """': <the last line of the process's log>' (usually why it stopped), or ''."""
+        try:
+            with open(self.run_dir / "logs" / f"{name}.log", "rb") as f:
+                f.seek(0, os.SEEK_END)
+                f.seek(max(f.tell() - 4096, 0))
+                lines = [line.strip() for line in f.read().decode(errors="replace").splitlines() if line.strip()]
+        except OSError:
+            return ""
+        return f": {lines[-1][:300]}" if lines else ""
+
+    def info(self) -> dict:
+        return {"pid": os.getpid(), "ready": False, "ports": dict(self.ports.items()), "care": self.care_url, "sim": self.sim_url,
+                "actions": self.actions_url, "rasa": self.rasa_url, "webhook": self.webhook_url,
+                "logs": str(self.run_dir / "logs")}
+
+    def write_stack_file(self, ready: bool = True) -> Path:
+        """`.run/stack.json`: where `make chat` (and anyone) finds this stack."""
+        self.run_dir.mkdir(parents=True, exist_ok=True)
+        path = self.run_dir / STACK_FILE
+        tmp = path.with_suffix(f".{os.getpid()}.tmp")
+        tmp.write_text(json.dumps({**self.info(), "ready": ready}, indent=1) + "\n")
+        os.replace(tmp, path)
+        return path
+
+    def remove_stack_file(self) -> None:
+        """Remove `.run/stack.json` if it is still this process's (another stack may have written its own)."""
+        path = self.run_dir / STACK_FILE
+        try:
+            if json.loads(path.read_text()).get("pid") == os.getpid():
+                path.unlink()
+        except (OSError, ValueError, AttributeError):
+            pass
 
     def stop(self) -> None:
         for proc in self.procs.values():
@@ -210,11 +373,24 @@ def _say(text: str, err: bool = False) -> None:
         pass
 
 
-def main() -> int:
+def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--free-ports", action="store_true", help="pick free ports instead of 9000/9001/5055/5005")
-    args = ap.parse_args()
-    stack = Stack(ports=Ports.free() if args.free_ports else Ports())
+    ap.add_argument("--ports", choices=["free", "default"], default=None,
+                    help="free: any free ports; default: 9000/9001/5055/5005 (default: $PORTS; CARE_PORT, "
+                         "SIM_PORT, ACTIONS_PORT, RASA_PORT choose single ports)")
+    ap.add_argument("--free-ports", action="store_true", help="same as --ports free")
+    ap.add_argument("--check-ports", action="store_true", help="only check that the ports are free (exit 2 if not)")
+    ap.add_argument("--run-dir", type=Path, default=ROOT / ".run", help="logs, SQLite files and stack.json")
+    args = ap.parse_args(argv)
+    try:
+        ports = Ports.from_env(mode="free" if args.free_ports else args.ports)
+        ports.check(args.run_dir)
+    except (ValueError, PortsInUse) as exc:
+        _say(str(exc), err=True)
+        return 2
+    if args.check_ports:
+        return 0
+    stack = Stack(ports=ports, run_dir=args.run_dir)
     stop = {"now": False}
 
     def _stop(*_: object) -> None:
@@ -222,12 +398,20 @@ def main() -> int:
 
     _say("starting sandbox CARE, WhatsApp simulator, action server and Rasa (the model takes ~20 s to load)...")
     try:
+        stack.write_stack_file(ready=False)  # `make chat` finds the ports while Rasa loads
         stack.start()
+    except PortsInUse as exc:  # taken since the check
+        _say(str(exc), err=True)
+        return 2
     except (RuntimeError, TimeoutError) as exc:
         _say(f"could not start: {exc}", err=True)
         return 1
     except KeyboardInterrupt:  # start() has stopped what it started
         return 130
+    finally:
+        if not stack.procs:  # not started
+            stack.remove_stack_file()
+    stack.write_stack_file(ready=True)
     # the terminal closing (SIGHUP) stops the stack as Ctrl-C does
     for sig in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
         signal.signal(sig, _stop)
@@ -237,10 +421,12 @@ def main() -> int:
         while not stop["now"]:
             for name, proc in stack.procs.items():
                 if proc.poll() is not None:
-                    _say(f"{name} stopped (exit {proc.returncode}); see {stack.run_dir}/logs/{name}.log", err=True)
+                    _say(f"{name} stopped (exit {proc.returncode}){stack.last_log_line(name)}; "
+                         f"see {stack.run_dir}/logs/{name}.log", err=True)
                     stop["now"] = True
             time.sleep(0.5)
     finally:
+        stack.remove_stack_file()
         stack.stop()  # before any output: stdout may be a closed pipe
         _say("stopped.")
     return 0

@@ -85,6 +85,8 @@ class WhatsAppInput(InputChannel):
             logger.warning("whatsapp credentials in credentials.yml are ignored: set WHATSAPP_* environment variables")
         install_log_masking()
         rasa_speedups.install()
+        from settings import log_missing_for_production  # one ERROR line naming every missing production setting
+        log_missing_for_production()
         return cls(get_settings(), mask_server_logs=True, conversation_thread=True, freeze_model_heap=True)
 
     def __init__(

@@ -2,6 +2,8 @@
 
     python -m sandbox.whatsapp.chat --sim http://127.0.0.1:9001 --phone 919876543210 --name Asha
 
+Without --sim it finds the simulator of the running `make run` in .run/stack.json (whatever ports it chose),
+else tries http://127.0.0.1:9001, and says so when no stack is running.
 Type a message and press Enter. Buttons and list rows are numbered: type the number to press one.
 Commands: /photo [caption], /location, /voice, /document, /help, /quit. Works with piped input too
 (`printf 'hi\\n1\\n' | python -m sandbox.whatsapp.chat ...`): after each line it waits up to --timeout
@@ -14,9 +16,14 @@ import re
 import sys
 import time
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any, TextIO
 
 import requests
+
+from sandbox.stack import ROOT, STACK_FILE, running_stack
+
+DEFAULT_SIM = "http://127.0.0.1:9001"
 
 Spec = dict[str, Any]
 HELP = ("Type to chat. Numbers press the numbered buttons/rows of the last message. "
@@ -190,10 +197,20 @@ class Chat:
         return True
 
 
+def find_sim(run_dir: Path) -> tuple[str, dict[str, Any] | None]:
+    """The simulator URL of the stack `make run` started (from run_dir/stack.json), else the default one."""
+    stack = running_stack(run_dir)
+    if stack and stack.get("sim"):
+        return str(stack["sim"]), stack
+    return DEFAULT_SIM, None
+
+
 def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(prog="python -m sandbox.whatsapp.chat", description=__doc__,
                                 formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument("--sim", default="http://127.0.0.1:9001", help="simulator base URL")
+    p.add_argument("--sim", default=None,
+                   help=f"simulator base URL (default: the running `make run`'s, from .run/{STACK_FILE}; else {DEFAULT_SIM})")
+    p.add_argument("--run-dir", type=Path, default=ROOT / ".run", help=argparse.SUPPRESS)
     p.add_argument("--phone", default="919876543210", help="your WhatsApp number (country code, no +)")
     p.add_argument("--name", default="Asha", help="your WhatsApp profile name")
     p.add_argument("--timeout", type=float, default=10.0, help="seconds to wait for the first reply")
@@ -202,15 +219,26 @@ def main(argv: list[str] | None = None) -> int:
     if hasattr(sys.stdout, "reconfigure"):
         sys.stdout.reconfigure(errors="replace")
     interactive = sys.stdin.isatty()
-    client = SimClient(args.sim, "".join(ch for ch in args.phone if ch.isdigit()), args.name)
+    sim, stack = (args.sim, None) if args.sim else find_sim(args.run_dir)
+    client = SimClient(sim, "".join(ch for ch in args.phone if ch.isdigit()), args.name)
     try:
         health = client.health()
     except SimUnavailable as exc:
-        print(f"error: {exc}", file=sys.stderr)
+        if args.sim:
+            print(f"error: {exc}", file=sys.stderr)
+        elif stack:
+            state = "is still starting" if not stack.get("ready") else "does not answer"
+            print(f"error: the running stack (pid {stack.get('pid')}, {args.run_dir / STACK_FILE}) {state} at {sim}; "
+                  f"try again in a moment, or see {stack.get('logs', args.run_dir / 'logs')}/", file=sys.stderr)
+        else:
+            print(f"error: no stack is running (none in {args.run_dir / STACK_FILE}, nothing at {sim}): start one with "
+                  f"`make run` in another terminal, or give the simulator with --sim URL", file=sys.stderr)
         return 2
     chat = Chat(client, sys.stdout, args.timeout, args.settle, ansi=sys.stdout.isatty(),
                 after=int(health.get("last_seq", 0)))
-    chat.say(f"Chatting with {health.get('bot_name', 'the bot')} as {args.name} (+{client.phone}). {HELP}")
+    chat.say(f"Chatting with {health.get('bot_name', 'the bot')} as {args.name} (+{client.phone}) at {sim}. {HELP}")
+    if stack and not stack.get("ready"):
+        chat.say("sim> the stack is still starting (Rasa loads its model): the first replies may take a while")
     try:
         while True:
             if interactive:
