@@ -74,6 +74,13 @@ class Settings:
     national_emergency_number: str = "112"
     hospital_helpdesk_number: str = ""
     hospital_helpdesk_hours: str = "Monday to Saturday, 8 am to 8 pm"
+    mental_health_helpline: str = "14416"  # Tele-MANAS, India's national mental health line
+
+    # the assistant's own records (call-back requests, ...): SQLite in .run/ by default, PostgreSQL in production
+    assistant_database_url: str = ""
+    # seals phone numbers and notes at rest and keys pseudonyms (sessions/crypto.py); empty: a key made once
+    # and kept in .run/ (embedded default only: production must set it)
+    assistant_secret_key: str = ""
 
     # stores
     redis_url: str = ""
@@ -114,6 +121,9 @@ class Settings:
             national_emergency_number=e.get("NATIONAL_EMERGENCY_NUMBER", "").strip() or cls.national_emergency_number,
             hospital_helpdesk_number=e.get("HOSPITAL_HELPDESK_NUMBER", "").strip(),
             hospital_helpdesk_hours=e.get("HOSPITAL_HELPDESK_HOURS", "").strip() or cls.hospital_helpdesk_hours,
+            mental_health_helpline=e.get("MENTAL_HEALTH_HELPLINE", "").strip() or cls.mental_health_helpline,
+            assistant_database_url=e.get("ASSISTANT_DATABASE_URL", "").strip(),
+            assistant_secret_key=e.get("ASSISTANT_SECRET_KEY", "").strip(),
             redis_url=e.get("REDIS_URL", ""),
             tracker_store_url=e.get("TRACKER_STORE_URL", ""),
             session_store_url=e.get("SESSION_STORE_URL", ""),
@@ -147,6 +157,8 @@ PRODUCTION_REQUIRED = (
     "CARE_PASSWORD",
     "HOSPITAL_EMERGENCY_NUMBER",
     "HOSPITAL_HELPDESK_NUMBER",
+    "ASSISTANT_SECRET_KEY",
+    "ASSISTANT_DATABASE_URL",
 )
 # The stores in endpoints.production.yml that have no sensible default.
 PRODUCTION_STORES_REQUIRED = ("TRACKER_DB_HOST", "TRACKER_DB_NAME", "TRACKER_DB_USER", "REDIS_HOST")

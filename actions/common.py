@@ -7,6 +7,7 @@ from rasa_sdk import Action, Tracker
 from rasa_sdk.events import ActionExecuted, SessionStarted
 from rasa_sdk.executor import CollectingDispatcher
 
+from actions.safety import leave_form
 from settings import get_settings
 
 
@@ -35,10 +36,11 @@ class ActionGreet(Action):
 
     def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]) -> list[dict[str, Any]]:
         s = get_settings()
+        events = leave_form(dispatcher, tracker, domain)  # "hi" in the middle of a question starts afresh
         dispatcher.utter_message(response="utter_greet", bot_name=s.whatsapp_bot_name,
                                  welcome_message=s.whatsapp_bot_welcome_message)
         dispatcher.utter_message(response="utter_menu")
-        return []
+        return events
 
 
 class ActionIAmABot(Action):

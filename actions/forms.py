@@ -27,8 +27,10 @@ ACTION_LISTEN = "action_listen"
 CHOICE_ENTITY = "choice"
 STOPPED_SLOT = "form_stopped"
 
+# Answered in any state, before anything else (actions/safety.py): never an answer to any question.
+SAFETY_INTENTS = frozenset({"emergency", "talk_to_human", "stop_messages", "ask_reminder", "unsupported_language"})
 # Never an answer to a form question: the user wants out, or wants something general.
-ESCAPE_INTENTS = frozenset({
+ESCAPE_INTENTS = SAFETY_INTENTS | frozenset({
     "deny", "logout", "help", "menu", "goodbye", "greet", "thank", "bot_challenge", "out_of_scope",
     "unsupported_message", "login", "staff_login",
 })

@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import re
 
+from common.safety import is_emergency
 from sessions.store import SessionStore
 
 # What still counts as a normal message while a secret is expected: the user changing their mind.
@@ -23,10 +24,18 @@ _CODE_INSIDE_RE = re.compile(r"\d(?:[\s\-]?\d){3,}")
 PHONE_MIN_DIGITS = 6  # "98765 43210", "my number is +91-98765-43210"; "use my own number" has none
 
 
+# A note for the helpdesk may be skipped with the button (or the word).
+SKIP_WORDS = {"skip", "no note", "nothing"}
+
+
 def looks_like_secret(kind: str, text: str) -> bool:
     stripped = text.strip()
     if not stripped or stripped.lower() in ESCAPE_WORDS:
         return False
+    if is_emergency(stripped):  # a cry for help is answered, never kept as a code, password or note
+        return False
+    if kind == "note":
+        return stripped.lower() not in SKIP_WORDS
     if kind in ("otp", "totp"):
         return (bool(_CODE_RE.match(stripped)) and any(c.isdigit() for c in stripped)) \
             or bool(_CODE_INSIDE_RE.search(stripped))

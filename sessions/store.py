@@ -18,7 +18,7 @@ from typing import Any
 
 from sessions.kv import KeyValueStore, make_kv_store
 
-SECRET_KINDS = ("otp", "password", "totp", "phone")  # phone: a number typed at login
+SECRET_KINDS = ("otp", "password", "totp", "phone", "note")  # phone: typed at login; note: for the helpdesk
 SECRET_TTL_SECONDS = 120
 EXPECTATION_TTL_SECONDS = 600
 

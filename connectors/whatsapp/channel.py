@@ -22,6 +22,7 @@ from sanic.response import HTTPResponse
 
 from common.logs import install_log_masking
 from common.phone import mask_phone
+from connectors.whatsapp import numbers
 from connectors.whatsapp.dedupe import Deduplicator
 from connectors.whatsapp.dispatch import ConversationThread, SenderQueues
 from connectors.whatsapp.graph import GraphClient, GraphError
@@ -221,6 +222,7 @@ class WhatsAppInput(InputChannel):
         self._adopt_model(app)
         await self._mark_read(message)
         text = await self._redact(message)
+        text = await self._menu_choice(text, message.sender_id, app)
         user_message = UserMessage(
             text=text,
             output_channel=self.get_output_channel(),
@@ -250,6 +252,21 @@ class WhatsAppInput(InputChannel):
             logger.error("session store unavailable (%s): message %s not passed on", type(exc).__name__,
                          message.message_id)
             return "/session_unavailable"
+
+    async def _menu_choice(self, text: str, sender_id: str, app: Any) -> str:
+        """A bare "2" after a menu is that menu's second option (numbers.py); any other text is unchanged."""
+        if numbers.menu_number(text) is None:
+            return text
+        store = getattr(getattr(app.ctx, "agent", None), "tracker_store", None)
+        if store is None:
+            return text
+        try:
+            tracker = await store.retrieve(sender_id)
+        except Exception as exc:  # noqa: BLE001 - without the menu the number is passed on as typed
+            logger.info("menu lookup failed (%s)", type(exc).__name__)
+            return text
+        payload = numbers.pick(text, tracker.events if tracker is not None else [])
+        return payload or text
 
     async def _mark_read(self, message: InboundMessage) -> None:
         try:

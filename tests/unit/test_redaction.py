@@ -74,3 +74,18 @@ def test_a_typed_phone_number_is_kept_out_of_rasa(store, text):
 def test_words_instead_of_a_number_pass_through(store):
     store.expect_secret("919876543210", "phone")
     assert redact_inbound(store, "919876543210", "use my own number") == "use my own number"
+
+
+@pytest.mark.parametrize("kind", ["otp", "password", "totp", "phone", "note"])
+def test_an_emergency_is_never_kept_as_a_secret(store, kind):
+    store.expect_secret(SENDER, kind)
+    text = "my mother fell and is not waking up 108"
+    assert redact_inbound(store, SENDER, text) == text
+    assert store.take_secret(SENDER, kind) is None
+
+
+def test_a_note_for_the_helpdesk_is_kept_server_side_unless_skipped(store):
+    store.expect_secret(SENDER, "note")
+    assert redact_inbound(store, SENDER, "Skip") == "Skip"
+    assert redact_inbound(store, SENDER, "about my father's dressing").startswith("/secret_provided")
+    assert store.take_secret(SENDER, "note") == "about my father's dressing"

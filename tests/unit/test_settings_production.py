@@ -24,6 +24,7 @@ COMPLETE = {
     "WHATSAPP_WEBHOOK_VERIFY_TOKEN": "verify", "WHATSAPP_WEBHOOK_SECRET": "secret",
     "CARE_BASE_URL": "https://care.example.org", "CARE_USERNAME": "assistant", "CARE_PASSWORD": "pw",
     "HOSPITAL_EMERGENCY_NUMBER": "+91 177 265 2000", "HOSPITAL_HELPDESK_NUMBER": "+91 177 265 2011",
+    "ASSISTANT_SECRET_KEY": "a-long-random-secret", "ASSISTANT_DATABASE_URL": "postgresql://postgres@127.0.0.1:5432/test",
     "TRACKER_DB_HOST": os.environ.get("TEST_PG_HOST", "127.0.0.1"), "TRACKER_DB_NAME": os.environ.get("TEST_PG_DB", "test"),
     "TRACKER_DB_USER": os.environ.get("TEST_PG_USER", "postgres"), "REDIS_HOST": os.environ.get("TEST_REDIS_HOST", "127.0.0.1"),
 }
@@ -90,7 +91,8 @@ def test_rasa_start_logs_one_error_line_naming_what_is_missing(clean_env, monkey
         settings.get_settings.cache_clear()
     lines = [r.getMessage() for r in caplog.records if r.name == "settings"]
     assert lines == [settings.missing_message(["CARE_PASSWORD", "HOSPITAL_EMERGENCY_NUMBER",
-                                               "HOSPITAL_HELPDESK_NUMBER"])]
+                                               "HOSPITAL_HELPDESK_NUMBER", "ASSISTANT_SECRET_KEY",
+                                               "ASSISTANT_DATABASE_URL"])]
 
 
 def test_nothing_is_logged_when_the_settings_are_complete(caplog):

@@ -1,0 +1,195 @@
+"""Safety first, in any state of the conversation, for patients, staff and strangers alike.
+
+- an emergency gets the emergency numbers at once, and leaves whatever question was open (the next message
+  is never taken as a code, a password or a form's answer);
+- "talk to a nurse", "call me", "complaint" get the helpdesk and can leave a call-back request;
+- "menu" and the like leave an open question politely instead of being taken as its answer;
+- "STOP" and "remind me" get an honest answer about what the assistant does today.
+"""
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from rasa_sdk import Action, Tracker
+from rasa_sdk.events import ActiveLoop, EventType, SlotSet
+from rasa_sdk.executor import CollectingDispatcher
+from rasa_sdk.forms import REQUESTED_SLOT
+from rasa_sdk.types import DomainDict
+
+from actions.forms import STOPPED_SLOT, AssistantForm, clear
+from common.phone import InvalidPhoneNumber, mask_phone, to_e164
+from common.safety import is_self_harm
+from settings import get_settings
+
+logger = logging.getLogger(__name__)
+
+NOTE_GIVEN, NOTE_SKIPPED = "given", "skipped"
+CALLBACK_SLOTS = ("callback_wanted", "callback_note")
+
+
+def _store() -> Any:
+    from sessions.store import get_session_store  # lazy: opens the session database
+
+    return get_session_store()
+
+
+def leave_form(dispatcher: CollectingDispatcher | None, tracker: Tracker, domain: DomainDict) -> list[EventType]:
+    """Leave the open form, if any: its slots emptied, no code or password expected any more.
+
+    With a dispatcher, the user is told ("OK, I've stopped that."); an emergency answer says enough itself.
+    """
+    form = tracker.active_loop_name
+    _store().clear_expectation(tracker.sender_id)
+    if not form:
+        return []
+    if dispatcher is not None:
+        dispatcher.utter_message(response="utter_form_left")
+    form_slots = ((domain.get("forms") or {}).get(form) or {}).get("required_slots") or []
+    events: list[EventType] = [ActiveLoop(None), SlotSet(REQUESTED_SLOT, None), SlotSet(STOPPED_SLOT, None)]
+    return events + clear(*(s for s in form_slots if tracker.get_slot(s) is not None))
+
+
+def _sender_e164(tracker: Tracker) -> str | None:
+    try:
+        return to_e164(tracker.sender_id or "")
+    except InvalidPhoneNumber:
+        return None
+
+
+class ActionEmergency(Action):
+    def name(self) -> str:
+        return "action_emergency"
+
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> list[EventType]:
+        s = get_settings()
+        numbers = {"ambulance_number": s.national_ambulance_number, "emergency_number": s.national_emergency_number}
+        if s.hospital_emergency_number:
+            dispatcher.utter_message(response="utter_emergency", hospital_emergency_number=s.hospital_emergency_number,
+                                     **numbers)
+        else:
+            dispatcher.utter_message(response="utter_emergency_without_hospital_number", **numbers)
+        if is_self_harm((tracker.latest_message or {}).get("text") or ""):
+            dispatcher.utter_message(response="utter_emergency_self_harm",
+                                     mental_health_helpline=s.mental_health_helpline)
+        logger.warning("emergency message answered with the emergency numbers")  # no text, no number
+        return leave_form(None, tracker, domain)
+
+
+def say_helpdesk(dispatcher: CollectingDispatcher) -> None:
+    s = get_settings()
+    if s.hospital_helpdesk_number:
+        dispatcher.utter_message(response="utter_helpdesk", helpdesk_number=s.hospital_helpdesk_number,
+                                 helpdesk_hours=s.hospital_helpdesk_hours)
+    else:
+        dispatcher.utter_message(response="utter_helpdesk_without_number", helpdesk_hours=s.hospital_helpdesk_hours)
+
+
+class ActionTalkToHuman(Action):
+    """The helpdesk's number and hours; the call-back form runs next (when the sender has a number)."""
+
+    def name(self) -> str:
+        return "action_talk_to_human"
+
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> list[EventType]:
+        events = leave_form(None, tracker, domain)
+        say_helpdesk(dispatcher)
+        if _sender_e164(tracker) is None:  # nobody to call back (a username-only WhatsApp account)
+            return events + [SlotSet("callback_wanted", False), SlotSet("callback_note", NOTE_SKIPPED)]
+        return events + clear(*CALLBACK_SLOTS)
+
+
+class ActionAskCallbackWanted(Action):
+    def name(self) -> str:
+        return "action_ask_callback_wanted"
+
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> list[EventType]:
+        dispatcher.utter_message(response="utter_ask_callback_wanted",
+                                 masked_phone=mask_phone(_sender_e164(tracker) or ""))
+        return []
+
+
+class ActionAskCallbackNote(Action):
+    """The note goes to the session store, never through Rasa: the connector is told to expect it."""
+
+    def name(self) -> str:
+        return "action_ask_callback_note"
+
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> list[EventType]:
+        _store().expect_secret(tracker.sender_id, "note")
+        dispatcher.utter_message(response="utter_ask_callback_note")
+        return []
+
+
+class ValidateCallbackForm(AssistantForm):
+    yes_no_slots = frozenset({"callback_wanted"})
+
+    def name(self) -> str:
+        return "validate_callback_form"
+
+    async def form_slots(self, domain_slots: list[str], tracker: Tracker) -> list[str]:
+        if tracker.get_slot("callback_wanted") is False:
+            return ["callback_wanted"]
+        return domain_slots
+
+    def answer(self, slot: str, tracker: Tracker) -> Any:
+        if slot != "callback_note":
+            return super().answer(slot, tracker)
+        message = tracker.latest_message or {}
+        if ((message.get("intent") or {}).get("name")) == "secret_provided":
+            return NOTE_GIVEN
+        text = (message.get("text") or "").strip().lower()
+        return NOTE_SKIPPED if text in ("skip", "no note", "nothing") else None
+
+
+class ActionCallbackDone(Action):
+    def name(self) -> str:
+        return "action_callback_done"
+
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> list[EventType]:
+        events = clear(*CALLBACK_SLOTS)
+        store = _store()
+        store.clear_expectation(tracker.sender_id)
+        phone = _sender_e164(tracker)
+        if not tracker.get_slot("callback_wanted") or phone is None:
+            dispatcher.utter_message(response="utter_callback_not_wanted")
+            return events
+        note = store.take_secret(tracker.sender_id, "note") if tracker.get_slot("callback_note") == NOTE_GIVEN else None
+        login = store.login(tracker.sender_id)
+        try:
+            from sessions.handoffs import get_handoff_store  # lazy: opens the assistant database
+
+            reference = get_handoff_store().request_callback(
+                tracker.sender_id, phone, note, login.kind if login is not None else "anonymous")
+        except Exception as exc:  # noqa: BLE001 - the user is told to call instead
+            logger.error("call-back request not recorded: %s", type(exc).__name__)
+            dispatcher.utter_message(response="utter_callback_failed")
+            return events
+        dispatcher.utter_message(response="utter_callback_recorded", masked_phone=mask_phone(phone),
+                                 helpdesk_hours=get_settings().hospital_helpdesk_hours, reference=reference)
+        return events
+
+
+class ActionStopMessages(Action):
+    """"STOP" ends an open question; otherwise it is answered honestly: the assistant only ever replies."""
+
+    def name(self) -> str:
+        return "action_stop_messages"
+
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> list[EventType]:
+        if tracker.active_loop_name:
+            return leave_form(dispatcher, tracker, domain)
+        dispatcher.utter_message(response="utter_stop_messages")
+        return []
+
+
+class ActionShowMenu(Action):
+    """"menu" (or "back", "start again") leaves any open question and shows the menu."""
+
+    def name(self) -> str:
+        return "action_show_menu"
+
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> list[EventType]:
+        events = leave_form(dispatcher, tracker, domain)
+        dispatcher.utter_message(response="utter_menu")
+        return events

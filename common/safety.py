@@ -1,0 +1,274 @@
+"""The emergency safety net (pure): does a message signal a medical emergency?
+
+Used in two places, so that no state of the conversation can swallow an emergency:
+- the NLU pipeline (`nlu_components/safety.py`) turns such a message into the `emergency` intent whatever
+  the classifier thought and however confident it was;
+- the connector's secret redaction (`sessions/redaction.py`) never keeps such a message as a code, a
+  password or a note, so it reaches Rasa and is answered.
+
+Keyword patterns, not a model: a miss here can cost a life, so the net is deliberately wide and is measured on
+a test set of emergency phrasings and everyday look-alikes written apart from it
+(`tests/fixtures/safety/emergency_eval.yml`). English, Hinglish and Manglish in Latin letters, Hindi in
+Devanagari and Malayalam in its own script.
+"""
+from __future__ import annotations
+
+import re
+import unicodedata
+
+# Zero-width joiners and the like (Malayalam and Hindi keyboards insert them) and the old Malayalam
+# chillu spellings (consonant + virama + ZWJ) folded to the atomic chillu letters.
+_INVISIBLE = dict.fromkeys(map(ord, "\u200b\u200c\u200d\u2060\ufeff\u00ad"))
+_OLD_CHILLU = {
+    "\u0d23\u0d4d\u200d": "\u0d7a", "\u0d28\u0d4d\u200d": "\u0d7b", "\u0d30\u0d4d\u200d": "\u0d7c",
+    "\u0d32\u0d4d\u200d": "\u0d7d", "\u0d33\u0d4d\u200d": "\u0d7e", "\u0d15\u0d4d\u200d": "\u0d7f",
+}
+MAX_CHECKED_CHARS = 2000  # an emergency is said early; a pasted essay is not scanned to its end
+
+
+def normalise(text: str) -> str:
+    """NFC, old chillu forms folded, invisible joiners dropped, lower case, single spaces."""
+    text = unicodedata.normalize("NFC", text or "")[:MAX_CHECKED_CHARS]
+    for old, new in _OLD_CHILLU.items():
+        text = text.replace(old, new)
+    text = text.translate(_INVISIBLE).lower()
+    return re.sub(r"\s+", " ", text).strip()
+
+
+def _words(*patterns: str) -> re.Pattern[str]:
+    # word boundaries for Latin text; Indic scripts have no \b between letters and marks, so those patterns
+    # are matched as plain substrings (they are long enough to be specific)
+    return re.compile("|".join(patterns))
+
+
+_B = r"(?<![a-z])"  # start of a Latin word
+_E = r"(?![a-z])"  # end of a Latin word
+
+# English (with the usual phone spellings), Hinglish and Manglish in Latin letters.
+_LATIN = _words(
+    # asking for help itself
+    _B + r"(ambulance|ambulence|ambulanse|ambulans|amblance|embulance|ambulnce|108|112)" + _E,
+    _B + r"(emergency|emergancy|emergensy|emergncy|emrgency|emergecy|sos)" + _E,
+    _B + r"(urgent|urgently|immediate|asap)\s+(help|doctor|care)" + _E,
+    _B + r"(help|save)\s+(me|him|her|us|my\s+\w+)\s*(please|pls|plz)?\s*(!|fast|quick|now|urgent)",
+    _B + r"(call|send|need|want)\s+(an?\s+)?(doctor|ambulance)\s+(now|fast|quick|immediately|urgently|asap)",
+    _B + r"(very|v|too|critical(ly)?|extremely)\s+(serious|critical)|come (fast|quick|quickly|soon)|"
+    r"serious condition|critical condition",
+    _B + r"(dying|about to die|going to die|gonna die|will die)" + _E,
+    # heart
+    _B + r"(heart\s*attack|cardiac\s*arrest|heart\s*stopped|heart\s*failure\s+now)" + _E,
+    _B + r"(chest|chst|chet|chets|cheast|heart)\s*(pain|pains|paining|ache|hurts?|hurting|tight(ness)?|pressure|dard|vedana|vedhana|pidutham)",
+    _B + r"(pain|dard|vedana|vedhana)\s+(in|on)?\s*(my|his|her|the)?\s*(chest|left arm|jaw)",
+    _B + r"(seene|sine|seeney|chhati|chaati|chati)\s+(me|mein|mai|main)?\s*(\w+\s+){0,3}(dard|pain|jalan)",
+    _B + r"(chest|chst)\s+(\w+\s+){0,2}(heavy|heaviness|tight|tightness|pressure|squeez\w*|burning|crushing)",
+    _B + r"(pressure|heaviness|tightness|squeezing)\s+(in|on)\s+(my |his |her |the )?(chest|chst)",
+    _B + r"(left arm|jaw)\s+(\w+\s+){0,2}(pain|paining|hurts?|numb)",
+    _B + r"(clutching|holding|grabbing)\s+(his|her|my|the)\s+(chest|heart)|no pulse|pulse (is )?(not there|gone|very weak)|"
+    r"(pressing|pumping|doing cpr on)\s+(his|her|the)\s+chest|\bcpr\b|dropped (down|dead)|gone grey|grey and sweaty",
+    _B + r"(nenju|nenjil|nenjinu|nenjath|nenjathu|nenchu|nenjil)\s*(vedana|vedhana|vetana|pain|dard|pidutham|kanam)",
+    # breathing
+    _B + r"(can'?t|cannot|cant|can not|unable to|not able to|difficulty|difficult|trouble|struggling to|hard to)"
+    r"\s+(to\s+)?(breathe|breath|breathing)" + _E,
+    _B + r"(not|isn'?t|is not|stopped|no|cant|can'?t)\s+(breathing|breathe|breathng|breating|brething|breth|breath)" + _E,
+    _B + r"(throat|tongue|lips?|face)\s+(is\s+)?(\w+\s+)?(swelling|swollen|closing|puffed|puffy)|"
+    r"(can'?t|cannot|cant)\s+swallow|allergic reaction|anaphyla\w*",
+    _B + r"(breathless(ness)?|gasping|suffocat\w*|choking|choked|gurgl\w*|wheez\w*|breathing fast|"
+    r"(limp|floppy) and (blue|cold)|limp|floppy|turning blue|neela pad|ghurghur|gala band|galaa band)" + _E,
+    _B + r"(won'?t|wont|will not|doesn'?t|does not|not) (answer|respond|move|wake)" + _E,
+    _B + r"(short(ness)? of breath|breath(ing)? problem|breath(ing)? is (very )?(fast|heavy|difficult))",
+    _B + r"(saans|sans|saas|shwas|swas)\s+(atak|ukhad|nahi|nahin|nai|nhi|na|lene|rukk?|phool|ruk|band|ki\s+takleef|mein\s+takleef)",
+    _B + r"(swasam|shwasam|swaasam|shwaasam|swasa|shwasa)\s*(kittunnilla|kittunilla|kittanilla|illa|mutt\w*|vali\w*|"
+    r"edukkan|edukkunnilla|edukunnilla|edukkanilla)",
+    _B + r"(shwasam\s*mutt\w*|swasam\s*mutt\w*|swasamuttal|shwasamuttal)",
+    # consciousness, collapse, fits
+    _B + r"(unconscious|unconcious|unconsious|unconsciuos|unresponsive|not responding|no response|"
+    r"passed out|pass(ed)? out|fainted|fainting|faint|collapsed|collapse|blacked out|not waking|won'?t wake|"
+    r"wont wake|can'?t wake|cant wake|not wakeing|doesn'?t wake|dont wake|didn'?t wake)" + _E,
+    _B + r"(suddenly|sudden)\s+(\w+\s+){0,2}(confused|confusion|not recognising|not recognizing|drowsy|"
+    r"can'?t see|blind|weak)|(very|too)\s+(drowsy|sleepy)\s+(after|now)|vomited\s+(twice|again|\d+ times)|"
+    r"(hit|hurt|injured|banged)\s+(his|her|my|the)\s+head",
+    _B + r"(fell|fallen|fall)\s+(down\s+)?(and|&)\s+(is\s+)?(not|isn'?t|unconscious|can'?t)",
+    _B + r"(seizure|seizures|fits|convulsion|convulsions|convulsing|epileptic attack|having an? fit|"
+    r"foaming (at|from) (the )?mouth|jerking)" + _E,
+    _B + r"(daura|dora|doura)\s+(pad|pada|padh|aa)|jhatke|muh\s+(tedha|tedhi|tedi|terha)|"
+    r"bol\s+(nahi|nahin|nhi)\s+(pa|paa|sak)|nigal\s+(liya|li|gaya|gayi)",
+    _B + r"(mukham|mukh|mugham|vaya)\s+(kodi|kotti|kodiyi|chari|vakra)\w*|samsarikkan\s+(pattunnilla|kazhiyunnilla|pattanilla)",
+    _B + r"(behosh|behos|beihosh|behoshi|be hosh|hosh nahi|hosh nhi|hosh me nahi|gir gay[ei]|gir pad[ei])",
+    _B + r"(bodham|boodham|bodhom|bhodham)\s*(illa|poyi|pooyi|kettu|ketu|nashtapettu|marayunnu|varunnilla)",
+    _B + r"(thalarnnu veenu|thalarnu veenu|veenu bodham|apasmaram|fits vannu|fit vannu)",
+    # bleeding, injury, burns, accident
+    _B + r"(bleeding|bleed|blood)\s+(a lot|heavily|badly|too much|wont stop|won'?t stop|not stopping|"
+    r"nonstop|non stop|profusely|everywhere|from (the )?(head|mouth|nose))",
+    _B + r"(heavy|severe|lots of|lot of|too much|uncontrolled|non stop|nonstop)\s+bleeding" + _E,
+    _B + r"(vomiting|vomited|coughing|cough(ing)? up|spitting|throwing up)\s+blood|blood (in|with) vomit|"
+    r"(black|bloody) (stool|stools|motion|motions|potty)|khoon ki ul?ti|(pale|cold) (and|n|&) (cold|pale|sweaty)" + _E,
+    _B + r"(khoon|khun)\s+(\w+\s+)?(beh|bah|nikal|aa raha|aa rha|ja raha|ruk nahi|band nahi)",
+    _B + r"(pregnant|pregnancy|garbhini|garbhavathi)\b.{0,40}(bleeding|khoon|blood|fit|fits|seizure|severe|chora|raktham)",
+    _B + r"(raktham|rektham|chora|blood)\s*(pokunnu|varunnu|pokunnu|nilkkunnilla|nikkunnilla|orupadu)",
+    _B + r"(accident|accidant|axident|road accident|hit by a|run over|(truck|car|bus|bike|lorry|train) hit|"
+    r"jumped (from|off)|fell (from|off|down) (the )?(stairs|terrace|roof|floor|\d\w* floor|building|tree|height|bike)|"
+    r"bone (is )?(outside|sticking out|showing)|blast|explosion|electric shock|current (adichu|laga|lag gaya)|"
+    r"electrocut\w*|drown\w*)" + _E,
+    _B + r"(not able to|unable to|can'?t|cannot) (move|stand|get up)\s*(at all|now)?" + _E,
+    _B + r"(severe|bad|badly|serious)\s+(burn|burns|burnt|burned)|burns? (on|all over)|"
+    r"(hot oil|boiling water|acid) (fell|spilled|poured)|blisters|skin (is )?peeling" + _E,
+    _B + r"(burnt|burned|caught fire|on fire|jal gay[ai]|jal gaya|pollal|pollu)" + _E,
+    _B + r"(head injury|broken (neck|back)|stab|stabbed|gunshot|shot)" + _E,
+    # stroke
+    _B + r"(stroke|paralysis|paralysed|paralyzed|lakwa|laqwa|pakshaghatham|paksha ghatham)" + _E,
+    _B + r"(face|mouth|smile)\s+(is\s+)?(drooping|droop|crooked|twisted|tilted|slanting|one side)",
+    _B + r"(slurred|slurring|unclear)\s+(speech|words|talking)|(speech|talking)\s+(is\s+)?(slurred|slurring)",
+    _B + r"(can'?t|cannot|cant|unable to|not able to)\s+(move|lift|feel)\s+(his|her|my)?\s*(left|right|one)?\s*"
+    r"(arm|leg|hand|side)",
+    _B + r"(one side|left side|right side|half (of )?(the )?body)\s+(is\s+)?(weak|numb|not moving|paralys)",
+    _B + r"no (feeling|sensation|movement) (on|in) (the |his |her |my )?(right|left|one) (side|arm|leg)",
+    _B + r"(suddenly|sudden)\s+(can'?t|cannot|cant|unable to|not able to)\s+(speak|talk|see)|"
+    r"(can'?t|cannot|cant)\s+(speak|talk)\s+(suddenly|properly|at all)",
+    # suicide and self-harm
+    _B + r"(suicide|suicidal|sucide|suicde|kill (my ?self|myself)|killing (my ?self|myself)|end (my|his|her) life|"
+    r"ending (my|his|her) life|take (my|his|her) (own )?life|self[- ]?harm|harm (my ?self|myself)|hurt (my ?self|myself)|"
+    r"cut (my ?self|myself)|cut (my|his|her) (wrist|wrists|vein|veins|hand)|ending it all|end it all|"
+    r"kill (him|her|them)sel(f|ves)|killing (him|her|them)self|cutting (my ?self|myself)|hang (my ?self|myself)|hanging (my ?self|myself))",
+    _B + r"(don'?t|do not|dont|no longer|not)\s+(want|wanna)\s+(to\s+)?(live|be alive|exist)" + _E,
+    _B + r"(want|wanna|going|planning)\s+(to\s+)?die" + _E,
+    _B + r"(no (reason|point) (to|in) (live|living)|better off dead|wish i (was|were) dead|"
+    r"ending everything|end everything|(what'?s|what is) the point of (anything|living|life)|rope ready|"
+    r"nobody will (even )?(notice|miss)|last time (he|she|i) (message|messages|text)|"
+    r"tired of (everything|life|living)|(tell|say) (her|him|them|mom|mum|amma) sorry|standing on (the )?\w+ (bridge|roof|terrace)|"
+    r"sab khatam|khatam karna|koi pareshan nahi|nahi jeena|"
+    r"written (a |my )?(last )?letters? (for|to) my|goodbye letter|suicide note)",
+    _B + r"(jeena nahi|jina nahi|mar jaana|mar jana|mar jaunga|mar jaungi|khudkushi|aatmahatya|atmahatya|"
+    r"jeevikkan vayya|jeevikkanda|jeevikkan ishtamilla|maricha mathi|marikkanam|aathmahathya|athmahathya|chathal mathi)",
+    # poisoning, overdose, bites
+    _B + r"(poison|poisoned|poisoning|pesticide|insecticide|rat poison|kerosene|acid attack|drank acid|"
+    r"swallowed|overdose|over dose|overdosed|too many (pills|tablets|sleeping pills)|"
+    r"all (the|his|her|my) (\w+ )?(pills|tablets|medicines?)|whole (bottle|strip)|"
+    r"(took|swallowed|ate|taken|taking) (\w+ ){0,3}(\d+|all|many|lots of) (\w+ ){0,2}(pills|tablets|goli|goliyan)|"
+    r"\d+ (\w+ )?(pills|tablets)|(all|many|sari|saari) (\w+ ){0,3}(sleeping|neend ki) (pills|tablets|goli\w*)|"
+    r"(all|whole|entire) (\w+ ){0,2}insulin|insulin (overdose|pens at once)|keedanaashini|keedanashini|keetnashak|"
+    r"nura varunnu|foam(ing)? (from|at) (the )?mouth|"
+    r"phenyl|phenol|harpic|bleach|toilet cleaner|"
+    r"floor cleaner|detergent|hair dye|rat kill\w*|drank (petrol|diesel|kerosene|acid|cleaner)|mothball|"
+    r"battery|button cell)" + _E,
+    _B + r"(snake ?bite|bitten by a snake|snake bit|saa?n?p ne kaa?t|saa?np kaa?t|dog bite.*bleeding|scorpion)" + _E,
+    _B + r"(zeher|zehar|zaher|jahar|jeher|visham|vesham|visam|paambu kadi|pambu kadichu|pambu kadi)",
+    _B + r"(not breathing|stopped breathing|turning blue|turned blue|lips (are )?blue|blue lips)" + _E,
+    # pregnancy and babies
+    _B + r"(labou?r pain|labou?r pains|water (has )?broke|waters broke|water broken|bleeding in pregnancy|"
+    r"pregnan\w* (and|with|is)?\s*(bleeding|heavy bleeding|severe pain))",
+    _B + r"(sugar|glucose|blood sugar)\s*(is\s*|level\s*)?(\d{1,2}|[4-9]\d\d)(?!\d)|not making sense|"
+    r"onnum manassilakunnilla|(not|isn'?t) (feeding|drinking) (and|,)? ?(very )?(floppy|limp|cold|drowsy)|"
+    r"(very|too) (drowsy|floppy|limp)",
+    _B + r"(baby|child|kid|infant|newborn)\s+(is\s+)?(not breathing|choking|unconscious|not moving|turning blue|"
+    r"not responding|fainted|having fits)",
+    _B + r"(high fever)\s+(and|with)\s+(fits|seizure|unconscious|not responding)",
+)
+
+# Hindi in Devanagari and Malayalam in its own script: substrings (stems, so that endings vary).
+_INDIC = _words(
+    # Hindi
+    "एम्बुलेंस", "एंबुलेंस", "अम्बुलेंस", "एमबुलेंस", "इमरजेंसी", "आपातकाल", "आपात",
+    "सीने में दर्द", "छाती में दर्द", "सीने मे दर्द", "छाती मे दर्द", "सीने में तेज", "सीने में बहुत", "छाती में तेज", "दिल का दौरा", "हार्ट अटैक",
+    "सांस नहीं", "साँस नहीं", "सांस लेने में", "साँस लेने में", "सांस फूल", "साँस फूल", "दम घुट",
+    "बेहोश", "होश नहीं", "दौरा पड़", "मिर्गी", "लकवा",
+    "खून बह", "खून नहीं रुक", "बहुत खून", "खून की उल्टी", "कीटनाशक", "मुंह टेढ़ा", "मुँह टेढ़ा", "बोल नहीं पा", "नहीं जीना", "सारी गोलियां", "सारी गोलियाँ", "ज़हर", "जहर", "विष", "आत्महत्या", "खुदकुशी", "ख़ुदकुशी",
+    "जीना नहीं", "जान देना", "जान दे दूंगा", "मर जाना", "मरना चाहत", "सांप ने काट", "साँप ने काट", "सांप काट", "साँप काट", "जल गय", "दुर्घटना", "एक्सीडेंट",
+    # Malayalam
+    "ആംബുലൻസ", "ആംബുലന്‍സ", "ആമ്പുലൻസ", "എമർജൻസി", "എമര്‍ജന്‍സി", "അടിയന്തര",
+    "നെഞ്ചുവേദന", "നെഞ്ച് വേദന", "നെഞ്ചിൽ വേദന", "നെഞ്ചുവേദ", "ഹൃദയാഘാതം", "ഹാർട്ട് അറ്റാക്ക",
+    "ശ്വാസം കിട്ടുന്നില്ല", "കീടനാശിനി", "ഷോക്കേറ്റ", "അനക്കമില്ല", "അനക്കം ഇല്ല", "ശ്വാസം എടുക്കുന്നില്ല", "ശ്വസിക്കുന്നില്ല", "ശ്വാസം കിട്ടാ", "ശ്വാസതടസ്സ", "ശ്വാസംമുട്ട", "ശ്വാസം മുട്ട", "ശ്വസിക്കാൻ പറ്റുന്നില്ല",
+    "ബോധം പോയി", "ബോധമില്ല", "ബോധം ഇല്ല", "ബോധം കെട്ടു", "ബോധംകെട്ടു", "ബോധരഹിത", "തളർന്നു വീണു", "അപസ്മാര",
+    "രക്തസ്രാവം", "ചോര നിൽക്കുന്നില്ല", "രക്തം നിൽക്കുന്നില്ല", "രക്തം പോകുന്നു", "ചോര പോകുന്നു", "വിഷം", "ആത്മഹത്യ", "മരിക്കണം", "ജീവിക്കാൻ വയ്യ", "ജീവിക്കണ്ട", "മരിക്കാൻ പോകുന്നു",
+    "പാമ്പ് കടിച്ചു", "പാമ്പുകടി", "അപകടം", "പൊള്ളലേറ്റ", "സ്ട്രോക്ക്", "പക്ഷാഘാത",
+)
+
+# Look-alikes that are about the past, a report or a service, not about someone in danger now. They only
+# lower the alarm for the words that are ambiguous on their own (the organ, the service), never for the
+# unmistakable ones (unconscious, not breathing, suicide, poison...).
+_AMBIGUOUS = _words(
+    _B + r"(ambulance|ambulence|emergency|emergancy|108|112|heart\s*attack|chest|accident|stroke|"
+    r"paralysis|burns?|burnt|fits|seizures?|swallowed|poison|breathing|breathless(ness)?|fainting|faint|"
+    r"cpr|drown\w*|snake ?bite|electric shock|"
+    r"short(ness)? of breath|bleeding|sos|urgent)" + _E,
+)
+_NOT_NOW = _words(
+    _B + r"(x-?ray|xray|scan|ct|mri|ecg|ekg|echo|report|reports|results?|test|tests|appointment|appointments|"
+    r"appt|book|booking|reschedule|cancel|charges?|cost|price|fees?|bill|billing|number|contact|timings?|"
+    r"hours|visiting|ward|department|class|classes|exercises?|physio|insurance|certificate|history|"
+    r"last (year|month|week)|years? ago|months? ago|weeks? ago|before|earlier|medicines?|medications?|tablets?|"
+    r"pills?|drops?|inhaler|prescription|refill|follow[- ]?up|checkup|check-up|review|discharge|summary|"
+    r"clinic|opd|doctor for|specialist|cardiolog\w*|neurolog\w*|pulmonolog\w*|dermatolog\w*|training|"
+    r"courses?|rescue|lifeguard|antivenom|booklet|eeg|episodes?|driver|phone|left his|left her|return|lost|found|rehab\w*|physiotherapy|therapy|schedule|awareness|camp|poster|pamphlet|brochure|leaflet|vaccine|vaccination|diet|food)" + _E,
+)
+_UNMISTAKABLE = _words(
+    _B + r"(unconscious|unconcious|unresponsive|not responding|not waking|can'?t wake|cant wake|passed out|"
+    r"fainted|collapsed|not breathing|stopped breathing|can'?t breathe|cant breathe|cannot breathe|"
+    r"suicid\w*|kill (my ?self|myself)|end (my|his|her) life|overdose|too many (pills|tablets)|dying|"
+    r"heavy bleeding|bleeding heavily|won'?t stop bleeding|right now|now|immediately|please come|help)" + _E,
+)
+
+
+def is_emergency(text: str) -> bool:
+    """True when the message signals a medical emergency (in any of the languages above)."""
+    norm = normalise(text)
+    if not norm:
+        return False
+    if _INDIC.search(norm):
+        return True
+    hits = [m.group(0) for m in _LATIN.finditer(norm)]
+    if not hits:
+        return False
+    if _UNMISTAKABLE.search(norm) or not _NOT_NOW.search(norm):
+        return True
+    # only ambiguous words, in a sentence about a report, a service or the past: not an alarm
+    return not all(_AMBIGUOUS.search(hit) for hit in hits)
+
+
+_SELF_HARM = _words(
+    _B + r"(suicid\w*|sucide|suicde|kill (my ?self|myself|him ?self|her ?self)|killing (my|him|her) ?self|"
+    r"end (my|his|her) life|ending (my|his|her) life|end(ing)? it all|end(ing)? everything|self[- ]?harm|"
+    r"(harm|hurt|cut|hang) (my ?self|myself)|cut (my|his|her) (wrist|wrists|vein|veins)|better off dead|"
+    r"(don'?t|do not|dont|no longer) (want|wanna) to (live|be alive)|want to die|rope ready|"
+    r"jeena nahi|jina nahi|khudkushi|aatmahatya|atmahatya|jeevikkan vayya|jeevikkanda|aathmahathya|athmahathya)",
+    "आत्महत्या", "खुदकुशी", "ख़ुदकुशी", "जीना नहीं", "जान देना", "ആത്മഹത്യ", "ജീവിക്കാൻ വയ്യ", "ജീവിക്കണ്ട", "മരിക്കണം",
+)
+
+
+def is_self_harm(text: str) -> bool:
+    """An emergency about harming oneself: the answer adds the mental health helpline."""
+    return bool(_SELF_HARM.search(normalise(text)))
+
+
+# --- scripts the assistant does not read yet -------------------------------------------------------------
+
+_SCRIPTS = {
+    "devanagari": (0x0900, 0x097F),
+    "malayalam": (0x0D00, 0x0D7F),
+    "tamil": (0x0B80, 0x0BFF),
+    "telugu": (0x0C00, 0x0C7F),
+    "kannada": (0x0C80, 0x0CFF),
+    "bengali": (0x0980, 0x09FF),
+    "gujarati": (0x0A80, 0x0AFF),
+    "gurmukhi": (0x0A00, 0x0A7F),
+    "oriya": (0x0B00, 0x0B7F),
+    "arabic": (0x0600, 0x06FF),
+}
+
+
+def foreign_script(text: str) -> str | None:
+    """The non-Latin script most of the letters are written in, or None for Latin text (or no letters)."""
+    counts: dict[str, int] = {}
+    latin = 0
+    for char in text[:MAX_CHECKED_CHARS]:
+        code = ord(char)
+        if char.isascii():
+            latin += char.isalpha()
+            continue
+        for script, (low, high) in _SCRIPTS.items():
+            if low <= code <= high:
+                counts[script] = counts.get(script, 0) + 1
+                break
+    if not counts:
+        return None
+    script, count = max(counts.items(), key=lambda item: item[1])
+    return script if count >= latin else None

@@ -1,0 +1,45 @@
+"""A bare number typed after a menu picks that item ("2" after the main menu means its second button).
+
+People who grew up with numbered phone menus type the number instead of tapping. The options are those of
+the last message with buttons or list rows that the assistant sent since the user last wrote, in the order
+the user sees them (the same filtering as `output._options`), read from the conversation's own bot events.
+Pure: the channel hands in the events and uses the payload as if the user had tapped.
+"""
+from __future__ import annotations
+
+import re
+from typing import Any, Iterable, Mapping
+
+from connectors.whatsapp.output import _options
+
+_BARE_NUMBER = re.compile(r"\s*(?:no\.?\s*|#)?(\d{1,2})\s*[.)]?\s*")
+
+
+def menu_number(text: str) -> int | None:
+    """1-99 when the whole message is a number ("2", "2.", " 3 ", "#4"), else None."""
+    match = _BARE_NUMBER.fullmatch(text or "")
+    return int(match.group(1)) if match else None
+
+
+def last_offered(events: Iterable[Any]) -> list[str]:
+    """The payloads of the latest bot message with options since the user's last message ([] if none)."""
+    for event in reversed(list(events)):
+        kind = event.get("event") if isinstance(event, Mapping) else getattr(event, "type_name", None)
+        if kind == "user":
+            return []
+        if kind != "bot":
+            continue
+        data = event.get("data") if isinstance(event, Mapping) else getattr(event, "data", None)
+        buttons = (data or {}).get("buttons") or []
+        if buttons:
+            return [payload for _title, payload in _options(buttons)[0]]
+    return []
+
+
+def pick(text: str, events: Iterable[Any]) -> str | None:
+    """The payload that a bare number picks, or None (not a number, no options, out of range)."""
+    number = menu_number(text)
+    if number is None:
+        return None
+    offered = last_offered(events)
+    return offered[number - 1] if 1 <= number <= len(offered) else None

@@ -1,0 +1,56 @@
+"""The safety net in the NLU pipeline: runs after the classifiers and the fallback classifier.
+
+- A message that signals an emergency (common/safety.py) becomes the `emergency` intent with confidence 1,
+  whatever DIET thought and however low its confidence was (even when FallbackClassifier said nlu_fallback).
+- A message written mostly in a script the assistant does not read yet (Devanagari, Malayalam, ...) becomes
+  `unsupported_language`, so it is told so instead of being read as something else.
+Rasa's extension point for this is a custom graph component named in config.yml; nothing of Rasa is patched.
+"""
+from __future__ import annotations
+
+from typing import Any
+
+from rasa.engine.graph import ExecutionContext, GraphComponent
+from rasa.engine.recipes.default_recipe import DefaultV1Recipe
+from rasa.engine.storage.resource import Resource
+from rasa.engine.storage.storage import ModelStorage
+from rasa.shared.nlu.constants import INTENT, INTENT_NAME_KEY, INTENT_RANKING_KEY, PREDICTED_CONFIDENCE_KEY, TEXT
+from rasa.shared.nlu.training_data.message import Message
+
+from common.safety import foreign_script, is_emergency
+
+EMERGENCY_INTENT = "emergency"
+UNSUPPORTED_LANGUAGE_INTENT = "unsupported_language"
+
+
+def _override(message: Message, intent: str) -> None:
+    top = {INTENT_NAME_KEY: intent, PREDICTED_CONFIDENCE_KEY: 1.0}
+    ranking = [r for r in message.get(INTENT_RANKING_KEY) or [] if r.get(INTENT_NAME_KEY) != intent]
+    message.set(INTENT, top, add_to_output=True)
+    message.set(INTENT_RANKING_KEY, [top, *ranking], add_to_output=True)
+
+
+def safety_intent(text: str) -> str | None:
+    if is_emergency(text):
+        return EMERGENCY_INTENT
+    if foreign_script(text):
+        return UNSUPPORTED_LANGUAGE_INTENT
+    return None
+
+
+@DefaultV1Recipe.register([DefaultV1Recipe.ComponentType.INTENT_CLASSIFIER], is_trainable=False)
+class SafetyNet(GraphComponent):
+    @classmethod
+    def create(cls, config: dict[str, Any], model_storage: ModelStorage, resource: Resource,
+               execution_context: ExecutionContext) -> "SafetyNet":
+        return cls()
+
+    def process(self, messages: list[Message]) -> list[Message]:
+        for message in messages:
+            text = message.get(TEXT) or ""
+            if text.startswith("/"):  # a button's payload says exactly what it means
+                continue
+            intent = safety_intent(text)
+            if intent is not None:
+                _override(message, intent)
+        return messages

@@ -1,0 +1,71 @@
+"""Sealing data at rest and pseudonyms for senders, from one secret (ASSISTANT_SECRET_KEY).
+
+- `seal` / `unseal`: Fernet (AES-128-CBC + HMAC-SHA256, from the `cryptography` package that Rasa already
+  pins), for the few things the hospital must be able to read back (a call-back number, a user's note).
+- `pseudonym`: HMAC-SHA256 of a WhatsApp id, so records can be grouped by person without naming them.
+Both keys are derived from the secret with HKDF (different `info`), so one setting serves both and leaking a
+pseudonym tells nothing about the sealing key. With no secret set (the embedded default only), a random one is
+made once and kept in `.run/secret.key` (mode 600); production refuses to start without it (settings check).
+"""
+from __future__ import annotations
+
+import base64
+import functools
+import hashlib
+import hmac
+import os
+import secrets
+from pathlib import Path
+
+from cryptography.fernet import Fernet, InvalidToken
+from cryptography.hazmat.primitives import hashes
+from cryptography.hazmat.primitives.kdf.hkdf import HKDF
+
+__all__ = ["InvalidToken", "Keys", "keys"]
+
+
+def _derive(secret: bytes, info: bytes) -> bytes:
+    return HKDF(algorithm=hashes.SHA256(), length=32, salt=b"care-whatsapp-assistant", info=info).derive(secret)
+
+
+class Keys:
+    def __init__(self, secret: str) -> None:
+        if not secret:
+            raise ValueError("an empty secret cannot key anything")
+        raw = secret.encode()
+        self._fernet = Fernet(base64.urlsafe_b64encode(_derive(raw, b"seal")))
+        self._pseudonym_key = _derive(raw, b"pseudonym")
+
+    def seal(self, text: str) -> str:
+        return self._fernet.encrypt(text.encode()).decode()
+
+    def unseal(self, token: str) -> str:
+        return self._fernet.decrypt(token.encode()).decode()
+
+    def pseudonym(self, sender: str) -> str:
+        return hmac.new(self._pseudonym_key, sender.encode(), hashlib.sha256).hexdigest()[:32]
+
+
+def _local_secret(path: Path) -> str:
+    """The embedded default's secret: made once, kept beside the other run data."""
+    if path.exists():
+        return path.read_text().strip()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    secret = secrets.token_urlsafe(32)
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(fd, "w") as handle:
+        handle.write(secret)
+    return secret
+
+
+@functools.lru_cache(maxsize=1)
+def keys() -> Keys:
+    from settings import ROOT, get_settings
+
+    secret = get_settings().assistant_secret_key
+    if not secret:
+        try:
+            secret = _local_secret(ROOT / ".run" / "secret.key")
+        except FileExistsError:  # another process made it between our look and our write
+            secret = (ROOT / ".run" / "secret.key").read_text().strip()
+    return Keys(secret)

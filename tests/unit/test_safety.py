@@ -1,0 +1,91 @@
+"""The emergency safety net: what it catches, what it leaves alone, and the scripts it does not read yet."""
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+import yaml
+
+from common.safety import foreign_script, is_emergency, is_self_harm, normalise
+from nlu_components.safety import safety_intent
+
+SETS = sorted((Path(__file__).resolve().parents[1] / "fixtures" / "safety").glob("emergency_*.yml"))
+
+
+def _load(path: Path) -> dict[str, list[str]]:
+    return yaml.safe_load(path.read_text(encoding="utf-8"))
+
+
+def test_there_are_enough_phrasings_to_measure():
+    emergencies = [t for p in SETS for t in _load(p)["emergency"]]
+    everyday = [t for p in SETS for t in _load(p)["everyday"]]
+    assert len(SETS) >= 3 and len(emergencies) >= 60 and len(everyday) >= 60
+
+
+@pytest.mark.parametrize("path", SETS, ids=[p.stem for p in SETS])
+def test_every_emergency_phrasing_is_caught(path):
+    missed = [t for t in _load(path)["emergency"] if not is_emergency(t)]
+    assert missed == []
+
+
+@pytest.mark.parametrize("path", SETS, ids=[p.stem for p in SETS])
+def test_everyday_look_alikes_raise_at_most_two_percent_false_alarms(path):
+    everyday = _load(path)["everyday"]
+    alarms = [t for t in everyday if is_emergency(t)]
+    assert len(alarms) <= 0.02 * len(everyday), alarms
+
+
+@pytest.mark.parametrize("text", [
+    "my mother fell and is not waking up",
+    "MY MOTHER FELL AND IS NOT WAKING UP!!!",
+    "emergency, my father has chest pain",
+    "ambulance",
+    "pls send ambulance",
+    "papa ko seene mein dard",
+    "ammakku bodham illa",
+    "സീനിയർ: അമ്മയ്ക്ക് നെഞ്ചുവേദന",
+    "पापा बेहोश हो गए",
+])
+def test_the_messages_a_hospital_can_least_afford_to_miss(text):
+    assert is_emergency(text)
+
+
+@pytest.mark.parametrize("text", [
+    "my chest x-ray report", "pain killer medicine list", "hi", "2", "45612", "my otp is 45612", "care-doctor",
+    "Ohcn@123", "Ramesh Kumar", "cancel", "book appointment for tomorrow", "what is the fee for an ECG",
+    "my dad had a stroke last year, show his tablets", "ambulance charges", "",
+])
+def test_everyday_messages_are_not_emergencies(text):
+    assert not is_emergency(text)
+
+
+def test_old_malayalam_chillu_and_zero_width_joiners_read_like_the_new_forms():
+    old = "ആംബുലന്\u200dസ് വേണം"  # chillu n written as na + virama + ZWJ
+    assert normalise(old) == normalise("ആംബുലൻസ് വേണം")
+    assert is_emergency(old)
+    assert is_emergency("am\u200bbulance")
+
+
+def test_self_harm_is_told_apart_for_the_helpline():
+    assert is_self_harm("i don't want to live anymore")
+    assert is_self_harm("मैं अपनी जान देना चाहता हूं")
+    assert not is_self_harm("my father has chest pain")
+
+
+def test_a_huge_message_is_checked_quickly_and_only_at_its_start():
+    assert is_emergency("ambulance " + "x" * 1_000_000)
+    assert not is_emergency("x" * 1_000_000 + " ambulance")
+
+
+@pytest.mark.parametrize("text, script", [
+    ("मेरी दवाई क्या है", "devanagari"), ("എന്റെ മരുന്ന്", "malayalam"), ("என் மருந்து", "tamil"),
+    ("my medicines", None), ("", None), ("2", None), ("show मेरी appointments please", None),
+])
+def test_foreign_script_is_the_script_of_most_letters(text, script):
+    assert foreign_script(text) == script
+
+
+def test_the_nlu_net_prefers_the_emergency_over_the_language():
+    assert safety_intent("पापा बेहोश हो गए") == "emergency"
+    assert safety_intent("मेरी दवाई क्या है") == "unsupported_language"
+    assert safety_intent("show my medicines") is None
