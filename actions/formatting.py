@@ -11,7 +11,7 @@ from typing import Iterable, Sequence
 from zoneinfo import ZoneInfo
 
 from actions.care.models import Appointment, Condition, Encounter, MedicationRequest, ServiceRequest, Slot
-from common.dates import format_day, format_local, format_time
+from common.dates import format_day, format_local, format_local_dated, format_time
 from common.text import TITLE_SEPARATOR
 
 BLOCK_SEPARATOR = "\n\n"
@@ -165,7 +165,8 @@ def appointment_title(appt: Appointment, tz: str, today: dt.date) -> str:
 
 
 def appointment_when(appt: Appointment, tz: str, today: dt.date) -> str:
-    return format_local(appt.start, tz, today) if appt.start else "a time not set yet"
+    """For confirmations: the date always, also next to 'tomorrow' ('tomorrow, Thu 3 Dec, 9:30 am')."""
+    return format_local_dated(appt.start, tz, today) if appt.start else "a time not set yet"
 
 
 # ---------------------------------------------------------------------------------------------- slots
@@ -178,7 +179,8 @@ def slot_title(slot: Slot, tz: str) -> str:
 
 
 def slot_when(slot: Slot, tz: str, today: dt.date) -> str:
-    return format_local(slot.start, tz, today) if slot.start else "a time not set yet"
+    """For confirmations, like appointment_when: 'tomorrow, Thu 3 Dec, 9:30 am'."""
+    return format_local_dated(slot.start, tz, today) if slot.start else "a time not set yet"
 
 
 # ---------------------------------------------------------------------------------------------- procedures

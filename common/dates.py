@@ -26,6 +26,10 @@ __all__ = [
     "format_day",
     "format_time",
     "format_local",
+    "format_date",
+    "format_day_dated",
+    "format_local_dated",
+    "part_of_day",
     "parse_iso",
     "to_datetime",
 ]
@@ -690,6 +694,42 @@ def format_local(dt: datetime, tz: str = DEFAULT_TZ, today: date | None = None) 
         if today is not None and d.year != today.year:
             day_text += f" {d.year}"
     return f"{day_text}, {format_time(local.time())}"
+
+
+def format_date(d: date, today: date | None = None) -> str:
+    """'Wed 2 Dec'; 'Fri 1 Jan 2027' when `today` is given and the year is another one."""
+    text = f"{d.strftime('%a')} {d.day} {d.strftime('%b')}"
+    return text if today is None or d.year == today.year else f"{text} {d.year}"
+
+
+def format_day_dated(d: date, today: date) -> str:
+    """A day for a sentence, never a bare 'tomorrow': 'today (Wed 2 Dec)', 'tomorrow (Thu 3 Dec)',
+    'yesterday (Tue 1 Dec)', else format_day's 'Friday 4 Dec'."""
+    said = format_day(d, today)
+    return f"{said} ({format_date(d, today)})" if said in ("today", "tomorrow", "yesterday") else said
+
+
+def format_local_dated(dt: datetime, tz: str = DEFAULT_TZ, today: date | None = None) -> str:
+    """format_local with the date always there (for confirmations): 'tomorrow, Thu 3 Dec, 9:30 am',
+    'today, Wed 2 Dec, 4 pm', 'Fri 4 Dec, 9 am'. A naive datetime is taken as UTC (CARE's zone)."""
+    if dt.tzinfo is None:
+        dt = dt.replace(tzinfo=timezone.utc)
+    local = dt.astimezone(_tz(tz))
+    d = local.date()
+    dated = f"{format_date(d, today)}, {format_time(local.time())}"
+    if today is not None and d in (today, today + timedelta(days=1)):
+        return f"{format_day(d, today)}, {dated}"
+    return dated
+
+
+def part_of_day(t: time) -> str | None:
+    """'morning', 'afternoon', 'evening' or 'night' (PARTS_OF_DAY; 'tonight' overlaps them and is left
+    out); None before 6 am."""
+    for name in ("morning", "afternoon", "evening", "night"):
+        start, end = PARTS_OF_DAY[name]
+        if start <= t.replace(tzinfo=None) < end or (name == "night" and t.replace(tzinfo=None) >= end):
+            return name
+    return None
 
 
 def parse_iso(value: str) -> datetime:

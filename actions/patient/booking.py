@@ -24,14 +24,16 @@ from actions.care.models import Practitioner, Slot
 from actions.forms import AssistantForm, clear
 from actions.patient import access
 from actions.patient.access import CARE_ERRORS, STAFF, call_patient, call_service, explain, patient_api
+from actions.patient.appointments import nearby, nearby_question, not_done, on_day
 from actions.patient.family import ordinal
-from common.dates import format_day, format_time, parse_when
+from common.dates import format_day, format_day_dated, format_time, parse_when
 from common.names import Match, is_ambiguous, match_names
 from sessions.store import Login
 
 FORM = "book_appointment_form"
 FORM_SLOTS = ("booking_practitioner", "booking_day", "booking_slot", "booking_confirmed")
-EXTRA_SLOTS = ("booking_time", "booking_doctor_query")
+# booking_nearby: the patient's appointment close to the chosen time (asked "Book another one?" about)
+EXTRA_SLOTS = ("booking_time", "booking_doctor_query", "booking_nearby")
 MAX_DAYS_AHEAD = 90
 NEXT_FREE_SEARCH_DAYS = 14
 DAY_BUTTONS = 3
@@ -181,12 +183,6 @@ def _first_upper(text: str) -> str:
     return text[:1].upper() + text[1:]
 
 
-def on_day(day: dt.date) -> str:
-    """'today', 'tomorrow', 'on Friday 27 Nov': fits after "free" / "no appointment"."""
-    said = format_day(day, access.today())
-    return said if said in ("today", "tomorrow", "yesterday") else f"on {said}"
-
-
 async def settle(dispatcher: CollectingDispatcher, login: Login, practitioner_id: str, day: dt.date,
                  spec: str | None) -> dict[str, Any]:
     """Check a day (and time) against the doctor's free times; say what does not fit and offer what does."""
@@ -203,7 +199,7 @@ async def settle(dispatcher: CollectingDispatcher, login: Login, practitioner_id
         nxt = await free_days(login, practitioner_id, day + dt.timedelta(days=1), 1)
         if nxt:
             dispatcher.utter_message(response="utter_booking_day_full", doctor=doctor, day=on_day(day),
-                                     next_day=format_day(nxt[0], today))
+                                     next_day=format_day_dated(nxt[0], today))
         else:
             dispatcher.utter_message(response="utter_booking_no_free_days", doctor=doctor,
                                      days=NEXT_FREE_SEARCH_DAYS)
@@ -509,15 +505,22 @@ class ActionAskBookingConfirmed(Action):
         if login is None:
             dispatcher.utter_message(response="utter_session_expired")
             return [SlotSet("form_stopped", True)]
+        practitioner = tracker.get_slot("booking_practitioner")
+        patient_name = tracker.get_slot("patient_name") or "you"
         try:
             slot = await call_patient(patient_api(login).get_slot, tracker.get_slot("booking_slot"))
-            doctor = await practitioner_name(tracker.get_slot("booking_practitioner"))
+            doctor = await practitioner_name(practitioner)
+            mine = await call_patient(patient_api(login).list_appointments)
         except CARE_ERRORS as exc:
             return explain(dispatcher, tracker, exc) + [SlotSet("form_stopped", True)]
+        existing = nearby(mine, login.selected_patient_id, practitioner, slot)
+        if existing is not None:  # a second booking close to one she has: ask that first
+            dispatcher.utter_message(**nearby_question(existing, slot, patient_name, doctor))
+            return [SlotSet("booking_nearby", existing.id)]
         dispatcher.utter_message(response="utter_ask_booking_confirmed", doctor=doctor,
                                  when=formatting.slot_when(slot, access.timezone(), access.today()),
-                                 patient_name=tracker.get_slot("patient_name") or "you")
-        return []
+                                 patient_name=patient_name)
+        return [SlotSet("booking_nearby", None)]
 
 
 class ActionBookAppointmentDone(Action):
@@ -531,7 +534,7 @@ class ActionBookAppointmentDone(Action):
         if tracker.get_slot("form_stopped"):
             return events
         if tracker.get_slot("booking_confirmed") is not True:
-            dispatcher.utter_message(response="utter_booking_not_done")
+            not_done(dispatcher, tracker)
             return events
         login = access.patient_login(tracker)
         if login is None:
@@ -555,3 +558,4 @@ class ActionBookAppointmentDone(Action):
                                  place=appt.facility_name or "the hospital",
                                  patient_name=tracker.get_slot("patient_name") or "you")
         return events
+

@@ -5,6 +5,8 @@ One action per intent decides by who is logged in (docs/dialogue-contract.md):
 - nobody -> the patient login, and the request is answered once it succeeds (`pending_request`);
 - a patient -> the selected family member's data, or another member's when the message names one
   ("show my father's appointments"); a name outside the family is refused, never searched.
+Appointments asked about by day ("any appointment tomorrow?") answer for that day first
+(actions/patient/appointments.py); the day waits in `pending_request` as `appointments@<ISO day>`.
 """
 from __future__ import annotations
 
@@ -23,6 +25,7 @@ from actions import formatting
 from actions.care.errors import CareUnauthenticated
 from actions.patient import access
 from actions.patient.access import CARE_ERRORS, PATIENT, STAFF, call_patient, explain, patient_api, read_for
+from actions.patient.appointments import Days, asked_days, request_for, show_days, split_request, upcoming
 from actions.patient.family import Member, ask_whose, family, mention, names_text, select, selected
 from sessions.store import Login
 
@@ -85,6 +88,10 @@ class ActionGetAppointments(PersonalRequest):
     def name(self) -> str:
         return "action_get_" + self.section
 
+    def pending(self, tracker: Tracker) -> str:
+        """`appointments`, or `appointments@<ISO day>` when the message names a day ("... tomorrow")."""
+        return request_for(self.section, asked_days(access.latest_text(tracker)))
+
 
 class ActionGetProcedures(PersonalRequest):
     section = PROCEDURES
@@ -120,13 +127,14 @@ async def answer(pending: str, dispatcher: CollectingDispatcher, tracker: Tracke
                  login: Login, from_message: bool = False) -> list[EventType]:
     """Answer `pending` for the patient the message is about (or the selected one)."""
     events: list[EventType] = [SlotSet("role", PATIENT)]
+    section, days = split_request(pending)
     try:
         members = await family(login)
         current = selected(login, members)
         target = current
         if from_message:
             # in a booking the names are doctors' more often than relatives': only family names count there
-            person = None if pending in (BOOK, CANCEL) else access.entity(tracker, "person")
+            person = None if section in (BOOK, CANCEL) else access.entity(tracker, "person")
             found = mention(access.latest_text(tracker), person,
                             access.entity(tracker, "relation"), members, current)
             if found.kind == "outsider":
@@ -144,7 +152,9 @@ async def answer(pending: str, dispatcher: CollectingDispatcher, tracker: Tracke
                 dispatcher.utter_message(response="utter_patient_switched", patient_name=target.name)
         elif not tracker.get_slot("patient_name"):
             events.append(SlotSet("patient_name", target.name))
-        return events + await SHOW[pending](dispatcher, tracker, login, target, from_message)
+        if section == APPOINTMENTS and days is not None:
+            return events + await show_appointments(dispatcher, tracker, login, target, from_message, days=days)
+        return events + await SHOW[section](dispatcher, tracker, login, target, from_message)
     except CareUnauthenticated as exc:
         if not from_message:  # refused right after a login: say so, don't loop into another login
             return events + explain(dispatcher, tracker, exc)
@@ -159,7 +169,7 @@ async def answer(pending: str, dispatcher: CollectingDispatcher, tracker: Tracke
 async def resume(pending: str, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict,
                  login: Login) -> list[EventType]:
     """Answer the request that waited for a login or a choice of patient."""
-    if pending in SHOW:
+    if split_request(pending)[0] in SHOW:
         return await answer(pending, dispatcher, tracker, domain, login)
     log.warning("unknown pending request %r dropped", pending)
     return []
@@ -222,21 +232,18 @@ async def show_past_medications(dispatcher: CollectingDispatcher, tracker: Track
 
 async def upcoming_appointments(login: Login, member: Member) -> list[Any]:
     """The member's booked appointments from now on (CARE's patient list has every phone member's)."""
-    appointments = await call_patient(patient_api(login).list_appointments)
-    soon = access.now()
-    return sorted((a for a in appointments if a.patient_id == member.id and not a.is_cancelled
-                   and a.status not in ("fulfilled", "checked_in", "in_consultation")
-                   and (a.start is None or a.start >= soon)),
-                  key=lambda a: a.start.timestamp() if a.start else float("inf"))
+    return upcoming(await call_patient(patient_api(login).list_appointments), member.id)
 
 
 async def show_appointments(dispatcher: CollectingDispatcher, tracker: Tracker, login: Login,
-                            member: Member, fresh: bool = False) -> list[EventType]:
-    upcoming = await upcoming_appointments(login, member)
-    if not upcoming:
+                            member: Member, fresh: bool = False, days: Days | None = None) -> list[EventType]:
+    if days is not None:  # "any appointment tomorrow?": that day first
+        return await show_days(dispatcher, login, member, days)
+    coming = await upcoming_appointments(login, member)
+    if not coming:
         dispatcher.utter_message(response="utter_appointments_empty", patient_name=member.name)
         return []
-    send(dispatcher, response="utter_appointments", blocks=formatting.appointment_blocks(upcoming, access.timezone(), access.today()),
+    send(dispatcher, response="utter_appointments", blocks=formatting.appointment_blocks(coming, access.timezone(), access.today()),
          patient_name=member.name)
     return []
 

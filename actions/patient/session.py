@@ -17,7 +17,7 @@ FORM_SLOTS = {
     "patient_login_form": ("login_phone", "login_other_number", "login_code", "patient_choice", "pending_request"),
     "switch_patient_form": ("patient_choice", "pending_request"),
     "book_appointment_form": ("booking_practitioner", "booking_day", "booking_slot", "booking_confirmed",
-                              "booking_time", "booking_doctor_query"),
+                              "booking_time", "booking_doctor_query", "booking_nearby"),
     "cancel_appointment_form": ("cancel_choice", "cancel_confirmed"),
 }
 
@@ -56,7 +56,9 @@ def stop_form(dispatcher: CollectingDispatcher, tracker: Tracker) -> list[EventT
     if form == "patient_login_form":
         dispatcher.utter_message(response="utter_login_cancelled")
     elif form == "book_appointment_form":
-        dispatcher.utter_message(response="utter_booking_not_done")
+        from actions.patient.appointments import not_done
+
+        not_done(dispatcher, tracker)
     elif form == "cancel_appointment_form":
         dispatcher.utter_message(response="utter_cancel_not_done")
     else:

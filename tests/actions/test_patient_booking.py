@@ -59,6 +59,24 @@ def coming_weekday(weekday: int) -> dt.date:
     return today() + dt.timedelta(days=(weekday - today().weekday()) % 7)
 
 
+def dated(day: dt.date) -> str:
+    """'Thu 3 Dec' (with the year when it is not this year's), from the hospital's clock."""
+    from actions.patient.access import today
+
+    return f"{day:%a} {day.day} {day:%b}" + (f" {day.year}" if day.year != today().year else "")
+
+
+def day_without_appointments(login, patient_id: str) -> dt.date:
+    """A coming OPD day of Dr. Asha Menon (Mon-Sat, from tomorrow) on which the patient has no appointment."""
+    from actions import formatting
+    from actions.patient import access
+
+    tz = access.timezone()
+    taken = {formatting.to_local(a.start, tz).date() for a in access.patient_api(login).list_appointments()
+             if a.patient_id == patient_id and a.start and not a.is_cancelled}
+    return next(d for d in map(next_weekday, (1, 2, 3, 4, 0, 5)) if d not in taken)
+
+
 def book_request(sender, text, domain, entities=None):
     from actions.patient.booking import ActionBookAppointment
 
@@ -144,7 +162,7 @@ def test_book_confirm_and_see_it_in_care(sunita, domain):
     from actions.patient.booking import ActionAskBookingConfirmed, ActionBookAppointmentDone, free_slots
 
     login = access.store().login(sunita)
-    day = next_weekday(1)  # a Tuesday
+    day = day_without_appointments(login, SUNITA)  # else "Book another one?" comes first
     import asyncio
 
     slot = asyncio.run(free_slots(login, ASHA_MENON, day))[-1]
@@ -153,12 +171,14 @@ def test_book_confirm_and_see_it_in_care(sunita, domain):
     d, _ = run(ActionAskBookingConfirmed(), make_tracker(sunita, slots=slots, active_loop=BOOK), domain)
     ask = message(d, "utter_ask_booking_confirmed")
     assert ask["doctor"] == "Dr. Asha Menon" and ask["patient_name"] == "Sunita Kumar"
+    assert dated(day) in ask["when"]  # "tomorrow, Thu 3 Dec, 5:30 pm": never "tomorrow" alone
     _, events = validate_booking(sunita, "booking_confirmed", "yes", domain, slots, intent="affirm")
     assert slots_set(events)["booking_confirmed"] is True and slots_set(events)["requested_slot"] is None
     d, events = run(ActionBookAppointmentDone(), make_tracker(sunita, slots={**slots, "booking_confirmed": True}),
                     domain)
     booked = message(d, "utter_booked")
     assert booked["doctor"] == "Dr. Asha Menon" and booked["place"] == "Shimla District Hospital"
+    assert dated(day) in booked["when"] and booked["when"].endswith("pm")
     assert slots_set(events)["booking_slot"] is None
     mine = [a for a in access.patient_api(login).list_appointments() if a.slot.id == slot.id]
     assert mine and mine[0].patient_id == SUNITA and not mine[0].is_cancelled
@@ -206,8 +226,9 @@ def test_cancel_tomorrows_appointment(domain):
     ask = message(d, "utter_ask_cancel_confirmed")
     assert ask["doctor"] == "Dr. Asha Menon"
     assert ask["when"].startswith("tomorrow" if tomorrow else f"{day:%a} {day.day} {day:%b}")
+    assert dated(day) in ask["when"]
     d, _ = run(ActionCancelAppointmentDone(), make_tracker(sender, slots={**slots, "cancel_confirmed": True}), domain)
-    assert "utter_appointment_cancelled" in responses(d)
+    assert dated(day) in message(d, "utter_appointment_cancelled")["when"]
     cancelled = [a for a in access.patient_api(login).list_appointments() if a.id == slots["cancel_choice"]]
     assert cancelled[0].is_cancelled
 
@@ -265,12 +286,16 @@ def test_cancel_the_one_at_a_dotted_time(sunita, domain):
 def test_cancel_on_a_day_without_appointments_says_so(domain):
     from actions.patient.cancelling import ActionCancelAppointment
 
+    from actions.patient.access import today
+
     sender = fresh_sender()
     log_in(sender, "+919123456789")
-    t = make_tracker(sender, text="cancel my appointment on 1 jan", intent="cancel_appointment",
+    day = today() + dt.timedelta(days=20)  # Anita's only appointment is in 2 days (a fixed "1 jan" may be it)
+    t = make_tracker(sender, text=f"cancel my appointment on {day.day} {day:%b}".lower(), intent="cancel_appointment",
                      slots={"role": "patient"})
     d, events = run(ActionCancelAppointment(), t, domain)
-    assert "utter_no_appointment_that_day" in responses(d)
+    assert message(d, "utter_no_appointment_that_day")["day"] == f"on {day:%A} {day.day} {day:%b}" + \
+        (f" {day.year}" if day.year != today().year else "")
 
 
 def test_bare_cancel_during_a_form_stops_it(sunita, domain):
@@ -324,3 +349,56 @@ def test_the_day_question_offers_the_next_free_days_as_buttons(sunita, domain):
     buttons = message(d, "utter_ask_booking_day")["buttons"]
     assert 1 <= len(buttons) <= 3 and buttons[0]["payload"].startswith('/choose{"choice":"')
     assert all(b["title"][0].isupper() for b in buttons)
+
+
+def test_a_second_booking_the_same_morning_asks_first_and_no_books_nothing(sunita, domain):
+    import asyncio
+
+    from actions import formatting
+    from actions.patient import access
+    from actions.patient.booking import ActionAskBookingConfirmed, ActionBookAppointmentDone, free_slots
+    from actions.patient.session import ActionStopPatientForm
+
+    login = access.store().login(sunita)
+    tz = access.timezone()
+    day = day_without_appointments(login, SUNITA)
+    morning = [s for s in asyncio.run(free_slots(login, ASHA_MENON, day))
+               if formatting.to_local(s.start, tz).hour < 12]
+    first, second = morning[0], morning[2]
+    kept = access.patient_api(login).book_appointment(first.id, SUNITA)
+    slots = {"booking_practitioner": ASHA_MENON, "booking_day": day.isoformat(), "booking_slot": second.id,
+             "patient_name": "Sunita Kumar"}
+    d, events = run(ActionAskBookingConfirmed(), make_tracker(sunita, slots=slots, active_loop=BOOK), domain)
+    assert responses(d) == ["utter_ask_booking_confirmed_same_part"]
+    ask = message(d, "utter_ask_booking_confirmed_same_part")
+    text = domain["responses"]["utter_ask_booking_confirmed_same_part"][0]["text"].format(**ask)
+    at = formatting.slot_title(first, tz)  # "9 am"
+    assert text.startswith(f"*Sunita Kumar* already has an appointment with *Dr. Asha Menon* at {at} the same "
+                           "morning. Book another one?"), text
+    assert dated(day) in ask["when"]
+    buttons = domain["responses"]["utter_ask_booking_confirmed_same_part"][0]["buttons"]
+    assert [b["payload"] for b in buttons] == ["/affirm", "/deny"]
+    assert slots_set(events)["booking_nearby"] == kept.id
+    slots["booking_nearby"] = kept.id
+    # "No": to the form (booking_confirmed false) or, by the rule for "no" in a form, the stop action
+    _, events = validate_booking(sunita, "booking_confirmed", "no", domain, slots, intent="deny")
+    assert slots_set(events)["booking_confirmed"] is False
+    d, events = run(ActionBookAppointmentDone(), make_tracker(sunita, slots={**slots, "booking_confirmed": False}),
+                    domain)
+    assert responses(d) == ["utter_booking_kept_existing"] and slots_set(events)["booking_nearby"] is None
+    t = make_tracker(sunita, text="no", intent="deny", active_loop=BOOK, requested_slot="booking_confirmed",
+                     slots=slots)
+    d, _ = run(ActionStopPatientForm(), t, domain)
+    assert responses(d) == ["utter_booking_kept_existing"]
+    mine = [a for a in access.patient_api(login).list_appointments()
+            if a.patient_id == SUNITA and not a.is_cancelled]
+    assert [a.id for a in mine if a.slot.id == first.id] == [kept.id]
+    assert not [a for a in mine if a.slot.id == second.id]
+    # the same doctor in the evening of that day: asked too, in words for the day
+    free = asyncio.run(free_slots(login, ASHA_MENON, day))
+    evening = [s for s in free if formatting.to_local(s.start, tz).hour >= 16]
+    if evening:  # Saturdays have no evening OPD
+        t = make_tracker(sunita, slots={**slots, "booking_slot": evening[-1].id}, active_loop=BOOK)
+        d, _ = run(ActionAskBookingConfirmed(), t, domain)
+        assert responses(d) == ["utter_ask_booking_confirmed_same_day"]
+        assert message(d, "utter_ask_booking_confirmed_same_day")["existing_time"] == at

@@ -296,3 +296,96 @@ def test_a_new_conversation_session_starts_logged_out(ramesh, domain):
     d, events = ask(ramesh, "medications", "my medicines", domain, slots={"role": None})
     assert "Metformin" not in str(d.messages)
     assert active_loop_of(events) == "patient_login_form"
+
+
+# ------------------------------------------------------------------------------------------- a day asked about
+
+def said(d, domain, response: str) -> str:
+    """The text a response becomes, its {variables} filled in as Rasa fills them."""
+    msg = message(d, response)
+    return domain["responses"][response][0]["text"].format(**{k: v for k, v in msg.items() if k != "response"})
+
+
+def dated(day) -> str:
+    """'Thu 3 Dec' (with the year when it is not this year's), computed here from the hospital's clock."""
+    from actions.patient.access import today
+
+    return f"{day:%a} {day.day} {day:%b}" + (f" {day.year}" if day.year != today().year else "")
+
+
+def upcoming_of(login, patient_id):
+    from actions import formatting
+    from actions.patient import access
+
+    tz = access.timezone()
+    return sorted(((formatting.to_local(a.start, tz), a) for a in access.patient_api(login).list_appointments()
+                   if a.patient_id == patient_id and not a.is_cancelled and a.start and a.start >= access.now()),
+                  key=lambda pair: pair[0])
+
+
+def test_tomorrow_without_an_appointment_says_so_and_names_the_next_one(domain):
+    import datetime as dt
+
+    from actions.patient.access import today
+
+    sender = fresh_sender()
+    login = log_in(sender, "+919876543210", selected=SUNITA)
+    tomorrow = today() + dt.timedelta(days=1)
+    coming = upcoming_of(login, SUNITA)
+    assert coming and all(local.date() != tomorrow for local, _ in coming)  # the seed books her at +3 days
+    d, _ = ask(sender, "appointments", "do i have any appointment tomorrow", domain)
+    assert responses(d) == ["utter_no_appointment_on_day_next"]
+    first, _ = coming[0]
+    text = said(d, domain, "utter_no_appointment_on_day_next")
+    assert f"has no appointment tomorrow ({dated(tomorrow)})" in text, text
+    assert f"The next one is *{dated(first.date())}, 9:30 am* with *Dr. Asha Menon*" in text, text
+
+
+def test_a_day_with_an_appointment_shows_that_day_first(ramesh, domain):
+    import datetime as dt
+
+    from actions.patient.access import today, store
+
+    coming = upcoming_of(store().login(ramesh), RAMESH)
+    local, _ = coming[0]  # the seed's "tomorrow at 9", on Dr. Asha Menon's next OPD day
+    day = local.date()
+    words = {today(): "today", today() + dt.timedelta(days=1): "tomorrow"}.get(day, f"on {day:%A}")
+    d, _ = ask(ramesh, "appointments", f"do i have an appointment {words}", domain)
+    assert responses(d)[0] == "utter_appointments_on_day"
+    text = said(d, domain, "utter_appointments_on_day")
+    heading = f"{words} ({dated(day)})" if words in ("today", "tomorrow") else f"{words} {day.day} {day:%b}"
+    assert heading in text.splitlines()[0] and "9 am" in text and "Dr. Asha Menon" in text, text
+    assert "Rahul Verma" not in text
+    others = len(coming) - 1
+    assert ("utter_appointments_others_offer" in responses(d)) == (others > 0)
+
+
+def test_a_day_asked_before_the_login_is_answered_after_it(domain):
+    import datetime as dt
+
+    from actions.patient.access import today
+    from actions.patient.login import ActionPatientLoginDone
+
+    sender = fresh_sender()
+    _, events = ask(sender, "appointments", "any appointment tomorrow?", domain, slots={"role": None})
+    tomorrow = today() + dt.timedelta(days=1)
+    assert slots_set(events)["pending_request"] == f"appointments@{tomorrow.isoformat()}"
+    log_in(sender, "+919876543210", selected=SUNITA)
+    t = make_tracker(sender, latest_action="patient_login_form",
+                     slots={"pending_request": f"appointments@{tomorrow.isoformat()}", "patient_name": "Sunita Kumar"})
+    d, _ = run(ActionPatientLoginDone(), t, domain)
+    assert responses(d)[-1] == "utter_no_appointment_on_day_next"
+    assert message(d, "utter_no_appointment_on_day_next")["day"] == f"tomorrow ({dated(tomorrow)})"
+
+
+def test_pending_days_round_trip():
+    import datetime as dt
+
+    from actions.patient.appointments import request_for, split_request
+
+    a, b = dt.date(2026, 12, 7), dt.date(2026, 12, 13)
+    assert request_for("appointments", None) == "appointments"
+    assert split_request(request_for("appointments", (a, a))) == ("appointments", (a, a))
+    assert split_request(request_for("appointments", (a, b))) == ("appointments", (a, b))
+    assert split_request("appointments@not-a-day") == ("appointments", None)
+    assert split_request("medications") == ("medications", None)

@@ -370,3 +370,29 @@ def test_weekday_names_on_every_day_of_the_week(offset):
         assert 0 <= (plain - today).days <= 6 and plain.strftime("%A").lower() == name
         assert 1 <= (nxt - today).days <= 13 and nxt.strftime("%A").lower() == name
         assert nxt >= date(2026, 11, 30)  # always in the next Mon-Sun week
+
+
+def test_dated_days_and_times_never_say_only_tomorrow():
+    from common.dates import format_date, format_day_dated, format_local_dated
+
+    assert format_date(TOMORROW) == "Thu 26 Nov" and format_date(date(2027, 1, 1), TODAY) == "Fri 1 Jan 2027"
+    assert format_day_dated(TODAY, TODAY) == "today (Wed 25 Nov)"
+    assert format_day_dated(TOMORROW, TODAY) == "tomorrow (Thu 26 Nov)"
+    assert format_day_dated(date(2026, 11, 24), TODAY) == "yesterday (Tue 24 Nov)"
+    assert format_day_dated(FRI, TODAY) == "Friday 27 Nov"
+    tomorrow_10_30 = datetime(2026, 11, 26, 5, 0, tzinfo=timezone.utc)  # 10:30 am in India
+    assert format_local_dated(tomorrow_10_30, today=TODAY) == "tomorrow, Thu 26 Nov, 10:30 am"
+    assert format_local_dated(datetime(2026, 11, 25, 10, 30, tzinfo=timezone.utc), today=TODAY) == "today, Wed 25 Nov, 4 pm"
+    assert format_local_dated(datetime(2026, 11, 27, 5, 0, tzinfo=timezone.utc), today=TODAY) == "Fri 27 Nov, 10:30 am"
+    assert format_local_dated(datetime(2027, 1, 4, 3, 30, tzinfo=timezone.utc), today=TODAY) == "Mon 4 Jan 2027, 9 am"
+    # late at night in India is the next day there, whatever the UTC date says
+    assert format_local_dated(datetime(2026, 11, 25, 19, 0), today=TODAY) == "tomorrow, Thu 26 Nov, 12:30 am"
+
+
+@pytest.mark.parametrize("t, part", [(time(5, 59), None), (time(6), "morning"), (time(9, 30), "morning"),
+                                     (time(12), "afternoon"), (time(16), "evening"), (time(21), "night"),
+                                     (time(23, 59), "night")])
+def test_part_of_day(t, part):
+    from common.dates import part_of_day
+
+    assert part_of_day(t) == part

@@ -132,3 +132,14 @@ def test_humanize_status_codes():
     assert formatting.humanize("in_progress") == "ongoing"
     assert formatting.humanize("entered_in_error") == "entered in error"
     assert formatting.humanize("") == ""
+
+
+def test_confirmations_show_the_date_next_to_tomorrow():
+    appt = Appointment(id="a", status="booked", slot=Slot(id="s", start=utc(2026, 11, 26, 3, 30), end=None))
+    assert formatting.appointment_when(appt, TZ, TODAY) == "tomorrow, Thu 26 Nov, 9 am"
+    assert formatting.slot_when(Slot(id="s", start=utc(2026, 11, 25, 10, 30), end=None), TZ, TODAY) == \
+        "today, Wed 25 Nov, 4 pm"
+    assert formatting.slot_when(Slot(id="s", start=utc(2026, 11, 27, 4, 45), end=None), TZ, TODAY) == \
+        "Fri 27 Nov, 10:15 am"
+    # lists keep the short form: their heading says the day
+    assert formatting.appointment_title(appt, TZ, TODAY).startswith("tomorrow, 9 am")

@@ -1,0 +1,180 @@
+"""Appointments by day, and a second booking close to an existing one.
+
+- "do i have any appointment tomorrow" answers for that day first: the appointments on it, or "no
+  appointment tomorrow (Thu 3 Dec)" and the next one. The day is read from the message with
+  `common.dates.parse_when` on the hospital's clock, and travels through a login or a choice of patient in
+  `pending_request` as `appointments@<first ISO day>[/<last ISO day>]` (the date said, not the words: a
+  login that ends after midnight still answers for the day that was meant).
+- Before a booking is confirmed, an appointment of the same patient with the same doctor on the same day,
+  or with anyone within NEAR_HOURS of the new time, is named and the patient asked "Book another one?".
+"""
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from rasa_sdk import Tracker
+from rasa_sdk.events import EventType
+from rasa_sdk.executor import CollectingDispatcher
+
+from actions import formatting
+from actions.care.models import Appointment, Slot
+from actions.patient import access
+from actions.patient.access import call_patient, patient_api
+from common.dates import format_date, format_day, format_day_dated, format_time, parse_when, part_of_day
+from sessions.store import Login
+
+APPOINTMENTS = "appointments"
+DAY_MARK = "@"
+NEAR_HOURS = 3  # another appointment this close to a new one is asked about, whichever the doctor
+# seen or in the room: no longer "upcoming", still an appointment of that day
+_DONE = ("fulfilled", "checked_in", "in_consultation")
+
+Days = tuple[dt.date, dt.date]
+
+
+# ------------------------------------------------------------------------------------------- the day asked
+
+def asked_days(text: str) -> Days | None:
+    """The day (or days: "next week") a message names, on the hospital's clock; None when it names none."""
+    when = parse_when(text, access.now(), access.timezone())
+    if when is None or when.day is None:
+        return None
+    return when.day, max(when.day_end or when.day, when.day)
+
+
+def request_for(section: str, days: Days | None) -> str:
+    """`appointments` or `appointments@2026-12-03` / `appointments@2026-12-07/2026-12-13`."""
+    if days is None:
+        return section
+    first, last = days
+    return f"{section}{DAY_MARK}{first.isoformat()}" + (f"/{last.isoformat()}" if last != first else "")
+
+
+def split_request(pending: str) -> tuple[str, Days | None]:
+    """The section and the days of a pending request; an unreadable day is dropped (the whole list then)."""
+    section, mark, value = (pending or "").partition(DAY_MARK)
+    if not mark:
+        return section, None
+    first, _, last = value.partition("/")
+    try:
+        start = dt.date.fromisoformat(first)
+        end = dt.date.fromisoformat(last) if last else start
+    except ValueError:
+        return section, None
+    return section, (start, max(start, end))
+
+
+def _local(appt: Appointment) -> dt.datetime:
+    return formatting.to_local(appt.start, access.timezone())
+
+
+def on_days(appointments: list[Appointment], patient_id: str, days: Days) -> list[Appointment]:
+    """The patient's appointments (not cancelled) on those days, also ones already over today."""
+    first, last = days
+    return sorted((a for a in appointments if a.patient_id == patient_id and not a.is_cancelled and a.start
+                   and first <= _local(a).date() <= last), key=lambda a: a.start)
+
+
+def upcoming(appointments: list[Appointment], patient_id: str) -> list[Appointment]:
+    """The patient's booked appointments from now on, soonest first (no time set: last)."""
+    soon = access.now()
+    return sorted((a for a in appointments if a.patient_id == patient_id and not a.is_cancelled
+                   and a.status not in _DONE and (a.start is None or a.start >= soon)),
+                  key=lambda a: a.start.timestamp() if a.start else float("inf"))
+
+
+def on_day(day: dt.date) -> str:
+    """'today (Wed 2 Dec)', 'tomorrow (Thu 3 Dec)', 'on Friday 27 Nov': fits after "free" / "no appointment"."""
+    today = access.today()
+    said = format_day(day, today)
+    return format_day_dated(day, today) if said in ("today", "tomorrow", "yesterday") else f"on {said}"
+
+
+def _day_values(days: Days) -> dict[str, str]:
+    """{day} for one day ('tomorrow (Thu 3 Dec)', 'on Friday 4 Dec'), {first}/{last} for several."""
+    first, last = days
+    if first == last:
+        return {"day": on_day(first)}
+    return {"first": format_date(first, access.today()), "last": format_date(last, access.today())}
+
+
+async def show_days(dispatcher: CollectingDispatcher, login: Login, member: Any, days: Days) -> list[EventType]:
+    """That day's appointments (the others only offered), or 'none that day' and the next one."""
+    from actions.patient.sections import send  # late: sections imports this module
+
+    everything = await call_patient(patient_api(login).list_appointments)
+    those = on_days(everything, member.id, days)
+    later = [a for a in upcoming(everything, member.id) if a not in those]
+    tz, today = access.timezone(), access.today()
+    values = _day_values(days)
+    several = "first" in values
+    if those:
+        send(dispatcher, formatting.appointment_blocks(those, tz, today),
+             response="utter_appointments_in_days" if several else "utter_appointments_on_day",
+             patient_name=member.name, **values)
+        if later:
+            dispatcher.utter_message(response="utter_appointments_others_offer", count=len(later))
+        return []
+    if not later:
+        dispatcher.utter_message(response="utter_no_appointment_in_days_none" if several
+                                 else "utter_no_appointment_on_day_none", patient_name=member.name, **values)
+        return []
+    nxt = later[0]
+    dispatcher.utter_message(response="utter_no_appointment_in_days_next" if several
+                             else "utter_no_appointment_on_day_next", patient_name=member.name,
+                             when=formatting.appointment_when(nxt, tz, today),
+                             doctor=_doctor(nxt), **values)
+    return []
+
+
+# ------------------------------------------------------------------------------------------- a second booking
+
+def nearby(appointments: list[Appointment], patient_id: str, practitioner_id: str | None,
+           slot: Slot) -> Appointment | None:
+    """The patient's appointment closest to `slot` that makes a second booking worth a question: the same
+    doctor on the same day, or any doctor within NEAR_HOURS. None when there is none."""
+    if slot.start is None:
+        return None
+    tz = access.timezone()
+    day = formatting.to_local(slot.start, tz).date()
+    found = []
+    for a in appointments:
+        if a.patient_id != patient_id or a.is_cancelled or a.start is None or a.status in _DONE:
+            continue
+        same_doctor_day = (a.practitioner is not None and a.practitioner.id == practitioner_id
+                           and formatting.to_local(a.start, tz).date() == day)
+        if same_doctor_day or abs(a.start - slot.start) <= dt.timedelta(hours=NEAR_HOURS):
+            found.append(a)
+    return min(found, key=lambda a: abs(a.start - slot.start), default=None)
+
+
+def nearby_question(existing: Appointment, slot: Slot, patient_name: str, doctor: str) -> dict[str, Any]:
+    """The utter_message arguments of "<patient> already has an appointment ... Book another one?": the
+    same part of the day ("the same morning"), the same day, or another day a few hours away."""
+    tz, today = access.timezone(), access.today()
+    old, new = formatting.to_local(existing.start, tz), formatting.to_local(slot.start, tz)
+    values: dict[str, Any] = {"patient_name": patient_name, "doctor": doctor, "existing_doctor": _doctor(existing),
+                              "when": formatting.slot_when(slot, tz, today)}
+    if old.date() != new.date():
+        return {"response": "utter_ask_booking_confirmed_near", **values,
+                "existing_when": formatting.appointment_when(existing, tz, today)}
+    part = part_of_day(old.time())
+    values["existing_time"] = format_time(old.time().replace(tzinfo=None))
+    if part is not None and part == part_of_day(new.time()):
+        return {"response": "utter_ask_booking_confirmed_same_part", **values, "part": part}
+    return {"response": "utter_ask_booking_confirmed_same_day", **values}
+
+
+def not_done(dispatcher: CollectingDispatcher, tracker: Tracker) -> None:
+    """"No" to the booking question (the form's answer or the stop rule): nothing is booked, and an
+    appointment the question named stays as it is."""
+    if tracker.get_slot("booking_nearby"):
+        dispatcher.utter_message(response="utter_booking_kept_existing",
+                                 patient_name=tracker.get_slot("patient_name") or "you")
+    else:
+        dispatcher.utter_message(response="utter_booking_not_done")
+
+
+def _doctor(appt: Appointment) -> str:
+    return appt.practitioner.name if appt.practitioner else "the doctor"
