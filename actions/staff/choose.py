@@ -14,7 +14,8 @@ from rasa_sdk.executor import CollectingDispatcher
 from actions.care.errors import CareError
 from actions.care.models import Patient
 from actions.staff import formatting as fmt
-from actions.staff.scheduling import ask_patient, begin_change, booking_for_patient
+from actions.staff.booking import ask_patient
+from actions.staff.scheduling import begin_change, booking_for_patient
 from actions.staff.search import clear_choice, decode_query, encode_query, find_patients, patient_query
 from actions.staff.session import (
     FOCUS,

@@ -50,20 +50,23 @@ def button(title: str, payload: str, description: str = "") -> dict[str, str]:
 
 # ------------------------------------------------------------------ patients
 
-def age_or_birth_year(p: Patient, today: dt.date) -> str:
-    """"41 y" from a date of birth, "b. 1992" from a year of birth only, "" when CARE has neither."""
+def age(p: Patient, today: dt.date) -> str:
+    """The one age format staff see: "41 y", from the date of birth (counting the birthday) or, when CARE
+    has only the year of birth, from that year; "" when CARE has neither. `today` is the hospital's day
+    (StaffContext.today), not the server's."""
     if p.date_of_birth:
         dob = p.date_of_birth
         years = today.year - dob.year - ((today.month, today.day) < (dob.month, dob.day))
-        return f"{years} y"
-    if p.year_of_birth:
-        return f"b. {p.year_of_birth}"
-    return ""
+    elif p.year_of_birth:
+        years = today.year - p.year_of_birth
+    else:
+        return ""
+    return f"{max(years, 0)} y"
 
 
 def patient_facts(p: Patient, today: dt.date) -> str:
-    """"41 y · M · +91 98•••••678": age or birth year, gender and the masked phone."""
-    parts = [age_or_birth_year(p, today), GENDER.get(p.gender, p.gender), mask_phone(p.phone_number)]
+    """"41 y · M · +91 98•••••678": age, gender and the masked phone."""
+    parts = [age(p, today), GENDER.get(p.gender, p.gender), mask_phone(p.phone_number)]
     return " · ".join(x for x in parts if x)
 
 
@@ -82,14 +85,11 @@ def patient_button(p: Patient, today: dt.date, number: int | None = None) -> dic
     return button(head + p.name, choice_payload(CHOICE_PATIENT, p.id), patient_facts(p, today))
 
 
-def demographics(p: Patient, today: dt.date) -> str:
-    """The first lines of a summary: age/gender/phone, blood group, address."""
-    lines = [patient_facts(p, today)]
-    if p.blood_group and p.blood_group != "unknown":
-        lines.append("Blood group " + p.blood_group.replace("_positive", "+").replace("_negative", "−"))
-    if p.deceased:
-        lines.append("Deceased")
-    return "\n".join(lines)
+def blood_group(p: Patient) -> str:
+    """"A+", "O−"; "" when CARE has none or "unknown"."""
+    if not p.blood_group or p.blood_group == "unknown":
+        return ""
+    return p.blood_group.replace("_positive", "+").replace("_negative", "−")
 
 
 # ------------------------------------------------------------------ clinical
@@ -127,8 +127,9 @@ def past_medication_line(m: MedicationRequest) -> str:
     return f"• {m.name} ({m.status.replace('_', ' ')})"
 
 
-def when_phrase(start: dt.datetime, tz: str, today: dt.date) -> str:
-    """For a sentence: "tomorrow at 2 pm", "today at 9:30 am", "on Mon 30 Nov at 9 am"."""
+def when_phrase(start: dt.datetime, tz: str, today: dt.date, on: bool = True) -> str:
+    """For a sentence: "tomorrow at 2 pm", "today at 9:30 am", "on Mon 30 Nov at 9 am". `on=False` after
+    another preposition ("move it to Mon 30 Nov at 9 am")."""
     local = start.astimezone(zone(tz))
     day = local.date()
     time_text = format_time(local.time().replace(tzinfo=None))
@@ -137,7 +138,7 @@ def when_phrase(start: dt.datetime, tz: str, today: dt.date) -> str:
     if day == today + dt.timedelta(days=1):
         return f"tomorrow at {time_text}"
     day_text = f"{local.strftime('%a')} {day.day} {local.strftime('%b')}" + (f" {day.year}" if day.year != today.year else "")
-    return f"on {day_text} at {time_text}"
+    return f"{'on ' if on else ''}{day_text} at {time_text}"
 
 
 def appointment_when(a: Appointment, tz: str, today: dt.date) -> str:

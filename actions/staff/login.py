@@ -6,6 +6,10 @@ expect a secret; the connector keeps the next text there and Rasa only sees `/se
 (sessions/redaction.py). The validator takes the secret once, sends it to CARE and forgets it. Tokens go to
 the session store. Failed attempts are limited like CARE's own login (5 per 10 minutes), per WhatsApp
 number and per username, so nobody can try passwords through the assistant faster than through CARE.
+
+Only a CARE-looking username (actions/staff/usernames.py) is kept, so a patient's code, name or phone typed
+here by mistake never reaches CARE's login. "staff login care-doctor", or a username that NLU read as a
+login request ("care-doctor" after a patient login question), starts the form with that username.
 """
 from __future__ import annotations
 
@@ -20,20 +24,26 @@ from rasa_sdk.executor import CollectingDispatcher
 from actions.care.calls import care_call
 from actions.care.errors import CareError, CareInvalid, CareUnauthenticated, CareUnavailable
 from actions.care.models import MfaChallenge, TokenPair
+from actions.staff import permissions
+from actions.staff.menu import WELCOMES
 from actions.staff.session import (
+    ACCESS,
     CANCEL_SLOTS,
     LOGIN_SLOTS,
     PATIENT_FORM_SLOTS,
     ROLE,
     SCHEDULE_SLOTS,
     STAFF,
+    access_of,
     care_client,
     latest_intent,
     latest_text,
     login_from,
     reset,
     saver,
+    staff_context,
 )
+from actions.staff.usernames import looks_like_username, username_in
 from sessions.redaction import ESCAPE_WORDS
 from sessions.store import get_session_store
 
@@ -43,7 +53,6 @@ MAX_FAILED = 5
 WINDOW_SECONDS = 600
 MFA_TTL_SECONDS = 300  # CARE's temp_token is short-lived too
 COUNTER = "staff-login"
-USERNAME_RE = re.compile(r"^[\w.@+-]{2,150}$")  # the characters Django allows in a username
 CODE_RE = re.compile(r"^\d{6,8}$")
 # Not session.CONTROL_INTENTS: NLU reads a username such as "care-volunteer" as anything (staff_login,
 # out_of_scope ...); only these leave the login questions unanswered.
@@ -126,17 +135,25 @@ class ValidateStaffLoginForm(FormValidationAction):
 
     def extract_staff_username(self, dispatcher: CollectingDispatcher, tracker: Tracker,
                                domain: dict[str, Any]) -> dict[str, Any]:
-        if tracker.get_slot("requested_slot") != "staff_username":
-            return {}
+        requested = tracker.get_slot("requested_slot")
         text = latest_text(tracker).strip()
+        if requested is None:
+            # starting: "staff login care-doctor", or a username NLU read as a login request; never anything
+            # from the request of another action that started the login ("find patient Meera")
+            if latest_intent(tracker) != "staff_login" or tracker.get_slot("staff_username"):
+                return {}
+            found = username_in(text)
+            return {"staff_username": found} if found else {}
+        if requested != "staff_username":
+            return {}
         if latest_intent(tracker) in CONTROL_INTENTS or text.startswith("/") or text.lower() in ESCAPE_WORDS:
             return {}
-        return {"staff_username": text}
+        return {"staff_username": username_in(text) or text}
 
     def validate_staff_username(self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker,
                                 domain: dict[str, Any]) -> dict[str, Any]:
         username = str(value or "").strip()
-        if not USERNAME_RE.match(username):
+        if not looks_like_username(username):
             dispatcher.utter_message(response="utter_staff_username_invalid")
             return {"staff_username": None}
         return {"staff_username": username}
@@ -156,7 +173,10 @@ class ValidateStaffLoginForm(FormValidationAction):
             return {"staff_password_checked": None}
         sender, username = tracker.sender_id, tracker.get_slot("staff_username") or ""
         password = get_session_store().take_secret(sender, "password")
-        if not password or not username:
+        if not looks_like_username(username):  # never send CARE anything but a username (see module doc)
+            dispatcher.utter_message(response="utter_staff_username_invalid")
+            return {"staff_username": None, "staff_password_checked": None}
+        if not password:
             dispatcher.utter_message(response="utter_staff_secret_missing")
             return {"staff_password_checked": None}
         if failures(sender, username) >= MAX_FAILED:
@@ -268,11 +288,13 @@ class ValidateStaffLoginForm(FormValidationAction):
             return {slot: True, "staff_login_outcome": UNAVAILABLE}
         get_session_store().save_login(sender, login_from(tokens, user, username, facilities))
         _succeeded(sender, username)
-        logger.info("staff login succeeded (%s)", ", ".join(user.roles) or "no role")
+        access = permissions.remember(user.id or sender, permissions.from_permissions(user.permissions,
+                                                                                      user.is_superuser))
+        logger.info("staff login succeeded (%s; %s)", ", ".join(user.roles) or "no role", access.level)
         if not facilities:
             dispatcher.utter_message(response="utter_staff_no_facility")
         else:
-            dispatcher.utter_message(response="utter_staff_welcome", name=user.name or user.username,
+            dispatcher.utter_message(**WELCOMES[access.level], name=user.name or user.username,
                                      role=", ".join(user.roles) or user.user_type or "staff",
                                      facility=names[0] + (f" +{len(names) - 1}" if len(names) > 1 else ""))
         return {"staff_password_checked": True, "staff_totp_checked": True, "staff_login_outcome": OK}
@@ -315,12 +337,18 @@ class ActionStaffLoginSubmit(Action):
     def name(self) -> str:
         return "action_staff_login_submit"
 
-    def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]) -> list[dict[str, Any]]:
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
+                  domain: dict[str, Any]) -> list[dict[str, Any]]:
         outcome = tracker.get_slot("staff_login_outcome")
         events = reset(*LOGIN_SLOTS)
         get_session_store().clear_expectation(tracker.sender_id)
         if outcome in (OK, ALREADY):
             events += [SlotSet(ROLE, STAFF)]
+            ctx = staff_context(tracker.sender_id)
+            try:
+                events += [SlotSet(ACCESS, (await access_of(ctx)).level)] if ctx else []
+            except CareError:
+                pass  # the next request says what is wrong with CARE; `staff_access` only picks texts
         if outcome == OK:
             events += [SlotSet("staff_patient_id", None)]
         return events

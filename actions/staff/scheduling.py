@@ -6,9 +6,9 @@ facility's schedulable users) and a day/time in natural language ("tomorrow morn
 member's own token. Whatever the first message already said ("book Ravi with Dr. Asha tomorrow at 10") is
 taken from it; two Ravis or two Dr. Ashas are listed for the user to pick, never guessed.
 
-`staff_cancel_form` picks one of the patient's upcoming appointments and cancels it after a yes; in
-"reschedule" mode it hands over to the booking form, and the old appointment is cancelled (as
-"rescheduled") only once the new one is booked.
+This module starts booking, cancelling and moving (the hooks, `_start_change`) and validates the booking
+form; its questions and the booking are in actions/staff/booking.py, the cancel form in
+actions/staff/cancelling.py, practitioners and free slots in actions/staff/practitioners.py.
 
 Hooks for the patient part's actions: `start_booking` and `start_cancel` (async, return events).
 """
@@ -16,47 +16,48 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
-import time
 from typing import Any
 
-from rasa_sdk import Action, FormValidationAction, Tracker
+from rasa_sdk import FormValidationAction, Tracker
 from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
-from actions.care.errors import CareError, CareForbidden, CareInvalid
-from actions.care.models import Appointment, Practitioner, Slot
+from actions.care.errors import CareError
+from actions.care.models import Appointment
 from actions.staff import formatting as fmt
-from actions.staff.formatting import when_phrase
 from actions.staff.patients import patient_for_request
-from actions.staff.search import ask_which, clear_choice, decode_query, encode_query, find_patients, patient_query
+from actions.staff.practitioners import (
+    LOOKAHEAD_DAYS,
+    free_slots_on,
+    match_practitioners,
+    next_free_day,
+    practitioners,
+)
+from actions.staff.search import clear_choice, decode_query, encode_query, find_patients, patient_query
 from actions.staff.session import (
     CANCEL_SLOTS,
     FOCUS,
     SCHEDULE_SLOTS,
     StaffContext,
+    access_of,
     entity,
     explain,
     is_control,
     latest_intent,
     latest_text,
+    render,
     require_staff,
     reset,
-    session_ended,
     staff_context,
     start_form,
 )
 from common.dates import format_day, format_time, parse_when
-from common.names import is_ambiguous, match_names, match_specialty
 
 logger = logging.getLogger(__name__)
 
 FORM = "schedule_appointment_form"
 CANCEL_FORM = "staff_cancel_form"
-LOOKAHEAD_DAYS = 14  # how far to look for the next free day
-CLEAR_SCORE = 85
-CACHE_SECONDS = 600
 BOOKING_NOTE = "Booked on WhatsApp by staff"
-BOOKING_PERMISSION = "can_write_booking"
 
 
 # ------------------------------------------------------------------ reading answers (pure)
@@ -90,6 +91,15 @@ def _starting(tracker: Tracker) -> bool:
     return tracker.get_slot("requested_slot") is None
 
 
+def _doctor(tracker: Tracker, domain: dict[str, Any]) -> str:
+    """The chosen doctor's name for a sentence (CARE's name; "the doctor" before one is chosen)."""
+    return tracker.get_slot("sched_practitioner_name") or render(domain, response="utter_staff_fragment_the_doctor")
+
+
+def _appointment_doctor(appt: Appointment, domain: dict[str, Any]) -> str:
+    return appt.practitioner.name if appt.practitioner else render(domain, response="utter_staff_fragment_the_hospital")
+
+
 def _choice(tracker: Tracker, kind: str) -> str | None:
     if latest_intent(tracker) != "staff_choose":
         return None
@@ -97,95 +107,23 @@ def _choice(tracker: Tracker, kind: str) -> str | None:
     return parsed[1] if parsed and parsed[0] == kind else None
 
 
-# ------------------------------------------------------------------ practitioners
-
-_practitioners: dict[tuple[str, str], tuple[float, list[tuple[str, Practitioner]]]] = {}
-_specialties: dict[tuple[str, str], tuple[float, str]] = {}
-
-
-async def practitioners(ctx: StaffContext) -> list[tuple[str, Practitioner]]:
-    """(facility id, practitioner) for every facility of the staff member; cached for a few minutes."""
-    key = (ctx.login.user_id, ",".join(ctx.login.facility_ids))
-    hit = _practitioners.get(key)
-    if hit and time.monotonic() - hit[0] < CACHE_SECONDS:
-        return hit[1]
-    found: list[tuple[str, Practitioner]] = []
-    for fid in ctx.login.facility_ids:
-        found += [(fid, p) for p in await ctx.call(ctx.care.list_practitioners, fid)]
-    _practitioners[key] = (time.monotonic(), found)
-    return found
-
-
-def _schedule_text(ctx: StaffContext, fid: str, pid: str) -> str:
-    """Names and reasons of a practitioner's schedules ("Cardiology OPD", "Child health"): what a specialty
-    is matched against. CareClient has no schedule call yet, so its generic page reader is used."""
-    key = (fid, pid)
-    hit = _specialties.get(key)
-    if hit and time.monotonic() - hit[0] < CACHE_SECONDS:
-        return hit[1]
-    try:
-        rows = ctx.care._pages("/api/v1/facility/{fid}/schedule/", fid=fid,  # noqa: SLF001 (see docstring)
-                               params={"resource_type": "practitioner", "resource_id": pid})
-    except CareForbidden:
-        rows = []
-    words = []
-    for sc in rows:
-        words.append(str(sc.get("name") or ""))
-        for av in sc.get("availabilities") or []:
-            words += [str(av.get("name") or ""), str(av.get("reason") or "")]
-    text = " ".join(w for w in words if w)
-    _specialties[key] = (time.monotonic(), text)
-    return text
-
-
-async def match_practitioners(ctx: StaffContext, query: str) -> list[tuple[str, Practitioner]]:
-    """Best-first practitioners for a name ("Dr. Asha") or a specialty ("cardiologist", "child doctor")."""
-    found = await practitioners(ctx)
-    by_id = {p.id: (fid, p) for fid, p in found}
-    matches = match_names(query, [(p.id, p.name) for _, p in found], cutoff=70)
-    if not matches:
-        texts = [(p.id, await ctx.call(_schedule_text, ctx, fid, p.id)) for fid, p in found]
-        matches = match_specialty(query, [(pid, t) for pid, t in texts if t])
-    if matches and matches[0].score >= CLEAR_SCORE and not is_ambiguous(matches):
-        return [by_id[matches[0].id]]
-    top = matches[0].score if matches else 0
-    return [by_id[m.id] for m in matches if top - m.score < 8]
-
-
-def practitioner_button(p: Practitioner) -> dict[str, str]:
-    return fmt.button(p.name, fmt.choice_payload(fmt.CHOICE_DOCTOR, p.id), p.user_type.capitalize())
-
-
-# ------------------------------------------------------------------ slots
-
-async def free_slots_on(ctx: StaffContext, fid: str, pid: str, day: dt.date) -> list[Slot]:
-    return fmt.free_slots(await ctx.call(ctx.care.get_slots_for_day, fid, pid, day), ctx.now())
-
-
-async def next_free_day(ctx: StaffContext, fid: str, pid: str, after: dt.date) -> dt.date | None:
-    for n in range(1, LOOKAHEAD_DAYS + 1):
-        day = after + dt.timedelta(days=n)
-        if await free_slots_on(ctx, fid, pid, day):
-            return day
-    return None
-
-
 # ------------------------------------------------------------------ hooks for the patient part
 
-async def may_book(dispatcher: CollectingDispatcher, tracker: Tracker, ctx: StaffContext) -> bool:
-    """CARE's permission to book, from the current-user endpoint; said plainly when missing (a volunteer)."""
+async def booking_refused(dispatcher: CollectingDispatcher, tracker: Tracker,
+                          ctx: StaffContext) -> list[dict[str, Any]] | None:
+    """None when the role may book, cancel and move appointments (actions/staff/permissions.py); else the
+    events after saying why not (a volunteer: plainly, before any question)."""
     if not ctx.facility_id:
         dispatcher.utter_message(response="utter_staff_no_facility")
-        return False
+        return []
     try:
-        user = await ctx.call(ctx.care.current_user)
+        access = await access_of(ctx)
     except CareError as exc:
-        explain(dispatcher, tracker, exc)
-        return False
-    if not user.can(BOOKING_PERMISSION):
+        return explain(dispatcher, tracker, exc)
+    if not access.book:
         dispatcher.utter_message(response="utter_staff_forbidden_booking")
-        return False
-    return True
+        return []
+    return None
 
 
 async def start_booking(dispatcher: CollectingDispatcher, tracker: Tracker,
@@ -195,8 +133,9 @@ async def start_booking(dispatcher: CollectingDispatcher, tracker: Tracker,
     ctx, events = require_staff(dispatcher, tracker)
     if ctx is None:
         return events
-    if not await may_book(dispatcher, tracker, ctx):
-        return []
+    refused = await booking_refused(dispatcher, tracker, ctx)
+    if refused is not None:
+        return refused
     return start_form(FORM, **{n: None for n in SCHEDULE_SLOTS})
 
 
@@ -210,8 +149,9 @@ async def _start_change(dispatcher: CollectingDispatcher, tracker: Tracker, mode
     ctx, events = require_staff(dispatcher, tracker)
     if ctx is None:
         return events
-    if not await may_book(dispatcher, tracker, ctx):
-        return []
+    refused = await booking_refused(dispatcher, tracker, ctx)
+    if refused is not None:
+        return refused
     when = when_from_text(latest_text(tracker), ctx.now(), ctx.tz) if not latest_text(tracker).startswith("/") else None
     patient, events = await patient_for_request(dispatcher, tracker, ctx, mode, use_text=False)
     if patient is None:
@@ -282,12 +222,13 @@ class ValidateScheduleAppointmentForm(FormValidationAction):
         events = await super().get_validation_events(dispatcher, tracker, domain)
         changed = {e["name"] for e in events if e.get("event") == "slot"}
         if changed & {"sched_when", "sched_practitioner"} or _starting(tracker):
-            extra = await self._check_day(dispatcher, tracker)
+            extra = await self._check_day(dispatcher, tracker, domain)
             tracker.slots.update(extra)
             events += [SlotSet(k, v) for k, v in extra.items()]
         return events
 
-    async def _check_day(self, dispatcher: CollectingDispatcher, tracker: Tracker) -> dict[str, Any]:
+    async def _check_day(self, dispatcher: CollectingDispatcher, tracker: Tracker,
+                         domain: dict[str, Any]) -> dict[str, Any]:
         """Once doctor and day are known: take an exact time if it is free, move to the next free day if
         that day has nothing."""
         ctx = staff_context(tracker.sender_id)
@@ -296,7 +237,7 @@ class ValidateScheduleAppointmentForm(FormValidationAction):
         if ctx is None or decoded is None or not pid or not fid or tracker.get_slot("sched_slot"):
             return {}
         day, start, end = decoded
-        doctor, today = tracker.get_slot("sched_practitioner_name") or "The doctor", ctx.today()
+        doctor, today = _doctor(tracker, domain), ctx.today()
         try:
             free = await free_slots_on(ctx, fid, pid, day)
             if free and start is not None and end is None:
@@ -510,311 +451,3 @@ class ValidateScheduleAppointmentForm(FormValidationAction):
     def validate_sched_confirm(self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker,
                                domain: dict[str, Any]) -> dict[str, Any]:
         return _validate_yes_no("sched_confirm", value, dispatcher)
-
-
-# ------------------------------------------------------------------ questions of the booking form
-
-class AskSchedulePatient(Action):
-    def name(self) -> str:
-        return "action_ask_schedule_appointment_form_sched_patient"
-
-    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
-                  domain: dict[str, Any]) -> list[dict[str, Any]]:
-        return await ask_patient(dispatcher, tracker, response="utter_ask_schedule_appointment_form_sched_patient")
-
-
-async def ask_patient(dispatcher: CollectingDispatcher, tracker: Tracker, response: str) -> list[dict[str, Any]]:
-    """The patient question: the matching patients as a list when a name fit several, else the question."""
-    ctx = staff_context(tracker.sender_id)
-    query = decode_query(tracker.get_slot("staff_patient_query"))
-    if ctx is not None and query is not None:
-        try:
-            patients = await find_patients(ctx, query)
-        except CareError as exc:
-            return explain(dispatcher, tracker, exc)
-        if len(patients) > 1:
-            ask_which(dispatcher, ctx, query, patients)
-            return []
-    dispatcher.utter_message(response=response)
-    return []
-
-
-class AskScheduleWhen(Action):
-    def name(self) -> str:
-        return "action_ask_schedule_appointment_form_sched_when"
-
-    def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]) -> list[dict[str, Any]]:
-        dispatcher.utter_message(response="utter_ask_schedule_appointment_form_sched_when")
-        return []
-
-
-class AskSchedulePractitioner(Action):
-    def name(self) -> str:
-        return "action_ask_schedule_appointment_form_sched_practitioner"
-
-    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
-                  domain: dict[str, Any]) -> list[dict[str, Any]]:
-        ctx = staff_context(tracker.sender_id)
-        if ctx is None:
-            return []
-        query = tracker.get_slot("sched_practitioner_query")
-        try:
-            found = await (match_practitioners(ctx, query) if query else practitioners(ctx))
-        except CareError as exc:
-            return explain(dispatcher, tracker, exc)
-        buttons = [practitioner_button(p) for _, p in found[:10]]
-        if query and len(found) > 1:
-            dispatcher.utter_message(response="utter_staff_which_practitioner", query=query, buttons=buttons)
-        elif not found:
-            dispatcher.utter_message(response="utter_staff_no_practitioners")
-        else:
-            dispatcher.utter_message(response="utter_staff_ask_practitioner", buttons=buttons)
-        return []
-
-
-class AskScheduleSlot(Action):
-    """The free times of the chosen day as a list (nearest to the asked time or part of day first)."""
-
-    def name(self) -> str:
-        return "action_ask_schedule_appointment_form_sched_slot"
-
-    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
-                  domain: dict[str, Any]) -> list[dict[str, Any]]:
-        ctx = staff_context(tracker.sender_id)
-        decoded = fmt.decode_when(tracker.get_slot("sched_when"))
-        pid, fid = tracker.get_slot("sched_practitioner"), tracker.get_slot("sched_facility")
-        if ctx is None or decoded is None or not pid or not fid:
-            return []
-        day, start, end = decoded
-        try:
-            free = await free_slots_on(ctx, fid, pid, day)
-        except CareError as exc:
-            return explain(dispatcher, tracker, exc)
-        shown = fmt.slots_near(free, ctx.tz, start, end, limit=10)
-        doctor = tracker.get_slot("sched_practitioner_name") or "the doctor"
-        if shown and start is not None and end is not None and not fmt.slots_near(free, ctx.tz, start, end, limit=1,
-                                                                                 strict=True):
-            dispatcher.utter_message(response="utter_staff_none_in_window", doctor=doctor,
-                                     day=day_phrase(day, ctx.today()))
-        if not shown:
-            dispatcher.utter_message(response="utter_staff_no_free_time_day", doctor=doctor,
-                                     day=day_phrase(day, ctx.today()))
-            return [SlotSet("sched_when", None)]
-        dispatcher.utter_message(response="utter_staff_free_slots", doctor=doctor, day=day_phrase(day, ctx.today()),
-                                 buttons=[fmt.slot_button(s, ctx.tz) for s in shown])
-        return []
-
-
-class AskScheduleConfirm(Action):
-    def name(self) -> str:
-        return "action_ask_schedule_appointment_form_sched_confirm"
-
-    def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]) -> list[dict[str, Any]]:
-        ctx = staff_context(tracker.sender_id)
-        start = tracker.get_slot("sched_slot_start")
-        tz = ctx.tz if ctx else "Asia/Kolkata"
-        today = ctx.today() if ctx else dt.date.today()
-        when = when_phrase(dt.datetime.fromisoformat(start), tz, today) if start else ""
-        values = dict(patient=tracker.get_slot("sched_patient_name") or "the patient",
-                      doctor=tracker.get_slot("sched_practitioner_name") or "the doctor", when=when)
-        if tracker.get_slot("sched_replaces"):
-            dispatcher.utter_message(response="utter_staff_confirm_reschedule", **values)
-        else:
-            dispatcher.utter_message(response="utter_staff_confirm_booking", **values)
-        return []
-
-
-class ActionStaffBook(Action):
-    """The booking form is done: book through CARE (or say nothing was booked)."""
-
-    def name(self) -> str:
-        return "action_staff_book"
-
-    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
-                  domain: dict[str, Any]) -> list[dict[str, Any]]:
-        done = reset(*SCHEDULE_SLOTS, "staff_patient_query")
-        ctx = staff_context(tracker.sender_id)
-        if ctx is None:
-            return done + session_ended(dispatcher)
-        if tracker.get_slot("sched_confirm") is not True:
-            dispatcher.utter_message(response="utter_staff_not_booked")
-            return done
-        patient_id, slot_id = tracker.get_slot("sched_patient"), tracker.get_slot("sched_slot")
-        fid, replaces = tracker.get_slot("sched_facility"), tracker.get_slot("sched_replaces")
-        try:
-            appt = await ctx.call(ctx.care.book_appointment, fid, slot_id, patient_id, BOOKING_NOTE)
-        except CareInvalid:
-            # someone else took the slot between the list and the yes: offer the day again
-            dispatcher.utter_message(response="utter_staff_slot_taken")
-            keep = {n: tracker.get_slot(n) for n in SCHEDULE_SLOTS}
-            keep.update(sched_slot=None, sched_slot_start=None, sched_confirm=None)
-            return start_form(FORM, **keep)
-        except CareError as exc:
-            return done + explain(dispatcher, tracker, exc)
-        start = appt.start or dt.datetime.fromisoformat(tracker.get_slot("sched_slot_start"))
-        values = dict(patient=tracker.get_slot("sched_patient_name") or appt.patient_name,
-                      doctor=tracker.get_slot("sched_practitioner_name") or "the doctor",
-                      when=when_phrase(start, ctx.tz, ctx.today()))
-        if replaces:
-            try:
-                await ctx.call(ctx.care.cancel_appointment, fid, replaces, "rescheduled")
-            except CareError as exc:
-                dispatcher.utter_message(response="utter_staff_booked", **values)
-                return done + explain(dispatcher, tracker, exc) + [SlotSet(FOCUS, patient_id)]
-            dispatcher.utter_message(response="utter_staff_rescheduled", **values)
-        else:
-            dispatcher.utter_message(response="utter_staff_booked", **values)
-        return done + [SlotSet(FOCUS, patient_id)]
-
-
-# ------------------------------------------------------------------ cancel / reschedule
-
-class ActionStaffReschedule(Action):
-    """"move Ravi's appointment to Friday 4pm": pick the appointment, then book the new time."""
-
-    def name(self) -> str:
-        return "action_staff_reschedule"
-
-    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
-                  domain: dict[str, Any]) -> list[dict[str, Any]]:
-        return await _start_change(dispatcher, tracker, "reschedule")
-
-
-async def _focus_upcoming(ctx: StaffContext, tracker: Tracker) -> list[Appointment]:
-    pid = tracker.get_slot(FOCUS)
-    return fmt.upcoming(await ctx.call(ctx.care.list_patient_appointments, pid), ctx.now()) if pid else []
-
-
-class ValidateStaffCancelForm(FormValidationAction):
-    def name(self) -> str:
-        return "validate_staff_cancel_form"
-
-    async def required_slots(self, domain_slots: list[str], dispatcher: CollectingDispatcher, tracker: Tracker,
-                             domain: dict[str, Any]) -> list[str]:
-        if tracker.get_slot("staff_cancel_mode") == "reschedule":
-            return ["staff_cancel_appt"]  # moving: no "cancel it?" question, the booking form confirms
-        return domain_slots
-
-    async def next_requested_slot(self, dispatcher: CollectingDispatcher, tracker: Tracker,
-                                  domain: dict[str, Any]) -> dict[str, Any] | None:
-        if tracker.get_slot("staff_cancel_confirm") is False or staff_context(tracker.sender_id) is None:
-            return SlotSet("requested_slot", None)
-        return await super().next_requested_slot(dispatcher, tracker, domain)
-
-    def extract_staff_cancel_appt(self, dispatcher: CollectingDispatcher, tracker: Tracker,
-                                  domain: dict[str, Any]) -> dict[str, Any]:
-        if not _answer(tracker, "staff_cancel_appt"):
-            return {}
-        chosen = _choice(tracker, fmt.CHOICE_APPOINTMENT)
-        if chosen:
-            return {"staff_cancel_appt": chosen}
-        if is_control(tracker):
-            return {}
-        return {"staff_cancel_appt": "?"}
-
-    def validate_staff_cancel_appt(self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker,
-                                   domain: dict[str, Any]) -> dict[str, Any]:
-        if not value or value == "?":
-            dispatcher.utter_message(response="utter_staff_choose_from_list")
-            return {"staff_cancel_appt": None}
-        return {"staff_cancel_appt": value}
-
-    def extract_staff_cancel_confirm(self, dispatcher: CollectingDispatcher, tracker: Tracker,
-                                     domain: dict[str, Any]) -> dict[str, Any]:
-        if not _answer(tracker, "staff_cancel_confirm"):
-            return {}
-        said = _yes_no(tracker, "staff_cancel_confirm")
-        return {"staff_cancel_confirm": "?"} if said is None else said
-
-    def validate_staff_cancel_confirm(self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker,
-                                      domain: dict[str, Any]) -> dict[str, Any]:
-        return _validate_yes_no("staff_cancel_confirm", value, dispatcher)
-
-
-class AskCancelAppointment(Action):
-    def name(self) -> str:
-        return "action_ask_staff_cancel_form_staff_cancel_appt"
-
-    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
-                  domain: dict[str, Any]) -> list[dict[str, Any]]:
-        ctx = staff_context(tracker.sender_id)
-        if ctx is None:
-            return []
-        try:
-            upcoming = await _focus_upcoming(ctx, tracker)
-            patient = await ctx.call(ctx.care.get_patient, tracker.get_slot(FOCUS))
-        except CareError as exc:
-            return explain(dispatcher, tracker, exc)
-        today = ctx.today()
-        dispatcher.utter_message(response="utter_staff_which_appointment", patient=patient.name,
-                                 lines=fmt.lines((fmt.appointment_line(a, ctx.tz, today) for a in upcoming[:10]), ""),
-                                 buttons=[fmt.appointment_button(a, ctx.tz, today) for a in upcoming[:10]])
-        return []
-
-
-async def _chosen_appointment(ctx: StaffContext, tracker: Tracker) -> Appointment | None:
-    wanted = tracker.get_slot("staff_cancel_appt")
-    return next((a for a in await _focus_upcoming(ctx, tracker) if a.id == wanted), None)
-
-
-class AskCancelConfirm(Action):
-    def name(self) -> str:
-        return "action_ask_staff_cancel_form_staff_cancel_confirm"
-
-    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
-                  domain: dict[str, Any]) -> list[dict[str, Any]]:
-        ctx = staff_context(tracker.sender_id)
-        if ctx is None:
-            return []
-        try:
-            appt = await _chosen_appointment(ctx, tracker)
-        except CareError as exc:
-            return explain(dispatcher, tracker, exc)
-        if appt is None:
-            dispatcher.utter_message(response="utter_staff_choose_from_list")
-            return [SlotSet("staff_cancel_appt", None), SlotSet("requested_slot", "staff_cancel_appt")]
-        dispatcher.utter_message(response="utter_staff_confirm_cancel", patient=appt.patient_name,
-                                 doctor=appt.practitioner.name if appt.practitioner else "the hospital",
-                                 when=when_phrase(appt.start, ctx.tz, ctx.today()) if appt.start else "")
-        return []
-
-
-class ActionStaffCancelSubmit(Action):
-    """The cancel form is done: cancel after a yes, or (reschedule) start booking the new time."""
-
-    def name(self) -> str:
-        return "action_staff_cancel_submit"
-
-    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
-                  domain: dict[str, Any]) -> list[dict[str, Any]]:
-        done = reset(*CANCEL_SLOTS)
-        ctx = staff_context(tracker.sender_id)
-        if ctx is None:
-            return done + session_ended(dispatcher)
-        mode = tracker.get_slot("staff_cancel_mode")
-        if mode != "reschedule" and tracker.get_slot("staff_cancel_confirm") is not True:
-            dispatcher.utter_message(response="utter_staff_appointment_kept")
-            return done
-        try:
-            appt = await _chosen_appointment(ctx, tracker)
-        except CareError as exc:
-            return done + explain(dispatcher, tracker, exc)
-        if appt is None:
-            dispatcher.utter_message(response="utter_staff_choose_from_list")
-            return done
-        fid = appt.facility_id or ctx.facility_id
-        if mode == "reschedule":
-            slots: dict[str, Any] = {n: None for n in SCHEDULE_SLOTS}
-            slots.update(sched_patient=appt.patient_id or tracker.get_slot(FOCUS), sched_patient_name=appt.patient_name,
-                         sched_practitioner=appt.practitioner.id if appt.practitioner else None,
-                         sched_practitioner_name=appt.practitioner.name if appt.practitioner else None,
-                         sched_facility=fid, sched_replaces=appt.id, sched_when=tracker.get_slot("staff_cancel_when"))
-            return done + start_form(FORM, **slots)
-        try:
-            await ctx.call(ctx.care.cancel_appointment, fid, appt.id, "cancelled")
-        except CareError as exc:
-            return done + explain(dispatcher, tracker, exc)
-        dispatcher.utter_message(response="utter_staff_appointment_cancelled", patient=appt.patient_name,
-                                 doctor=appt.practitioner.name if appt.practitioner else "the hospital",
-                                 when=when_phrase(appt.start, ctx.tz, ctx.today()) if appt.start else "")
-        return done

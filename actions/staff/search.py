@@ -25,9 +25,11 @@ from actions.staff.session import (
     FOCUS,
     PATIENT_FORM_SLOTS,
     StaffContext,
+    access_of,
     entity,
     explain,
     latest_text,
+    render,
     require_staff,
     reset,
     start_form,
@@ -198,15 +200,16 @@ def forget_cache() -> None:
 
 # ------------------------------------------------------------------ showing results
 
-def show_page(dispatcher: CollectingDispatcher, ctx: StaffContext, query: PatientQuery, patients: list[Patient],
-              page: int) -> list[dict[str, Any]]:
+def show_page(dispatcher: CollectingDispatcher, domain: dict[str, Any], ctx: StaffContext, query: PatientQuery,
+              patients: list[Patient], page: int, may_book: bool) -> list[dict[str, Any]]:
+    """One page of results; a single patient with the next steps the role allows (booking only if it may)."""
     today = ctx.today()
     if not patients:
         dispatcher.utter_message(response="utter_staff_search_none", query=query.label)
         return []
     if len(patients) == 1:
-        dispatcher.utter_message(response="utter_staff_search_one", query=query.label,
-                                 line=fmt.patient_line(patients[0], today))
+        one = dict(response="utter_staff_search_one") if may_book else dict(response="utter_staff_search_one_view")
+        dispatcher.utter_message(**one, query=query.label, line=fmt.patient_line(patients[0], today))
         return [SlotSet(FOCUS, patients[0].id)]
     start = page * PAGE
     shown = patients[start:start + PAGE]
@@ -215,7 +218,9 @@ def show_page(dispatcher: CollectingDispatcher, ctx: StaffContext, query: Patien
         return []
     buttons = [fmt.patient_button(p, today, start + i) for i, p in enumerate(shown, start=1)]
     if len(patients) > start + PAGE:
-        buttons.append(fmt.button("More results", "/staff_more", f"{len(patients) - start - PAGE} more"))
+        left = len(patients) - start - PAGE
+        buttons.append(fmt.button(render(domain, response="utter_staff_fragment_more_results"), "/staff_more",
+                                  render(domain, response="utter_staff_fragment_more_count", count=left)))
     dispatcher.utter_message(response="utter_staff_search_results", query=query.label,
                              shown=f"{start + 1}-{start + len(shown)}", total=len(patients),
                              lines=fmt.patient_lines(shown, today, start=start + 1), buttons=buttons)
@@ -262,10 +267,11 @@ class ActionSearchPatient(Action):
                               **{n: None for n in PATIENT_FORM_SLOTS})
         try:
             patients = await find_patients(ctx, query)
+            may_book = (await access_of(ctx)).book
         except CareError as exc:
             return explain(dispatcher, tracker, exc)
         return [SlotSet("staff_search_query", encode_query(query)), SlotSet("staff_search_page", 0.0),
-                SlotSet("staff_pending", "summary"), *show_page(dispatcher, ctx, query, patients, 0)]
+                SlotSet("staff_pending", "summary"), *show_page(dispatcher, domain, ctx, query, patients, 0, may_book)]
 
 
 class ActionStaffMore(Action):
@@ -284,9 +290,11 @@ class ActionStaffMore(Action):
         page = int(tracker.get_slot("staff_search_page") or 0) + 1
         try:
             patients = await find_patients(ctx, query)
+            may_book = (await access_of(ctx)).book
         except CareError as exc:
             return explain(dispatcher, tracker, exc)
-        return [SlotSet("staff_search_page", float(page)), *show_page(dispatcher, ctx, query, patients, page)]
+        return [SlotSet("staff_search_page", float(page)),
+                *show_page(dispatcher, domain, ctx, query, patients, page, may_book)]
 
 
 __all__ = ["ActionSearchPatient", "ActionStaffMore", "PatientQuery", "candidate_queries", "find_patients",

@@ -20,9 +20,13 @@ from rasa_sdk.executor import CollectingDispatcher
 
 from actions.care.calls import care_call
 from actions.care.client import CareClient
-from actions.care.errors import CareError, CareForbidden, CareInvalid, CareNotFound, CareUnauthenticated
+from actions.care.errors import (CareError, CareForbidden, CareInvalid, CareNotFound, CareUnauthenticated,
+                                 CareUnavailable)
 from actions.care.models import CurrentUser, TokenPair
+from actions.forms import SAFETY_INTENTS
+from actions.staff import permissions
 from actions.staff.formatting import zone
+from actions.staff.permissions import Access
 from sessions.store import Login, get_session_store
 
 logger = logging.getLogger(__name__)
@@ -31,6 +35,7 @@ T = TypeVar("T")
 ROLE = "role"
 STAFF = "staff"
 FOCUS = "staff_patient_id"
+ACCESS = "staff_access"  # what the CARE role allows (actions/staff/permissions.py): full | clinical | desk | basic
 SESSION_MINUTES_IF_UNKNOWN = 30  # CARE's refresh token lifetime, when a token carries no readable expiry
 
 # Slots of each staff form: reset when a form starts, ends or is stopped, so nothing leaks into the next one.
@@ -116,6 +121,20 @@ class StaffContext:
         return await care_call(fn, *args, **kwargs)
 
 
+async def access_of(ctx: StaffContext) -> Access:
+    """What this staff member's CARE role allows (actions/staff/permissions.py): from CARE's current user,
+    remembered for a few minutes; from the role names while CARE doesn't answer."""
+    key = ctx.login.user_id or ctx.sender
+    known = permissions.remembered(key)
+    if known is not None:
+        return known
+    try:
+        user = await ctx.call(ctx.care.current_user)
+    except CareUnavailable:
+        return permissions.from_roles(ctx.login.roles)
+    return permissions.remember(key, permissions.from_permissions(user.permissions, user.is_superuser))
+
+
 def staff_context(sender: str) -> StaffContext | None:
     login = get_session_store().login(sender)
     if login is None or login.kind != STAFF:
@@ -154,7 +173,7 @@ def require_staff(dispatcher: CollectingDispatcher, tracker: Tracker,
 
 def session_ended(dispatcher: CollectingDispatcher) -> list[dict[str, Any]]:
     dispatcher.utter_message(response="utter_staff_session_ended")
-    return [SlotSet(ROLE, None), SlotSet(FOCUS, None)]
+    return [SlotSet(ROLE, None), SlotSet(FOCUS, None), SlotSet(ACCESS, None)]
 
 
 def explain(dispatcher: CollectingDispatcher, tracker: Tracker, exc: CareError) -> list[dict[str, Any]]:
@@ -179,7 +198,7 @@ def explain(dispatcher: CollectingDispatcher, tracker: Tracker, exc: CareError) 
 
 # Intents that never answer a form question: the user wants out, or help. Their rules take over (the form
 # is rejected) and the question is asked again, or the form stops.
-CONTROL_INTENTS = frozenset({"deny", "help", "menu", "logout", "goodbye", "out_of_scope"})
+CONTROL_INTENTS = SAFETY_INTENTS | frozenset({"deny", "help", "menu", "logout", "goodbye", "out_of_scope", "greet"})
 
 
 def is_control(tracker: Tracker) -> bool:

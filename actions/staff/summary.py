@@ -1,8 +1,11 @@
 """A patient's summary for staff, and the single sections (records, medications, appointments, procedures).
 
-Every part is read with the staff member's own token, so it shows exactly what CARE lets that role see:
-a part CARE refuses (403) reads "your role can't see this"; when the whole request is refused (a volunteer
-asking for medications) the answer is a plain "Your role can't see that."
+Every part is read with the staff member's own token, so CARE refuses what the role may not read: a part
+CARE refuses (403) reads "your role can't see this". Beyond that, what the role is not meant to see is
+neither read nor shown (actions/staff/permissions.py): CARE hands a volunteer's token a patient's blood group
+and visit, but a role without clinical access gets the patient's name, age, gender and masked phone (and
+their appointments where the role may list them); a section it may not see ("Meera's medications") is a
+plain "Your role can't see that.", without asking which patient.
 
 `show_section` is the hook the patient part's actions call for a staff login (docs/dialogue-contract.md).
 """
@@ -19,7 +22,8 @@ from actions.care.errors import CareError, CareForbidden
 from actions.care.models import Patient
 from actions.staff import formatting as fmt
 from actions.staff.patients import patient_for_request
-from actions.staff.session import StaffContext, explain, render, require_staff
+from actions.staff.permissions import Access
+from actions.staff.session import StaffContext, access_of, explain, render, require_staff
 
 T = TypeVar("T")
 SECTIONS = ("records", "medications", "appointments", "procedures")
@@ -43,12 +47,48 @@ def _block(domain: dict[str, Any], value: Any, make: Callable[[Any], str], empty
     return make(value) or empty
 
 
+def demographics(domain: dict[str, Any], patient: Patient, today: dt.date, access: Access) -> str:
+    """The first lines of a summary: age · gender · masked phone; the blood group where the role sees
+    clinical data; whether the patient has died."""
+    lines = [fmt.patient_facts(patient, today)]
+    group = fmt.blood_group(patient)
+    if access.clinical and group:
+        lines.append(render(domain, response="utter_staff_fragment_blood_group", blood_group=group))
+    if patient.deceased:
+        lines.append(render(domain, response="utter_staff_fragment_deceased"))
+    return "\n".join(lines)
+
+
+async def _hidden() -> object:
+    """A part the role is not meant to see: not asked of CARE, shown like a refused one."""
+    return HIDDEN
+
+
 async def summary_message(dispatcher: CollectingDispatcher, domain: dict[str, Any], ctx: StaffContext,
-                          patient: Patient) -> None:
+                          patient: Patient, access: Access) -> None:
     care, pid, tz, today, now = ctx.care, patient.id, ctx.tz, ctx.today(), ctx.now()
+    facts = demographics(domain, patient, today, access)
+    no_appointments = render(domain, response="utter_staff_fragment_no_appointments")
+
+    def upcoming(found: list) -> str:
+        return fmt.lines((fmt.appointment_line(a, tz, today) for a in fmt.upcoming(found, now)), "")
+
+    def appointments_part() -> Awaitable[Any]:
+        return _part(ctx, care.list_patient_appointments, pid) if access.appointments else _hidden()
+
+    hidden = render(domain, response="utter_staff_fragment_hidden")
+    if not access.clinical and not access.appointments:
+        dispatcher.utter_message(response="utter_staff_patient_summary_basic", name=patient.name, demographics=facts,
+                                 hidden=hidden)
+        return
+    if not access.clinical:
+        dispatcher.utter_message(response="utter_staff_patient_summary_desk", name=patient.name, demographics=facts,
+                                 appointments=_block(domain, await appointments_part(), upcoming, no_appointments),
+                                 hidden=hidden)
+        return
     encounters, diagnoses, medications, appointments = await asyncio.gather(
         _part(ctx, care.list_encounters, pid), _part(ctx, care.list_diagnoses, pid),
-        _part(ctx, care.list_medication_requests, pid), _part(ctx, care.list_patient_appointments, pid))
+        _part(ctx, care.list_medication_requests, pid), appointments_part())
 
     def active_visit(found: list) -> str:
         return fmt.lines((fmt.encounter_line(e, tz, today) for e in found if e.is_active), "")
@@ -60,17 +100,13 @@ async def summary_message(dispatcher: CollectingDispatcher, domain: dict[str, An
     def current_medications(found: list) -> str:
         return fmt.lines((fmt.medication_line(m) for m in found if m.is_active), "")
 
-    def upcoming(found: list) -> str:
-        return fmt.lines((fmt.appointment_line(a, tz, today) for a in fmt.upcoming(found, now)), "")
-
     none = render(domain, response="utter_staff_fragment_none")
     dispatcher.utter_message(
-        response="utter_staff_patient_summary", name=patient.name, demographics=fmt.demographics(patient, today),
+        response="utter_staff_patient_summary", name=patient.name, demographics=facts,
         encounter=_block(domain, encounters, active_visit, render(domain, response="utter_staff_fragment_no_visit")),
         diagnoses=_block(domain, diagnoses, current_diagnoses, none),
         medications=_block(domain, medications, current_medications, none),
-        appointments=_block(domain, appointments, upcoming,
-                            render(domain, response="utter_staff_fragment_no_appointments")))
+        appointments=_block(domain, appointments, upcoming, no_appointments))
 
 
 async def section_message(section: str, dispatcher: CollectingDispatcher, domain: dict[str, Any],
@@ -120,10 +156,13 @@ async def section_message(section: str, dispatcher: CollectingDispatcher, domain
 async def show_patient(pending: str, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any],
                        ctx: StaffContext, patient: Patient) -> list[dict[str, Any]]:
     try:
-        if pending in SECTIONS:
+        access = await access_of(ctx)
+        if pending in SECTIONS and not access.may_see(pending):
+            dispatcher.utter_message(response="utter_staff_forbidden")
+        elif pending in SECTIONS:
             await section_message(pending, dispatcher, domain, ctx, patient)
         else:
-            await summary_message(dispatcher, domain, ctx, patient)
+            await summary_message(dispatcher, domain, ctx, patient, access)
     except CareError as exc:
         return explain(dispatcher, tracker, exc)
     return []
@@ -139,6 +178,13 @@ async def show_section(section: str, dispatcher: CollectingDispatcher, tracker: 
     ctx, events = require_staff(dispatcher, tracker)
     if ctx is None:
         return events
+    try:
+        allowed = (await access_of(ctx)).may_see(section)
+    except CareError as exc:
+        return explain(dispatcher, tracker, exc)
+    if not allowed:  # not even "which patient?" for something the role may not see
+        dispatcher.utter_message(response="utter_staff_forbidden")
+        return []
     patient, events = await patient_for_request(dispatcher, tracker, ctx, section, use_text=False)
     if patient is None:
         return events

@@ -66,15 +66,15 @@ def staff_env(staff_sandbox, tmp_path, monkeypatch):
 
 def _clear_caches() -> None:
     import settings
-    from actions.staff import scheduling, search, session
+    from actions.staff import permissions, practitioners, search, session
     from sessions import store
 
     settings.get_settings.cache_clear()
     store.get_session_store.cache_clear()
     session.care_client.cache_clear()
     search.forget_cache()
-    scheduling._practitioners.clear()
-    scheduling._specialties.clear()
+    practitioners.forget_cache()
+    permissions.forget()
 
 
 def store():

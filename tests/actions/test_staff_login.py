@@ -60,7 +60,7 @@ def test_wrong_password_says_so_and_starts_again_from_the_username(staff_env, do
     form.start("staff login", "staff_login")
     form.say("care-doctor")
     reply = texts(form.secret("password", "not-the-password"), domain)
-    assert "didn't work (4 more tries" in reply
+    assert "didn't work (tries left before login is paused: 4)" in reply
     assert form.slots["requested_slot"] == "staff_username"
     assert store().login(form.sender) is None
     form.say("care-doctor")
@@ -115,8 +115,87 @@ def test_a_username_with_spaces_is_asked_again(staff_env, domain):
     form = login_form(domain)
     form.start("staff login", "staff_login")
     reply = texts(form.say("dr asha menon"), domain)
-    assert "doesn't look like a CARE username" in reply
+    assert "Please send your CARE username, e.g. *care-doctor*" in reply
     assert form.slots["requested_slot"] == "staff_username"
+
+
+@pytest.mark.parametrize("said", ["staff login care-doctor", "login as care-doctor", "Staff login: care-doctor"])
+def test_the_username_in_the_login_request_is_taken(staff_env, domain, said):
+    form = login_form(domain)
+    asked = texts(form.start(said, "staff_login"), domain)
+    assert "CARE *password*" in asked and "username" not in asked
+    assert form.slots["staff_username"] == "care-doctor"
+    assert "Welcome, *Asha Menon*" in texts(form.secret("password", PASSWORD), domain)
+
+
+def test_a_username_that_nlu_read_as_a_login_request_is_not_asked_again(staff_env, domain):
+    """"login" (the patient's login asks for a phone), then "care-doctor", which NLU reads as staff_login:
+    the staff login starts with that username and asks for the password, not for the username again."""
+    form = login_form(domain)
+    asked = texts(form.start("care-doctor", "staff_login"), domain)
+    assert "CARE *password*" in asked and "username" not in asked
+    assert store().expected_secret(form.sender) == "password"
+    # and while the username question is open, "staff login care-nurse" answers it too
+    other = login_form(domain)
+    other.start("staff login", "staff_login")
+    assert "CARE *password*" in texts(other.say("staff login care-nurse", "staff_login"), domain)
+    assert other.slots["staff_username"] == "care-nurse"
+
+
+def test_a_login_started_by_another_request_asks_for_the_username(staff_env, domain):
+    msgs, events = run(action("action_search_patient"),
+                       make_tracker(new_sender(), {}, "find patient meera", "search_patient"), domain)
+    assert "log in with your CARE account first" in texts(msgs, domain)
+    form = login_form(domain)
+    asked = texts(form.start("find patient meera", "search_patient"), domain)
+    assert "CARE *username*" in asked and form.slots.get("staff_username") is None
+
+
+def _care_logins(sandbox) -> int:
+    """CARE's logins so far, from the sandbox's access log ("POST /api/v1/auth/login/ -> 401 in 3 ms")."""
+    return sandbox.log_path.read_text(errors="replace").count("POST /api/v1/auth/login/ ")
+
+
+NOT_USERNAMES = ["45612", "Ramesh Kumar", "ramesh kumar 45612", "+91 98765 43210", "9876543210", "hi", "Hello",
+                 "namaste", "good morning", "yes", "my code is 45612", "staff login 45612", "book Ravi tomorrow"]
+
+
+def test_nothing_that_is_not_a_username_reaches_cares_login(staff_env, domain):
+    """A patient in the staff login by mistake: codes, names, phones and greetings are refused, with what is
+    expected and how patients get out, the password is never asked for, and CARE's login is never called."""
+    before = _care_logins(staff_env)
+    form = login_form(domain)
+    form.start("staff login 45612", "staff_login")
+    assert form.slots.get("staff_username") is None and form.slots["requested_slot"] == "staff_username"
+    for said in NOT_USERNAMES:
+        reply = texts(form.say(said, "inform"), domain)
+        assert reply.startswith("Please send your CARE username, e.g. *care-doctor*"), said
+        assert "Patients: type *cancel*, then *menu*." in reply
+        assert form.slots["requested_slot"] == "staff_username" and form.slots.get("staff_username") is None
+        assert store().expected_secret(form.sender) is None  # the next message is never taken as a password
+    for said in ("45612", "Ramesh Kumar", "hi"):  # whatever NLU makes of it
+        for intent in ("greet", "nlu_fallback", "search_patient", "login", "staff_login"):
+            form.say(said, intent)
+            assert form.slots.get("staff_username") is None, (said, intent)
+    assert _care_logins(staff_env) == before
+
+    # the control: a real username does reach CARE's login (so the log above would have shown one)
+    form.say("care-doctor")
+    assert "Welcome" in texts(form.secret("password", PASSWORD), domain)
+    assert _care_logins(staff_env) == before + 1
+
+
+def test_the_password_step_never_sends_a_username_that_is_not_one(staff_env, domain):
+    """Even a slot set some other way: what is not a username is not sent to CARE with the password."""
+    before = _care_logins(staff_env)
+    form = login_form(domain)
+    form.start("staff login", "staff_login")
+    form.say("care-doctor")
+    form.slots["staff_username"] = "Ramesh Kumar"
+    reply = texts(form.secret("password", "45612"), domain)
+    assert "Please send your CARE username" in reply and form.slots["requested_slot"] == "staff_username"
+    assert _care_logins(staff_env) == before
+    assert store().take_secret(form.sender, "password") is None  # taken and dropped
 
 
 def test_cancel_during_login_forgets_the_expected_password(staff_env, domain):

@@ -187,6 +187,7 @@ def test_move_an_appointment_to_another_time(staff_env, domain):
     book = FormDriver(FORM, sender, domain, slots=slots)
     confirm = texts(book.start(text, "reschedule_appointment"), domain)
     assert "Move *Meera Nair*'s appointment with *Dr. Rahul Verma* to" in confirm and "11 am" in confirm
+    assert " to on " not in confirm  # "to Fri 27 Nov at 11 am", never "to on Fri"
     book.say("yes", "affirm")
     msgs, _, _ = submit("action_staff_book", book, domain)
     assert "Moved ✅ *Meera Nair* now sees *Dr. Rahul Verma*" in texts(msgs, domain)

@@ -112,8 +112,11 @@ def test_a_volunteer_sees_no_clinical_data(staff_env, domain):
     msgs, _ = ask(domain, sender, "tell me about Meera", "patient_summary", ents(person="Meera"),
                   name="action_patient_summary")
     summary = texts(msgs, domain)
-    assert "*Meera Nair*" in summary and "your role can't see this" in summary
-    assert "Hypothyroidism" not in summary and "Levothyroxine" not in summary
+    assert "*Meera Nair*" in summary and " y · F · +91 99" in summary
+    assert "*Visits, diagnoses, medications and appointments*\n_your role can't see this_" in summary
+    # CARE hands a volunteer's token the blood group and the visit (recordings 92, 94): not shown all the same
+    for clinical in ("Hypothyroidism", "Levothyroxine", "Blood group", "AB+", "Active visit", "OP-MEERA"):
+        assert clinical not in summary, clinical
 
     from actions.staff.summary import show_section
     from tests.actions.conftest_staff import _call  # the same runner the other helpers use
@@ -124,7 +127,7 @@ def test_a_volunteer_sees_no_clinical_data(staff_env, domain):
     t = make_tracker(sender, STAFF, "tell me about Meera's medications", "get_medications", ents(person="Meera"))
     events = asyncio.run(show_section("medications", dispatcher, t, domain))
     assert texts(dispatcher.messages, domain) .startswith("Your role can't see that in CARE.")
-    assert events == [{"event": "slot", "name": "staff_patient_id", "value": events[0]["value"], "timestamp": None}]
+    assert events == []  # not even a "which patient?" for something the role may not see
 
 
 def test_sections_for_the_patient_in_focus(staff_env, domain):

@@ -21,13 +21,24 @@ def patient(**kw) -> Patient:
 
 
 def test_age_from_date_of_birth_counts_the_birthday():
-    assert fmt.age_or_birth_year(patient(date_of_birth=dt.date(1985, 3, 4)), TODAY) == "41 y"
-    assert fmt.age_or_birth_year(patient(date_of_birth=dt.date(1985, 3, 5)), TODAY) == "40 y"
+    assert fmt.age(patient(date_of_birth=dt.date(1985, 3, 4)), TODAY) == "41 y"
+    assert fmt.age(patient(date_of_birth=dt.date(1985, 3, 5)), TODAY) == "40 y"
 
 
-def test_year_of_birth_when_there_is_no_date():
-    assert fmt.age_or_birth_year(patient(date_of_birth=None, year_of_birth=1992), TODAY) == "b. 1992"
-    assert fmt.age_or_birth_year(patient(date_of_birth=None, year_of_birth=None), TODAY) == ""
+def test_one_age_format_from_a_year_of_birth_too():
+    """"58 y" everywhere: never "b. 1974" for a patient CARE knows only the year of birth of."""
+    assert fmt.age(patient(date_of_birth=None, year_of_birth=1992), TODAY) == "34 y"
+    assert fmt.age(patient(date_of_birth=None, year_of_birth=None), TODAY) == ""
+    assert "34 y · M" in fmt.patient_facts(patient(date_of_birth=None, year_of_birth=1992), TODAY)
+    assert "b. " not in fmt.patient_line(patient(date_of_birth=None, year_of_birth=1992), TODAY)
+
+
+def test_age_follows_the_day_it_is_given():
+    """The caller passes the hospital's day (StaffContext.today): on the birthday in India the age is one
+    more, even while it is still the day before in UTC."""
+    born = patient(date_of_birth=dt.date(1985, 3, 5))
+    assert fmt.age(born, dt.date(2026, 3, 4)) == "40 y"
+    assert fmt.age(born, dt.date(2026, 3, 5)) == "41 y"
 
 
 def test_patient_line_has_name_age_gender_and_a_masked_phone():
@@ -51,9 +62,11 @@ def test_choice_payload_round_trip():
         assert fmt.parse_choice(bad) is None
 
 
-def test_demographics_blood_group_and_no_unknown():
-    assert "Blood group A+" in fmt.demographics(patient(blood_group="A_positive"), TODAY)
-    assert "Blood group" not in fmt.demographics(patient(blood_group="unknown"), TODAY)
+def test_blood_group_reads_short_and_unknown_is_nothing():
+    assert fmt.blood_group(patient(blood_group="A_positive")) == "A+"
+    assert fmt.blood_group(patient(blood_group="O_negative")) == "O−"
+    assert fmt.blood_group(patient(blood_group="unknown")) == ""
+    assert fmt.blood_group(patient(blood_group="")) == ""
 
 
 def test_medication_line_reads_like_a_prescription():

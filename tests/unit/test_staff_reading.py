@@ -143,6 +143,9 @@ def test_when_phrase_reads_in_a_sentence():
     at = dt.datetime(2026, 3, 5, 8, 30, tzinfo=dt.timezone.utc)  # 2 pm in India
     assert when_phrase(at, TZ, today) == "tomorrow at 2 pm"
     assert when_phrase(at + dt.timedelta(days=4), TZ, today) == "on Mon 9 Mar at 2 pm"
+    # after "to": "Move Meera's appointment to Mon 9 Mar at 2 pm", never "to on Mon"
+    assert when_phrase(at + dt.timedelta(days=4), TZ, today, on=False) == "Mon 9 Mar at 2 pm"
+    assert when_phrase(at, TZ, today, on=False) == "tomorrow at 2 pm"
 
 
 def test_a_payload_entity_keeps_its_value():

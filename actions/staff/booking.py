@@ -1,0 +1,186 @@
+"""The questions of the staff booking form (`schedule_appointment_form`, validated in
+actions/staff/scheduling.py) and the booking itself, through CARE with the staff member's own token.
+"""
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from rasa_sdk import Action, Tracker
+from rasa_sdk.events import SlotSet
+from rasa_sdk.executor import CollectingDispatcher
+
+from actions.care.errors import CareError, CareInvalid
+from actions.staff import formatting as fmt
+from actions.staff.formatting import when_phrase
+from actions.staff.practitioners import free_slots_on, match_practitioners, practitioner_button, practitioners
+from actions.staff.scheduling import BOOKING_NOTE, FORM, _doctor, day_phrase
+from actions.staff.search import ask_which, decode_query, find_patients
+from actions.staff.session import (
+    FOCUS,
+    SCHEDULE_SLOTS,
+    explain,
+    render,
+    reset,
+    session_ended,
+    staff_context,
+    start_form,
+    timezone_name,
+)
+
+
+# ------------------------------------------------------------------ questions of the booking form
+
+class AskSchedulePatient(Action):
+    def name(self) -> str:
+        return "action_ask_schedule_appointment_form_sched_patient"
+
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
+                  domain: dict[str, Any]) -> list[dict[str, Any]]:
+        return await ask_patient(dispatcher, tracker, response="utter_ask_schedule_appointment_form_sched_patient")
+
+
+async def ask_patient(dispatcher: CollectingDispatcher, tracker: Tracker, response: str) -> list[dict[str, Any]]:
+    """The patient question: the matching patients as a list when a name fit several, else the question."""
+    ctx = staff_context(tracker.sender_id)
+    query = decode_query(tracker.get_slot("staff_patient_query"))
+    if ctx is not None and query is not None:
+        try:
+            patients = await find_patients(ctx, query)
+        except CareError as exc:
+            return explain(dispatcher, tracker, exc)
+        if len(patients) > 1:
+            ask_which(dispatcher, ctx, query, patients)
+            return []
+    dispatcher.utter_message(response=response)
+    return []
+
+
+class AskScheduleWhen(Action):
+    def name(self) -> str:
+        return "action_ask_schedule_appointment_form_sched_when"
+
+    def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]) -> list[dict[str, Any]]:
+        dispatcher.utter_message(response="utter_ask_schedule_appointment_form_sched_when")
+        return []
+
+
+class AskSchedulePractitioner(Action):
+    def name(self) -> str:
+        return "action_ask_schedule_appointment_form_sched_practitioner"
+
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
+                  domain: dict[str, Any]) -> list[dict[str, Any]]:
+        ctx = staff_context(tracker.sender_id)
+        if ctx is None:
+            return []
+        query = tracker.get_slot("sched_practitioner_query")
+        try:
+            found = await (match_practitioners(ctx, query) if query else practitioners(ctx))
+        except CareError as exc:
+            return explain(dispatcher, tracker, exc)
+        buttons = [practitioner_button(p) for _, p in found[:10]]
+        if query and len(found) > 1:
+            dispatcher.utter_message(response="utter_staff_which_practitioner", query=query, buttons=buttons)
+        elif not found:
+            dispatcher.utter_message(response="utter_staff_no_practitioners")
+        else:
+            dispatcher.utter_message(response="utter_staff_ask_practitioner", buttons=buttons)
+        return []
+
+
+class AskScheduleSlot(Action):
+    """The free times of the chosen day as a list (nearest to the asked time or part of day first)."""
+
+    def name(self) -> str:
+        return "action_ask_schedule_appointment_form_sched_slot"
+
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
+                  domain: dict[str, Any]) -> list[dict[str, Any]]:
+        ctx = staff_context(tracker.sender_id)
+        decoded = fmt.decode_when(tracker.get_slot("sched_when"))
+        pid, fid = tracker.get_slot("sched_practitioner"), tracker.get_slot("sched_facility")
+        if ctx is None or decoded is None or not pid or not fid:
+            return []
+        day, start, end = decoded
+        try:
+            free = await free_slots_on(ctx, fid, pid, day)
+        except CareError as exc:
+            return explain(dispatcher, tracker, exc)
+        shown = fmt.slots_near(free, ctx.tz, start, end, limit=10)
+        doctor = _doctor(tracker, domain)
+        if shown and start is not None and end is not None and not fmt.slots_near(free, ctx.tz, start, end, limit=1,
+                                                                                 strict=True):
+            dispatcher.utter_message(response="utter_staff_none_in_window", doctor=doctor,
+                                     day=day_phrase(day, ctx.today()))
+        if not shown:
+            dispatcher.utter_message(response="utter_staff_no_free_time_day", doctor=doctor,
+                                     day=day_phrase(day, ctx.today()))
+            return [SlotSet("sched_when", None)]
+        dispatcher.utter_message(response="utter_staff_free_slots", doctor=doctor, day=day_phrase(day, ctx.today()),
+                                 buttons=[fmt.slot_button(s, ctx.tz) for s in shown])
+        return []
+
+
+class AskScheduleConfirm(Action):
+    def name(self) -> str:
+        return "action_ask_schedule_appointment_form_sched_confirm"
+
+    def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]) -> list[dict[str, Any]]:
+        ctx = staff_context(tracker.sender_id)
+        start = tracker.get_slot("sched_slot_start")
+        tz = ctx.tz if ctx else timezone_name()
+        today = dt.datetime.now(fmt.zone(tz)).date()  # the hospital's day
+        moving = bool(tracker.get_slot("sched_replaces"))
+        # "Move Meera's appointment to Fri 27 Nov at 11 am", "Book Meera with Dr. X on Fri 27 Nov at 11 am"
+        when = when_phrase(dt.datetime.fromisoformat(start), tz, today, on=not moving) if start else ""
+        patient = tracker.get_slot("sched_patient_name") or render(domain, response="utter_staff_fragment_the_patient")
+        values = dict(patient=patient, doctor=_doctor(tracker, domain), when=when)
+        if moving:
+            dispatcher.utter_message(response="utter_staff_confirm_reschedule", **values)
+        else:
+            dispatcher.utter_message(response="utter_staff_confirm_booking", **values)
+        return []
+
+
+class ActionStaffBook(Action):
+    """The booking form is done: book through CARE (or say nothing was booked)."""
+
+    def name(self) -> str:
+        return "action_staff_book"
+
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
+                  domain: dict[str, Any]) -> list[dict[str, Any]]:
+        done = reset(*SCHEDULE_SLOTS, "staff_patient_query")
+        ctx = staff_context(tracker.sender_id)
+        if ctx is None:
+            return done + session_ended(dispatcher)
+        if tracker.get_slot("sched_confirm") is not True:
+            dispatcher.utter_message(response="utter_staff_not_booked")
+            return done
+        patient_id, slot_id = tracker.get_slot("sched_patient"), tracker.get_slot("sched_slot")
+        fid, replaces = tracker.get_slot("sched_facility"), tracker.get_slot("sched_replaces")
+        try:
+            appt = await ctx.call(ctx.care.book_appointment, fid, slot_id, patient_id, BOOKING_NOTE)
+        except CareInvalid:
+            # someone else took the slot between the list and the yes: offer the day again
+            dispatcher.utter_message(response="utter_staff_slot_taken")
+            keep = {n: tracker.get_slot(n) for n in SCHEDULE_SLOTS}
+            keep.update(sched_slot=None, sched_slot_start=None, sched_confirm=None)
+            return start_form(FORM, **keep)
+        except CareError as exc:
+            return done + explain(dispatcher, tracker, exc)
+        start = appt.start or dt.datetime.fromisoformat(tracker.get_slot("sched_slot_start"))
+        values = dict(patient=tracker.get_slot("sched_patient_name") or appt.patient_name,
+                      doctor=_doctor(tracker, domain),
+                      when=when_phrase(start, ctx.tz, ctx.today()))
+        if replaces:
+            try:
+                await ctx.call(ctx.care.cancel_appointment, fid, replaces, "rescheduled")
+            except CareError as exc:
+                dispatcher.utter_message(response="utter_staff_booked", **values)
+                return done + explain(dispatcher, tracker, exc) + [SlotSet(FOCUS, patient_id)]
+            dispatcher.utter_message(response="utter_staff_rescheduled", **values)
+        else:
+            dispatcher.utter_message(response="utter_staff_booked", **values)
+        return done + [SlotSet(FOCUS, patient_id)]

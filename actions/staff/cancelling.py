@@ -1,0 +1,193 @@
+"""Cancelling and moving a patient's appointment for staff.
+
+`staff_cancel_form` picks one of the patient's upcoming appointments and cancels it after a yes; in
+"reschedule" mode ("move Ravi's appointment to Friday 4pm") it hands over to the booking form, and the old
+appointment is cancelled (as "rescheduled") only once the new one is booked (actions/staff/scheduling.py).
+The hook `start_cancel` and the start of both modes are in actions/staff/scheduling.py.
+"""
+from __future__ import annotations
+
+from typing import Any
+
+from rasa_sdk import Action, FormValidationAction, Tracker
+from rasa_sdk.events import SlotSet
+from rasa_sdk.executor import CollectingDispatcher
+
+from actions.care.errors import CareError
+from actions.care.models import Appointment
+from actions.staff import formatting as fmt
+from actions.staff.formatting import when_phrase
+from actions.staff.scheduling import (
+    FORM,
+    _answer,
+    _appointment_doctor,
+    _choice,
+    _start_change,
+    _validate_yes_no,
+    _yes_no,
+)
+from actions.staff.session import (
+    CANCEL_SLOTS,
+    FOCUS,
+    SCHEDULE_SLOTS,
+    StaffContext,
+    explain,
+    is_control,
+    reset,
+    session_ended,
+    staff_context,
+    start_form,
+)
+
+
+# ------------------------------------------------------------------ cancel / reschedule
+
+class ActionStaffReschedule(Action):
+    """"move Ravi's appointment to Friday 4pm": pick the appointment, then book the new time."""
+
+    def name(self) -> str:
+        return "action_staff_reschedule"
+
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
+                  domain: dict[str, Any]) -> list[dict[str, Any]]:
+        return await _start_change(dispatcher, tracker, "reschedule")
+
+
+async def _focus_upcoming(ctx: StaffContext, tracker: Tracker) -> list[Appointment]:
+    pid = tracker.get_slot(FOCUS)
+    return fmt.upcoming(await ctx.call(ctx.care.list_patient_appointments, pid), ctx.now()) if pid else []
+
+
+class ValidateStaffCancelForm(FormValidationAction):
+    def name(self) -> str:
+        return "validate_staff_cancel_form"
+
+    async def required_slots(self, domain_slots: list[str], dispatcher: CollectingDispatcher, tracker: Tracker,
+                             domain: dict[str, Any]) -> list[str]:
+        if tracker.get_slot("staff_cancel_mode") == "reschedule":
+            return ["staff_cancel_appt"]  # moving: no "cancel it?" question, the booking form confirms
+        return domain_slots
+
+    async def next_requested_slot(self, dispatcher: CollectingDispatcher, tracker: Tracker,
+                                  domain: dict[str, Any]) -> dict[str, Any] | None:
+        if tracker.get_slot("staff_cancel_confirm") is False or staff_context(tracker.sender_id) is None:
+            return SlotSet("requested_slot", None)
+        return await super().next_requested_slot(dispatcher, tracker, domain)
+
+    def extract_staff_cancel_appt(self, dispatcher: CollectingDispatcher, tracker: Tracker,
+                                  domain: dict[str, Any]) -> dict[str, Any]:
+        if not _answer(tracker, "staff_cancel_appt"):
+            return {}
+        chosen = _choice(tracker, fmt.CHOICE_APPOINTMENT)
+        if chosen:
+            return {"staff_cancel_appt": chosen}
+        if is_control(tracker):
+            return {}
+        return {"staff_cancel_appt": "?"}
+
+    def validate_staff_cancel_appt(self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker,
+                                   domain: dict[str, Any]) -> dict[str, Any]:
+        if not value or value == "?":
+            dispatcher.utter_message(response="utter_staff_choose_from_list")
+            return {"staff_cancel_appt": None}
+        return {"staff_cancel_appt": value}
+
+    def extract_staff_cancel_confirm(self, dispatcher: CollectingDispatcher, tracker: Tracker,
+                                     domain: dict[str, Any]) -> dict[str, Any]:
+        if not _answer(tracker, "staff_cancel_confirm"):
+            return {}
+        said = _yes_no(tracker, "staff_cancel_confirm")
+        return {"staff_cancel_confirm": "?"} if said is None else said
+
+    def validate_staff_cancel_confirm(self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker,
+                                      domain: dict[str, Any]) -> dict[str, Any]:
+        return _validate_yes_no("staff_cancel_confirm", value, dispatcher)
+
+
+class AskCancelAppointment(Action):
+    def name(self) -> str:
+        return "action_ask_staff_cancel_form_staff_cancel_appt"
+
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
+                  domain: dict[str, Any]) -> list[dict[str, Any]]:
+        ctx = staff_context(tracker.sender_id)
+        if ctx is None:
+            return []
+        try:
+            upcoming = await _focus_upcoming(ctx, tracker)
+            patient = await ctx.call(ctx.care.get_patient, tracker.get_slot(FOCUS))
+        except CareError as exc:
+            return explain(dispatcher, tracker, exc)
+        today = ctx.today()
+        dispatcher.utter_message(response="utter_staff_which_appointment", patient=patient.name,
+                                 lines=fmt.lines((fmt.appointment_line(a, ctx.tz, today) for a in upcoming[:10]), ""),
+                                 buttons=[fmt.appointment_button(a, ctx.tz, today) for a in upcoming[:10]])
+        return []
+
+
+async def _chosen_appointment(ctx: StaffContext, tracker: Tracker) -> Appointment | None:
+    wanted = tracker.get_slot("staff_cancel_appt")
+    return next((a for a in await _focus_upcoming(ctx, tracker) if a.id == wanted), None)
+
+
+class AskCancelConfirm(Action):
+    def name(self) -> str:
+        return "action_ask_staff_cancel_form_staff_cancel_confirm"
+
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
+                  domain: dict[str, Any]) -> list[dict[str, Any]]:
+        ctx = staff_context(tracker.sender_id)
+        if ctx is None:
+            return []
+        try:
+            appt = await _chosen_appointment(ctx, tracker)
+        except CareError as exc:
+            return explain(dispatcher, tracker, exc)
+        if appt is None:
+            dispatcher.utter_message(response="utter_staff_choose_from_list")
+            return [SlotSet("staff_cancel_appt", None), SlotSet("requested_slot", "staff_cancel_appt")]
+        dispatcher.utter_message(response="utter_staff_confirm_cancel", patient=appt.patient_name,
+                                 doctor=_appointment_doctor(appt, domain),
+                                 when=when_phrase(appt.start, ctx.tz, ctx.today()) if appt.start else "")
+        return []
+
+
+class ActionStaffCancelSubmit(Action):
+    """The cancel form is done: cancel after a yes, or (reschedule) start booking the new time."""
+
+    def name(self) -> str:
+        return "action_staff_cancel_submit"
+
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
+                  domain: dict[str, Any]) -> list[dict[str, Any]]:
+        done = reset(*CANCEL_SLOTS)
+        ctx = staff_context(tracker.sender_id)
+        if ctx is None:
+            return done + session_ended(dispatcher)
+        mode = tracker.get_slot("staff_cancel_mode")
+        if mode != "reschedule" and tracker.get_slot("staff_cancel_confirm") is not True:
+            dispatcher.utter_message(response="utter_staff_appointment_kept")
+            return done
+        try:
+            appt = await _chosen_appointment(ctx, tracker)
+        except CareError as exc:
+            return done + explain(dispatcher, tracker, exc)
+        if appt is None:
+            dispatcher.utter_message(response="utter_staff_choose_from_list")
+            return done
+        fid = appt.facility_id or ctx.facility_id
+        if mode == "reschedule":
+            slots: dict[str, Any] = {n: None for n in SCHEDULE_SLOTS}
+            slots.update(sched_patient=appt.patient_id or tracker.get_slot(FOCUS), sched_patient_name=appt.patient_name,
+                         sched_practitioner=appt.practitioner.id if appt.practitioner else None,
+                         sched_practitioner_name=appt.practitioner.name if appt.practitioner else None,
+                         sched_facility=fid, sched_replaces=appt.id, sched_when=tracker.get_slot("staff_cancel_when"))
+            return done + start_form(FORM, **slots)
+        try:
+            await ctx.call(ctx.care.cancel_appointment, fid, appt.id, "cancelled")
+        except CareError as exc:
+            return done + explain(dispatcher, tracker, exc)
+        dispatcher.utter_message(response="utter_staff_appointment_cancelled", patient=appt.patient_name,
+                                 doctor=_appointment_doctor(appt, domain),
+                                 when=when_phrase(appt.start, ctx.tz, ctx.today()) if appt.start else "")
+        return done
