@@ -12,7 +12,6 @@ from rasa_sdk.executor import CollectingDispatcher
 
 from actions.care.errors import CareError, CareInvalid
 from actions.staff import formatting as fmt
-from actions.staff.formatting import when_phrase
 from actions.staff.practitioners import free_slots_on, match_practitioners, practitioner_button, practitioners
 from actions.staff.scheduling import BOOKING_NOTE, FORM, _doctor, day_phrase
 from actions.staff.search import ask_which, decode_query, find_patients
@@ -27,6 +26,7 @@ from actions.staff.session import (
     start_form,
     timezone_name,
 )
+from common.dates import format_local_dated
 
 
 # ------------------------------------------------------------------ questions of the booking form
@@ -130,10 +130,10 @@ class AskScheduleConfirm(Action):
         ctx = staff_context(tracker.sender_id)
         start = tracker.get_slot("sched_slot_start")
         tz = ctx.tz if ctx else timezone_name()
-        today = dt.datetime.now(fmt.zone(tz)).date()  # the hospital's day
+        today = ctx.today() if ctx else dt.datetime.now(fmt.zone(tz)).date()  # the hospital's day
         moving = bool(tracker.get_slot("sched_replaces"))
-        # "Move Meera's appointment to Fri 27 Nov at 11 am", "Book Meera with Dr. X on Fri 27 Nov at 11 am"
-        when = when_phrase(dt.datetime.fromisoformat(start), tz, today, on=not moving) if start else ""
+        # always with the date, as the patient part says it: "tomorrow, Thu 3 Dec, 11 am", "Fri 4 Dec, 9:30 am"
+        when = format_local_dated(dt.datetime.fromisoformat(start), tz, today) if start else ""
         patient = tracker.get_slot("sched_patient_name") or render(domain, response="utter_staff_fragment_the_patient")
         values = dict(patient=patient, doctor=_doctor(tracker, domain), when=when)
         if moving:
@@ -173,7 +173,7 @@ class ActionStaffBook(Action):
         start = appt.start or dt.datetime.fromisoformat(tracker.get_slot("sched_slot_start"))
         values = dict(patient=tracker.get_slot("sched_patient_name") or appt.patient_name,
                       doctor=_doctor(tracker, domain),
-                      when=when_phrase(start, ctx.tz, ctx.today()))
+                      when=format_local_dated(start, ctx.tz, ctx.today()))
         if replaces:
             try:
                 await ctx.call(ctx.care.cancel_appointment, fid, replaces, "rescheduled")

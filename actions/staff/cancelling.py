@@ -16,7 +16,6 @@ from rasa_sdk.executor import CollectingDispatcher
 from actions.care.errors import CareError
 from actions.care.models import Appointment
 from actions.staff import formatting as fmt
-from actions.staff.formatting import when_phrase
 from actions.staff.scheduling import (
     FORM,
     _answer,
@@ -38,6 +37,7 @@ from actions.staff.session import (
     staff_context,
     start_form,
 )
+from common.dates import format_local_dated
 
 
 # ------------------------------------------------------------------ cancel / reschedule
@@ -125,6 +125,13 @@ class AskCancelAppointment(Action):
         return []
 
 
+def _when(appt: Appointment, ctx: StaffContext) -> str:
+    """For the cancel question and its answer: always with the date ("tomorrow, Thu 3 Dec, 2 pm")."""
+    if appt.start is None:
+        return fmt.appointment_when(appt, ctx.tz, ctx.today())
+    return format_local_dated(appt.start, ctx.tz, ctx.today())
+
+
 async def _chosen_appointment(ctx: StaffContext, tracker: Tracker) -> Appointment | None:
     wanted = tracker.get_slot("staff_cancel_appt")
     return next((a for a in await _focus_upcoming(ctx, tracker) if a.id == wanted), None)
@@ -148,7 +155,7 @@ class AskCancelConfirm(Action):
             return [SlotSet("staff_cancel_appt", None), SlotSet("requested_slot", "staff_cancel_appt")]
         dispatcher.utter_message(response="utter_staff_confirm_cancel", patient=appt.patient_name,
                                  doctor=_appointment_doctor(appt, domain),
-                                 when=when_phrase(appt.start, ctx.tz, ctx.today()) if appt.start else "")
+                                 when=_when(appt, ctx))
         return []
 
 
@@ -189,5 +196,5 @@ class ActionStaffCancelSubmit(Action):
             return done + explain(dispatcher, tracker, exc)
         dispatcher.utter_message(response="utter_staff_appointment_cancelled", patient=appt.patient_name,
                                  doctor=_appointment_doctor(appt, domain),
-                                 when=when_phrase(appt.start, ctx.tz, ctx.today()) if appt.start else "")
+                                 when=_when(appt, ctx))
         return done

@@ -129,7 +129,8 @@ def past_medication_line(m: MedicationRequest) -> str:
 
 def when_phrase(start: dt.datetime, tz: str, today: dt.date, on: bool = True) -> str:
     """For a sentence: "tomorrow at 2 pm", "today at 9:30 am", "on Mon 30 Nov at 9 am". `on=False` after
-    another preposition ("move it to Mon 30 Nov at 9 am")."""
+    another preposition ("move it to Mon 30 Nov at 9 am"). Not for confirmations and their questions: those
+    always carry the date (common.dates.format_local_dated, as the patient part: "tomorrow, Thu 3 Dec, 2 pm")."""
     local = start.astimezone(zone(tz))
     day = local.date()
     time_text = format_time(local.time().replace(tzinfo=None))

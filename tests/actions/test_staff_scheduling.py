@@ -10,8 +10,11 @@ import datetime as dt
 
 from rasa_sdk.executor import CollectingDispatcher
 
-from actions.care.models import Appointment
+from actions.care.client import CareClient
+from actions.care.models import Appointment, Practitioner, Slot
+from actions.staff import formatting as fmt
 from actions.staff import scheduling
+from actions.staff.practitioners import free_slots_on, practitioners
 from actions.staff.session import staff_context
 from tests.actions.conftest_staff import (  # noqa: F401 - fixtures
     FormDriver,
@@ -54,6 +57,18 @@ def upcoming_of(sender: str, patient_id: str) -> list[Appointment]:
     return upcoming(ctx.care.list_patient_appointments(patient_id), ctx.now())
 
 
+def dated(start: dt.datetime | str, sender: str) -> str:
+    """The day a confirmation names for `start`, from the hospital's clock (never fixed weekday names):
+    "tomorrow, Thu 3 Dec", "today, Wed 2 Dec", "Fri 4 Dec" ("Fri 1 Jan 2027" in another year)."""
+    ctx = staff_context(sender)
+    today = ctx.today()
+    start = dt.datetime.fromisoformat(start) if isinstance(start, str) else start
+    day = start.astimezone(fmt.zone(ctx.tz)).date()
+    text = f"{day:%a} {day.day} {day:%b}" + (f" {day.year}" if day.year != today.year else "")
+    relative = {today: "today, ", today + dt.timedelta(days=1): "tomorrow, "}.get(day, "")
+    return relative + text
+
+
 def test_book_with_two_ravis_and_two_ashas_then_cancel(staff_env, domain):
     sender = new_sender()
     log_in(sender, "care-staff")
@@ -82,12 +97,13 @@ def test_book_with_two_ravis_and_two_ashas_then_cancel(staff_env, domain):
     assert all(len(b["title"]) <= 24 for b in slot_rows)
 
     confirm = form.choose(choice_of(slot_rows[0]))
-    assert "Book *Ravi Kumar* with *Dr. Asha Pillai* " in texts(confirm, domain)
+    when = dated(form.slots["sched_slot_start"], sender)  # the weekday and date, also next to "tomorrow"
+    assert f"Book *Ravi Kumar* with *Dr. Asha Pillai* for {when}, " in texts(confirm, domain)
     assert [b["payload"] for b in buttons(confirm, domain)] == ["/affirm", "/deny"]
     form.say("yes", "affirm")
     assert form.active is False
     msgs, slots, _ = submit("action_staff_book", form, domain)
-    assert "Booked ✅ *Ravi Kumar* with *Dr. Asha Pillai*" in texts(msgs, domain)
+    assert f"Booked ✅ *Ravi Kumar* with *Dr. Asha Pillai* for {when}, " in texts(msgs, domain)
     patient_id = slots["staff_patient_id"]
     [booked] = upcoming_of(sender, patient_id)
     assert booked.practitioner.name == "Dr. Asha Pillai"
@@ -98,10 +114,11 @@ def test_book_with_two_ravis_and_two_ashas_then_cancel(staff_env, domain):
     assert active_loop_of(events) == "staff_cancel_form"
     cancel = FormDriver("staff_cancel_form", sender, domain, slots=apply({**STAFF}, events))
     question = cancel.start("cancel Ravi Kumar's appointment", "cancel_appointment")
-    assert "Cancel *Ravi Kumar*'s appointment with *Dr. Asha Pillai*" in texts(question, domain)
+    assert f"Cancel *Ravi Kumar*'s appointment with *Dr. Asha Pillai* for {dated(booked.start, sender)}, " in \
+        texts(question, domain)
     cancel.say("yes", "affirm")
     msgs, _, _ = submit("action_staff_cancel_submit", cancel, domain)
-    assert "Cancelled ✅" in texts(msgs, domain)
+    assert f"Cancelled ✅ *Ravi Kumar*'s appointment with *Dr. Asha Pillai* for {when}, " in texts(msgs, domain)
     assert upcoming_of(sender, patient_id) == []
 
 
@@ -186,11 +203,12 @@ def test_move_an_appointment_to_another_time(staff_env, domain):
 
     book = FormDriver(FORM, sender, domain, slots=slots)
     confirm = texts(book.start(text, "reschedule_appointment"), domain)
-    assert "Move *Meera Nair*'s appointment with *Dr. Rahul Verma* to" in confirm and "11 am" in confirm
-    assert " to on " not in confirm  # "to Fri 27 Nov at 11 am", never "to on Fri"
+    when = dated(book.slots["sched_slot_start"], sender)
+    assert f"Move *Meera Nair*'s appointment with *Dr. Rahul Verma* to {when}, 11 am?" in confirm, confirm
+    assert " to on " not in confirm  # "to Fri 27 Nov, 11 am", never "to on Fri"
     book.say("yes", "affirm")
     msgs, _, _ = submit("action_staff_book", book, domain)
-    assert "Moved ✅ *Meera Nair* now sees *Dr. Rahul Verma*" in texts(msgs, domain)
+    assert f"Moved ✅ *Meera Nair*'s appointment with *Dr. Rahul Verma* to {when}, 11 am;" in texts(msgs, domain)
     [new] = upcoming_of(sender, meera)
     assert new.id != old.id
 
@@ -218,7 +236,9 @@ def test_no_at_the_cancel_question_keeps_the_appointment(staff_env, domain):
     _, events = hook(scheduling.start_cancel, sender, domain, "cancel Sunita's appointment", "cancel_appointment",
                      ents(person="Sunita"))
     cancel = FormDriver("staff_cancel_form", sender, domain, slots=apply({**STAFF}, events))
-    assert "Cancel *Sunita Kumar*'s appointment with *Dr. Asha Menon*" in texts(cancel.start(), domain)
+    [kept] = upcoming_of(sender, cancel.slots["staff_patient_id"])
+    assert f"Cancel *Sunita Kumar*'s appointment with *Dr. Asha Menon* for {dated(kept.start, sender)}, " in \
+        texts(cancel.start(), domain)
     assert "yes* or *no" in texts(cancel.say("maybe later", "inform"), domain)
     cancel.say("no", "deny")
     assert cancel.active is False
@@ -252,3 +272,71 @@ def test_stop_words_are_left_to_the_stop_rule(staff_env, domain):
     for word, intent in (("cancel", "cancel_appointment"), ("stop", "deny"), ("help", "help")):
         form.say(word, intent, may_reject=True)
         assert form.rejected, word
+
+
+def test_a_booking_for_tomorrow_says_the_weekday_and_date(staff_env, domain):
+    """Against the sandbox's real free times: Dr. Asha Menon's OPD is Monday to Saturday, so her first OPD
+    day from tomorrow is tomorrow except on a Saturday (the clock-independent case is the test below)."""
+    sender = new_sender()
+    log_in(sender, "care-doctor")
+    ctx = staff_context(sender)
+    today = ctx.today()
+    day = today + dt.timedelta(days=1)
+    day += dt.timedelta(days=1 if day.weekday() == 6 else 0)
+    [(fid, menon)] = [(f, p) for f, p in asyncio.run(practitioners(ctx)) if p.name == "Dr. Asha Menon"]
+    slot = asyncio.run(free_slots_on(ctx, fid, menon.id, day))[-1]
+    ramesh = "ee456dc9-7f58-47ed-bded-e0b4c97fe596"
+    slots = {**STAFF, "sched_patient": ramesh, "sched_patient_name": "Ramesh Kumar", "sched_practitioner": menon.id,
+             "sched_practitioner_name": menon.name, "sched_facility": fid, "sched_when": day.isoformat(),
+             "sched_slot": slot.id, "sched_slot_start": slot.start.isoformat()}
+    when = f"{dated(slot.start, sender)}, {fmt.slot_time(slot, ctx.tz)}"
+    if day == today + dt.timedelta(days=1):
+        assert when.startswith(f"tomorrow, {day:%a} {day.day} {day:%b}")
+    msgs, _ = run(action("action_ask_schedule_appointment_form_sched_confirm"), make_tracker(sender, slots), domain)
+    assert texts(msgs, domain) == f"Book *Ramesh Kumar* with *Dr. Asha Menon* for {when}?"
+    msgs, _ = run(action("action_staff_book"), make_tracker(sender, {**slots, "sched_confirm": True}), domain)
+    assert texts(msgs, domain) == f"Booked ✅ *Ramesh Kumar* with *Dr. Asha Menon* for {when}."
+    assert any(a.slot.id == slot.id for a in upcoming_of(sender, ramesh))
+
+
+def test_tomorrow_is_dated_in_every_confirmation_on_any_day(staff_env, domain, monkeypatch):
+    """Tomorrow at 9:30 am in the hospital's zone, whatever the day (no clinic needed: CARE's answers for
+    that appointment are stubbed). Booking, moving and cancelling, questions and answers."""
+    sender = new_sender()
+    log_in(sender, "care-doctor")
+    ctx = staff_context(sender)
+    today = ctx.today()
+    tomorrow = today + dt.timedelta(days=1)
+    start = dt.datetime.combine(tomorrow, dt.time(9, 30), fmt.zone(ctx.tz)).astimezone(dt.timezone.utc)
+    year = f" {tomorrow.year}" if tomorrow.year != today.year else ""  # 31 Dec: "tomorrow, Fri 1 Jan 2027"
+    when = f"tomorrow, {tomorrow:%a} {tomorrow.day} {tomorrow:%b}{year}, 9:30 am"
+    appt = Appointment(id="a-tomorrow", status="booked", patient_id="p-1", patient_name="Ramesh Kumar",
+                       slot=Slot(id="s-tomorrow", start=start, end=start + dt.timedelta(minutes=15)),
+                       practitioner=Practitioner(id="d-1", first_name="Asha", last_name="Menon", prefix="Dr."))
+    monkeypatch.setattr(CareClient, "book_appointment", lambda self, fid, sid, pid, note="": appt)
+    monkeypatch.setattr(CareClient, "cancel_appointment", lambda self, fid, aid, reason="cancelled": appt)
+    monkeypatch.setattr(CareClient, "list_patient_appointments", lambda self, pid, *a, **k: [appt])
+    assert appt.practitioner.name == "Dr. Asha Menon"
+
+    booking = {**STAFF, "sched_patient": "p-1", "sched_patient_name": "Ramesh Kumar", "sched_practitioner": "d-1",
+               "sched_practitioner_name": "Dr. Asha Menon", "sched_facility": "f-1", "sched_when": tomorrow.isoformat(),
+               "sched_slot": "s-tomorrow", "sched_slot_start": start.isoformat()}
+    ask, book = action("action_ask_schedule_appointment_form_sched_confirm"), action("action_staff_book")
+    msgs, _ = run(ask, make_tracker(sender, booking), domain)
+    assert texts(msgs, domain) == f"Book *Ramesh Kumar* with *Dr. Asha Menon* for {when}?"
+    msgs, _ = run(book, make_tracker(sender, {**booking, "sched_confirm": True}), domain)
+    assert texts(msgs, domain) == f"Booked ✅ *Ramesh Kumar* with *Dr. Asha Menon* for {when}."
+
+    moving = {**booking, "sched_replaces": "a-old"}
+    msgs, _ = run(ask, make_tracker(sender, moving), domain)
+    assert texts(msgs, domain) == f"Move *Ramesh Kumar*'s appointment with *Dr. Asha Menon* to {when}?"
+    msgs, _ = run(book, make_tracker(sender, {**moving, "sched_confirm": True}), domain)
+    assert texts(msgs, domain) == \
+        f"Moved ✅ *Ramesh Kumar*'s appointment with *Dr. Asha Menon* to {when}; the old appointment is cancelled."
+
+    cancel = {**STAFF, "staff_patient_id": "p-1", "staff_cancel_mode": "cancel", "staff_cancel_appt": "a-tomorrow"}
+    msgs, _ = run(action("action_ask_staff_cancel_form_staff_cancel_confirm"), make_tracker(sender, cancel), domain)
+    assert texts(msgs, domain) == f"Cancel *Ramesh Kumar*'s appointment with *Dr. Asha Menon* for {when}?"
+    msgs, _ = run(action("action_staff_cancel_submit"),
+                  make_tracker(sender, {**cancel, "staff_cancel_confirm": True}), domain)
+    assert texts(msgs, domain) == f"Cancelled ✅ *Ramesh Kumar*'s appointment with *Dr. Asha Menon* for {when}."

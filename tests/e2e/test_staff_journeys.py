@@ -29,6 +29,12 @@ def pick(user, reply: dict, title_part: str) -> None:
         user.press(row_id, title)
 
 
+def dated(day: dt.date) -> str:
+    """The day a confirmation names, from the hospital's clock: "tomorrow, Mon 7 Dec", "Mon 7 Dec"."""
+    relative = {today(): "today, ", today() + dt.timedelta(days=1): "tomorrow, "}.get(day, "")
+    return f"{relative}{day:%a} {day.day} {day:%b}" + (f" {day.year}" if day.year != today().year else "")
+
+
 def log_in(user, username: str, code: str | None = None) -> str:
     user.say("staff login")
     assert "CARE *username*" in said(user.replies(1))
@@ -60,6 +66,7 @@ def test_doctor_finds_a_misspelt_patient_books_next_monday_morning_and_cancels(s
 
     # on a Sunday (hospital time) "next Monday" is tomorrow, and the bot says so
     tomorrow_is_monday = (today() + dt.timedelta(days=1)).weekday() == 0
+    monday = today() + dt.timedelta(days=7 - today().weekday())  # "next Monday": the one of next week
     user.say("book her an appointment with Dr Asha Menon for next Monday morning")
     offered = user.replies(1)
     day = "tomorrow" if tomorrow_is_monday else "on Monday"
@@ -68,11 +75,11 @@ def test_doctor_finds_a_misspelt_patient_books_next_monday_morning_and_cancels(s
     assert times and all(t.endswith("am") for _, t in times)
     pick(user, offered[-1], times[0][1])
     [confirm] = user.replies(1)
-    day = "tomorrow at" if tomorrow_is_monday else "on Mon"
-    assert f"Book *Meera Nair* with *Dr. Asha Menon* {day}" in text_of(confirm), text_of(confirm)
+    # the date always, also next to "tomorrow": "for tomorrow, Mon 7 Dec, 9 am" / "for Mon 7 Dec, 9 am"
+    assert f"Book *Meera Nair* with *Dr. Asha Menon* for {dated(monday)}, " in text_of(confirm), text_of(confirm)
     pick(user, confirm, "Yes")
     booked = said(user.replies(1))
-    assert "Booked ✅ *Meera Nair* with *Dr. Asha Menon*" in booked
+    assert f"Booked ✅ *Meera Nair* with *Dr. Asha Menon* for {dated(monday)}, " in booked, booked
 
     user.say("cancel Meera's appointment")
     [which] = user.replies(1)  # she also has one with Dr. Rahul Verma
@@ -80,9 +87,10 @@ def test_doctor_finds_a_misspelt_patient_books_next_monday_morning_and_cancels(s
     row = next(t for _, t in choices_of(which) if t.startswith("tomorrow" if tomorrow_is_monday else "Mon"))
     pick(user, which, row)
     [confirm] = user.replies(1)
-    assert "Cancel *Meera Nair*'s appointment with *Dr. Asha Menon*" in text_of(confirm)
+    assert f"Cancel *Meera Nair*'s appointment with *Dr. Asha Menon* for {dated(monday)}, " in text_of(confirm)
     pick(user, confirm, "Yes")
-    assert "Cancelled ✅" in said(user.replies(1))
+    cancelled = said(user.replies(1))
+    assert f"Cancelled ✅ *Meera Nair*'s appointment with *Dr. Asha Menon* for {dated(monday)}, " in cancelled
 
 
 def test_two_ravis_are_asked_about(stack, user):
@@ -164,13 +172,14 @@ def test_book_when_both_the_patient_and_the_doctor_are_ambiguous(stack, user):
     answer = user.replies(1)
     last = answer[-1]
     if choices_of(last)[0][1].startswith("Yes"):  # 10 am was free: straight to the question
-        assert "Book *Ravi Prasad* with *Dr. Asha Menon* tomorrow at 10 am?" in text_of(last)
+        tomorrow = today() + dt.timedelta(days=1)
+        assert f"Book *Ravi Prasad* with *Dr. Asha Menon* for {dated(tomorrow)}, 10 am?" in text_of(last)
     else:  # taken: the free times are offered
         assert "isn't free" in said(answer) or "no free time" in said(answer)
         pick(user, last, choices_of(last)[0][1])
         [last] = user.replies(1)
     pick(user, last, "Yes")
-    assert "Booked ✅ *Ravi Prasad* with *Dr. Asha Menon*" in said(user.replies(1))
+    assert "Booked ✅ *Ravi Prasad* with *Dr. Asha Menon* for " in said(user.replies(1))
 
 
 def test_staff_logout_ends_the_session(stack, user):
