@@ -7,6 +7,7 @@ from rasa_sdk import Action, Tracker
 from rasa_sdk.events import ActionExecuted, SessionStarted
 from rasa_sdk.executor import CollectingDispatcher
 
+from actions.menus import menu_for
 from actions.safety import leave_form
 from settings import get_settings
 
@@ -39,7 +40,7 @@ class ActionGreet(Action):
         events = leave_form(dispatcher, tracker, domain)  # "hi" in the middle of a question starts afresh
         dispatcher.utter_message(response="utter_greet", bot_name=s.whatsapp_bot_name,
                                  welcome_message=s.whatsapp_bot_welcome_message)
-        dispatcher.utter_message(response="utter_menu")
+        dispatcher.utter_message(**menu_for(tracker))
         return events
 
 

@@ -18,6 +18,7 @@ from rasa_sdk.forms import REQUESTED_SLOT
 from rasa_sdk.types import DomainDict
 
 from actions.forms import STOPPED_SLOT, AssistantForm, clear
+from actions.menus import menu_for
 from common.phone import InvalidPhoneNumber, mask_phone, to_e164
 from common.safety import is_self_harm
 from settings import get_settings
@@ -191,5 +192,5 @@ class ActionShowMenu(Action):
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> list[EventType]:
         events = leave_form(dispatcher, tracker, domain)
-        dispatcher.utter_message(response="utter_menu")
+        dispatcher.utter_message(**menu_for(tracker))
         return events

@@ -4,10 +4,14 @@
   whatever DIET thought and however low its confidence was (even when FallbackClassifier said nlu_fallback).
 - A message written mostly in a script the assistant does not read yet (Devanagari, Malayalam, ...) becomes
   `unsupported_language`, so it is told so instead of being read as something else.
+- A bare number (a one-time code, a phone number) never starts a staff login, whatever the character n-grams
+  of CARE usernames such as "reception_02" suggested: it becomes `nlu_fallback`, which an open question takes
+  as its answer and which is otherwise answered with what the assistant can do.
 Rasa's extension point for this is a custom graph component named in config.yml; nothing of Rasa is patched.
 """
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from rasa.engine.graph import ExecutionContext, GraphComponent
@@ -20,6 +24,9 @@ from rasa.shared.nlu.training_data.message import Message
 from common.safety import foreign_script, is_emergency
 
 EMERGENCY_INTENT = "emergency"
+FALLBACK_INTENT = "nlu_fallback"
+_BARE_NUMBER = re.compile(r"[\d\s+\-().]*\d[\d\s+\-().]*")
+NOT_FOR_A_BARE_NUMBER = frozenset({"staff_login"})
 UNSUPPORTED_LANGUAGE_INTENT = "unsupported_language"
 
 
@@ -51,6 +58,9 @@ class SafetyNet(GraphComponent):
             if text.startswith("/"):  # a button's payload says exactly what it means
                 continue
             intent = safety_intent(text)
+            if intent is None and _BARE_NUMBER.fullmatch(text.strip()) \
+                    and (message.get(INTENT) or {}).get(INTENT_NAME_KEY) in NOT_FOR_A_BARE_NUMBER:
+                intent = FALLBACK_INTENT
             if intent is not None:
                 _override(message, intent)
         return messages

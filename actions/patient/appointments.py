@@ -110,22 +110,28 @@ async def show_days(dispatcher: CollectingDispatcher, login: Login, member: Any,
     values = _day_values(days)
     several = "first" in values
     if those:
-        send(dispatcher, formatting.appointment_blocks(those, tz, today),
-             response="utter_appointments_in_days" if several else "utter_appointments_on_day",
+        send(dispatcher, formatting.appointment_blocks(those, tz, today), **_FOUND[several],
              patient_name=member.name, **values)
         if later:
             dispatcher.utter_message(response="utter_appointments_others_offer", count=len(later))
         return []
     if not later:
-        dispatcher.utter_message(response="utter_no_appointment_in_days_none" if several
-                                 else "utter_no_appointment_on_day_none", patient_name=member.name, **values)
+        dispatcher.utter_message(**_NONE_AT_ALL[several], patient_name=member.name, **values)
         return []
     nxt = later[0]
-    dispatcher.utter_message(response="utter_no_appointment_in_days_next" if several
-                             else "utter_no_appointment_on_day_next", patient_name=member.name,
+    dispatcher.utter_message(**_NONE_THEN_NEXT[several], patient_name=member.name,
                              when=formatting.appointment_when(nxt, tz, today),
                              doctor=_doctor(nxt), **values)
     return []
+
+
+# the answers for one day (False) or several ("next week": True), written out so that every response sent is
+# findable by name (tests/rasa/test_project.py)
+_FOUND = {False: dict(response="utter_appointments_on_day"), True: dict(response="utter_appointments_in_days")}
+_NONE_AT_ALL = {False: dict(response="utter_no_appointment_on_day_none"),
+                True: dict(response="utter_no_appointment_in_days_none")}
+_NONE_THEN_NEXT = {False: dict(response="utter_no_appointment_on_day_next"),
+                   True: dict(response="utter_no_appointment_in_days_next")}
 
 
 # ------------------------------------------------------------------------------------------- a second booking
@@ -157,13 +163,13 @@ def nearby_question(existing: Appointment, slot: Slot, patient_name: str, doctor
     values: dict[str, Any] = {"patient_name": patient_name, "doctor": doctor, "existing_doctor": _doctor(existing),
                               "when": formatting.slot_when(slot, tz, today)}
     if old.date() != new.date():
-        return {"response": "utter_ask_booking_confirmed_near", **values,
+        return {**dict(response="utter_ask_booking_confirmed_near"), **values,
                 "existing_when": formatting.appointment_when(existing, tz, today)}
     part = part_of_day(old.time())
     values["existing_time"] = format_time(old.time().replace(tzinfo=None))
     if part is not None and part == part_of_day(new.time()):
-        return {"response": "utter_ask_booking_confirmed_same_part", **values, "part": part}
-    return {"response": "utter_ask_booking_confirmed_same_day", **values}
+        return {**dict(response="utter_ask_booking_confirmed_same_part"), **values, "part": part}
+    return {**dict(response="utter_ask_booking_confirmed_same_day"), **values}
 
 
 def not_done(dispatcher: CollectingDispatcher, tracker: Tracker) -> None:

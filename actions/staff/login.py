@@ -24,6 +24,7 @@ from rasa_sdk.executor import CollectingDispatcher
 from actions.care.calls import care_call
 from actions.care.errors import CareError, CareInvalid, CareUnauthenticated, CareUnavailable
 from actions.care.models import MfaChallenge, TokenPair
+from actions.forms import SAFETY_INTENTS
 from actions.staff import permissions
 from actions.staff.menu import WELCOMES
 from actions.staff.session import (
@@ -56,7 +57,8 @@ COUNTER = "staff-login"
 CODE_RE = re.compile(r"^\d{6,8}$")
 # Not session.CONTROL_INTENTS: NLU reads a username such as "care-volunteer" as anything (staff_login,
 # out_of_scope ...); only these leave the login questions unanswered.
-CONTROL_INTENTS = frozenset({"deny", "help", "menu", "logout", "goodbye"})
+# The safety net's intents (an emergency, a script not read yet) come from keywords, never from a username.
+CONTROL_INTENTS = frozenset({"deny", "help", "menu", "logout", "goodbye", "emergency", "unsupported_language"})
 
 OK, ALREADY, PATIENT, LOCKED, UNAVAILABLE = "ok", "already", "patient", "locked", "unavailable"
 
@@ -249,7 +251,7 @@ class ValidateStaffLoginForm(FormValidationAction):
             kinds = [e.get("value") for e in tracker.latest_message.get("entities") or []
                      if e.get("entity") == "secret_kind"]
             return {slot: True if kind in kinds else None}
-        if intent in CONTROL_INTENTS:
+        if intent in CONTROL_INTENTS or intent in SAFETY_INTENTS:  # nothing else reaches Rasa while a secret is due
             return {}
         return {slot: None}
 

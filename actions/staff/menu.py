@@ -2,7 +2,7 @@
 booking, cancelling or moving buttons and no clinical offers.
 
 `action_staff_menu` answers "menu" inside the staff forms (data/rules/staff.yml). The menu outside them is
-basic's `utter_menu`; its staff variation can follow the `staff_access` slot this part sets at login.
+chosen by actions/menus.py from the `staff_access` slot this part sets at login.
 """
 from __future__ import annotations
 
@@ -13,13 +13,12 @@ from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions.care.errors import CareError
+from actions.menus import STAFF_MENUS
 from actions.staff.permissions import BASIC, CLINICAL_ONLY, DESK, FULL
 from actions.staff.session import ACCESS, ROLE, STAFF, access_of, explain, session_ended, staff_context
 
-# The menu and the welcome of each level (domain/staff.yml), written out so that every response sent is
-# findable by name (tests/rasa/test_project.py)
-MENUS = {FULL: dict(response="utter_staff_menu_full"), CLINICAL_ONLY: dict(response="utter_staff_menu_clinical"),
-         DESK: dict(response="utter_staff_menu_desk"), BASIC: dict(response="utter_staff_menu_basic")}
+# The welcome of each level (domain/staff.yml), written out so that every response sent is findable by name
+# (tests/rasa/test_project.py); the menus are shared with the greeting and "menu" (actions/menus.py)
 WELCOMES = {FULL: dict(response="utter_staff_welcome_full"),
             CLINICAL_ONLY: dict(response="utter_staff_welcome_clinical"),
             DESK: dict(response="utter_staff_welcome_desk"), BASIC: dict(response="utter_staff_welcome_basic")}
@@ -41,5 +40,5 @@ class ActionStaffMenu(Action):
             access = await access_of(ctx)
         except CareError as exc:
             return explain(dispatcher, tracker, exc)
-        dispatcher.utter_message(**MENUS[access.level])
+        dispatcher.utter_message(**STAFF_MENUS[access.level])
         return [SlotSet(ACCESS, access.level)]
