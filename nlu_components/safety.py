@@ -30,7 +30,12 @@ NOT_FOR_A_BARE_NUMBER = frozenset({"staff_login"})
 UNSUPPORTED_LANGUAGE_INTENT = "unsupported_language"
 
 
+# what the classifiers had said, kept in the parse data: how often the net overrules them is worth knowing
+CLASSIFIED_AS_KEY = "classified_as"
+
+
 def _override(message: Message, intent: str) -> None:
+    message.set(CLASSIFIED_AS_KEY, dict(message.get(INTENT) or {}), add_to_output=True)
     top = {INTENT_NAME_KEY: intent, PREDICTED_CONFIDENCE_KEY: 1.0}
     ranking = [r for r in message.get(INTENT_RANKING_KEY) or [] if r.get(INTENT_NAME_KEY) != intent]
     message.set(INTENT, top, add_to_output=True)

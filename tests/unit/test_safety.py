@@ -89,3 +89,42 @@ def test_the_nlu_net_prefers_the_emergency_over_the_language():
     assert safety_intent("पापा बेहोश हो गए") == "emergency"
     assert safety_intent("मेरी दवाई क्या है") == "unsupported_language"
     assert safety_intent("show my medicines") is None
+
+
+def _message(text: str, intent: str, confidence: float):
+    from rasa.shared.nlu.training_data.message import Message
+
+    message = Message(data={"text": text})
+    message.set("intent", {"name": intent, "confidence": confidence}, add_to_output=True)
+    message.set("intent_ranking", [{"name": intent, "confidence": confidence},
+                                   {"name": "emergency", "confidence": 0.01}], add_to_output=True)
+    return message
+
+
+def test_the_net_overrules_any_classifier_result_and_keeps_what_it_said():
+    from nlu_components.safety import SafetyNet
+
+    [message] = SafetyNet().process([_message("my mother fell and is not waking up", "nlu_fallback", 0.3)])
+    out = message.as_dict(only_output_properties=True)
+    assert out["intent"] == {"name": "emergency", "confidence": 1.0}
+    assert [r["name"] for r in out["intent_ranking"]] == ["emergency", "nlu_fallback"]
+    assert out["classified_as"]["name"] == "nlu_fallback"
+
+
+def test_the_net_leaves_everyday_messages_and_payloads_alone():
+    from nlu_components.safety import SafetyNet
+
+    everyday, payload = SafetyNet().process([_message("my chest x-ray report", "get_records", 0.9),
+                                             _message("/get_medications", "get_medications", 1.0)])
+    assert everyday.get("intent")["name"] == "get_records" and everyday.get("classified_as") is None
+    assert payload.get("intent")["name"] == "get_medications"
+
+
+@pytest.mark.parametrize("text", ["45612", "98765 43210", "+91-98765-43210"])
+def test_a_bare_number_never_starts_a_staff_login(text):
+    from nlu_components.safety import SafetyNet
+
+    [message] = SafetyNet().process([_message(text, "staff_login", 0.8)])
+    assert message.get("intent")["name"] == "nlu_fallback"
+    [kept] = SafetyNet().process([_message("care-doctor", "staff_login", 0.8)])
+    assert kept.get("intent")["name"] == "staff_login"
