@@ -208,6 +208,12 @@ _UNMISTAKABLE = _words(
 )
 
 
+def about_something_else(text: str) -> bool:
+    """The message speaks of a report, a bill, a service, a class or the past: words that make an
+    emergency-sounding word (ambulance, chest, accident) an everyday question."""
+    return bool(_NOT_NOW.search(normalise(text)))
+
+
 def is_emergency(text: str) -> bool:
     """True when the message signals a medical emergency (in any of the languages above)."""
     norm = normalise(text)
