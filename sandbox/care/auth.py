@@ -1,7 +1,8 @@
 """Who is calling, with CARE's quirks (README of the recordings):
 
 - staff endpoints: no token -> 403 "Authentication credentials were not provided."; a bad, expired,
-  refresh or patient token -> **403** `code: token_not_valid` (59, 62, 50);
+  refresh, MFA temp or patient token -> **403** `code: token_not_valid` (59, 62, 50, 112, 153); a
+  logged-out access token -> 403 "Invalid Token" without `messages` (148);
 - `/otp/*` endpoints: anything but a live patient token -> **401** "not provided" (53, 61).
 """
 from __future__ import annotations
@@ -36,6 +37,8 @@ def staff(request: web.Request) -> User:
         claims = c.tokens.read(token, ACCESS)
     except TokenError as exc:
         raise token_not_valid(exc.reason) from exc
+    if c.store.is_revoked(token):
+        raise CareHTTPError(403, {"detail": "Invalid Token", "code": "token_not_valid"})
     user = c.store.users.get(str(claims.get("user_id")))
     if user is None:
         raise token_not_valid("Token contained no recognizable user identification")

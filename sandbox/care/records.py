@@ -47,7 +47,8 @@ class User:
     facility_ids: list[str] = field(default_factory=list)
     department_id: str | None = None
     superuser: bool = False
-    totp_secret: str | None = None
+    totp_secret: str | None = None  # set: MFA is on
+    totp_pending: str | None = None  # made by /mfa/totp/setup/, becomes totp_secret on /mfa/totp/verify/
     backup_codes: list[str] = field(default_factory=list)
     last_login: dt.datetime | None = None
     created: dt.datetime | None = None
@@ -55,6 +56,10 @@ class User:
     @property
     def mfa_enabled(self) -> bool:
         return bool(self.totp_secret)
+
+    @property
+    def email(self) -> str:
+        return f"{self.username}@sandbox.care.invalid"
 
     def can(self, permission: str) -> bool:
         return self.superuser or permission in self.role.permissions

@@ -84,7 +84,7 @@ class Shapes:
         body = self.user_spec(u, meta=False) or {}
         body.update({
             "geo_organization": self.geo(), "created_by": self.by(self._admin_id()),
-            "email": f"{u.username}@sandbox.care.invalid", "flags": [], "is_superuser": u.superuser,
+            "email": u.email, "flags": [], "is_superuser": u.superuser,
             "qualification": u.qualification, "doctor_experience_commenced_on": None,
             "doctor_medical_council_registration": None, "weekly_working_hours": None, "alt_phone_number": None,
             "date_of_birth": None, "verified": False, "pf_endpoint": None, "pf_p256dh": None, "pf_auth": None,
@@ -197,7 +197,7 @@ class Shapes:
                 "encounter": m.encounter_id}
 
     def statement(self, m: MedicationStatement) -> J:
-        """MedicationStatementReadSpec of openapi.yaml (no recording)."""
+        """136-139."""
         creator = self.by(m.created_by)
         return {"id": m.id, "status": m.status, "reason": m.reason, "medication": m.medication,
                 "dosage_text": m.dosage_text, "effective_period": m.effective_period, "encounter": m.encounter_id,

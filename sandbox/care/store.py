@@ -1,4 +1,4 @@
-"""The sandbox's state and the rules that change it: lazily made slots, bookings, OTPs, revoked tokens.
+"""The sandbox's state and the rules that change it: lazily made slots, bookings, OTPs, logged-out tokens.
 
 aiohttp serves one request at a time on one event loop and no handler awaits in the middle of a
 change, so no lock is needed.
@@ -29,6 +29,7 @@ from sandbox.care.records import (
 NAMESPACE = uuid.UUID("5b0c3f2e-6a7d-4b8e-9c1f-2d3e4f5a6b7c")
 CANCELLED = frozenset({"cancelled", "entered_in_error", "rescheduled"})
 MAX_UNUSED_OTPS = 10  # CARE refuses more than 10 unused codes per phone in its window
+LOGOUT_REVOCATION = dt.timedelta(minutes=30)  # CARE's cache entry per logged-out token (1800 s)
 
 
 def stable_id(*parts: object) -> str:
@@ -64,7 +65,7 @@ class Store:
     slots: dict[str, Slot] = field(default_factory=dict)
     bookings: dict[str, Booking] = field(default_factory=dict)
     unused_otps: dict[str, int] = field(default_factory=dict)
-    revoked_jti: set[str] = field(default_factory=set)
+    revoked: dict[str, dt.datetime] = field(default_factory=dict)  # logged-out token -> revoked until
 
     # ------------------------------------------------------------------ look-ups
 
@@ -114,13 +115,16 @@ class Store:
 
     # ------------------------------------------------------------------ bookings
 
-    def book(self, slot: Slot, patient: Patient, note: str, booked_by: str | None,
-             booking_id: str | None = None, status: str = "booked", now: dt.datetime | None = None) -> Booking:
+    def check_bookable(self, slot: Slot, patient: Patient) -> None:
         if slot.allocated >= slot.availability.tokens_per_slot:
             raise BookingRefused("Slot is already full")
         if any(b.slot_id == slot.id and b.patient_id == patient.id and b.status not in CANCELLED
                for b in self.bookings.values()):
             raise BookingRefused("Patient already has a booking for this slot")
+
+    def book(self, slot: Slot, patient: Patient, note: str, booked_by: str | None,
+             booking_id: str | None = None, status: str = "booked", now: dt.datetime | None = None) -> Booking:
+        self.check_bookable(slot, patient)
         when = now or utcnow()
         booking = Booking(id=booking_id or str(uuid.uuid4()), slot_id=slot.id, patient_id=patient.id, status=status,
                           note=note, booked_on=when, modified=when, booked_by=booked_by)
@@ -128,16 +132,44 @@ class Store:
         self.bookings[booking.id] = booking
         return booking
 
-    def cancel(self, booking: Booking, reason: str = "cancelled") -> Booking:
+    def cancel(self, booking: Booking, reason: str = "cancelled", note: str | None = None) -> Booking:
+        """The status becomes the reason; the note is replaced only when one is given (125, 127)."""
         if booking.status not in CANCELLED:  # a second cancel must not free the slot twice
             self.slots[booking.slot_id].allocated -= 1
         booking.status = reason
+        if note is not None:
+            booking.note = note
         booking.modified = utcnow()
         return booking
+
+    def reschedule(self, booking: Booking, slot: Slot, note: str, previous_note: str | None,
+                   booked_by: str | None) -> Booking:
+        """CARE's staff reschedule (131, 132): the old booking becomes `rescheduled` (its slot freed, its
+        note `previous_note` when given) and a new booking is made on `slot`. Nothing changes if the new
+        slot refuses the patient."""
+        patient = self.patients[booking.patient_id]
+        self.check_bookable(slot, patient)
+        self.cancel(booking, "rescheduled", previous_note)
+        return self.book(slot, patient, note, booked_by)
 
     def bookings_of(self, patient_ids: Iterable[str]) -> list[Booking]:
         wanted = set(patient_ids)
         return sorted((b for b in self.bookings.values() if b.patient_id in wanted), key=lambda b: b.booked_on)
+
+    # ------------------------------------------------------------------ logout
+
+    def revoke(self, *tokens: str) -> None:
+        """Logout: exactly these token strings stop working for 30 minutes (CARE's cache entries, 147)."""
+        until = utcnow() + LOGOUT_REVOCATION
+        for token in tokens:
+            self.revoked[token] = until
+
+    def is_revoked(self, token: str) -> bool:
+        until = self.revoked.get(token)
+        if until is not None and until <= utcnow():
+            del self.revoked[token]
+            return False
+        return until is not None
 
     # ------------------------------------------------------------------ OTP
 

@@ -1,10 +1,15 @@
-"""Real-looking JWTs (HS256, claims as CARE's simplejwt sets them) and RFC 6238 TOTP for MFA users."""
+"""Real-looking JWTs (HS256, claims as CARE's simplejwt sets them) and RFC 6238 TOTP for MFA users.
+
+CARE's MFA `temp_token` is not a type of its own: it is a *refresh* token carrying `temp_token: true`
+that lives 5 minutes (recording 111), so `read(temp, ACCESS)` fails with "Token has wrong type" (112).
+"""
 from __future__ import annotations
 
 import base64
 import datetime as dt
 import hashlib
 import hmac
+import secrets
 import struct
 import time
 import uuid
@@ -12,7 +17,8 @@ from typing import Any
 
 import jwt
 
-ACCESS, REFRESH, PATIENT, MFA = "access", "refresh", "patient_login", "mfa_temp"
+ACCESS, REFRESH, PATIENT = "access", "refresh", "patient_login"
+MFA = "mfa_temp"  # only the key of the temp_token's lifetime: on the wire it is a REFRESH token
 
 
 class TokenError(Exception):
@@ -29,11 +35,15 @@ class Tokens:
         self._secret = secret
         self._life = {ACCESS: access, REFRESH: refresh, PATIENT: patient, MFA: mfa}
 
-    def issue(self, token_type: str, **claims: Any) -> str:
+    def issue(self, token_type: str, lifetime: str | None = None, **claims: Any) -> str:
         now = dt.datetime.now(dt.timezone.utc)
-        payload = {"token_type": token_type, "exp": now + self._life[token_type], "iat": now,
+        payload = {"token_type": token_type, "exp": now + self._life[lifetime or token_type], "iat": now,
                    "jti": uuid.uuid4().hex, **claims}
         return jwt.encode(payload, self._secret, algorithm="HS256")
+
+    def temp(self, user_id: str) -> str:
+        """The MFA `temp_token` of a password login (111): a 5-minute refresh token with `temp_token`."""
+        return self.issue(REFRESH, lifetime=MFA, user_id=user_id, temp_token=True)
 
     def pair(self, user_id: str) -> dict[str, str]:
         return {"refresh": self.issue(REFRESH, user_id=user_id), "access": self.issue(ACCESS, user_id=user_id)}
@@ -63,3 +73,13 @@ def totp(secret_b32: str, at: float | None = None, step: int = 30, digits: int =
 def totp_ok(secret_b32: str, code: str, window: int = 1) -> bool:
     now = time.time()
     return any(hmac.compare_digest(totp(secret_b32, now + k * 30), code) for k in range(-window, window + 1))
+
+
+def new_totp_secret() -> str:
+    """32 base32 characters (160 bits), like pyotp.random_base32()."""
+    return base64.b32encode(secrets.token_bytes(20)).decode()
+
+
+def new_backup_codes(count: int = 10) -> list[str]:
+    """CARE's backup codes: 10 strings of 8 digits (109)."""
+    return [f"{secrets.randbelow(10 ** 8):08d}" for _ in range(count)]

@@ -93,6 +93,13 @@ def enum_error(loc: str, value: Any, allowed: Iterable[str]) -> dict[str, Any]:
     return pydantic_error("enum", loc, f"Input should be {expected}", value, {"expected": expected})
 
 
+def literal_error(loc: str, value: Any, allowed: Iterable[str]) -> dict[str, Any]:
+    """pydantic's literal_error; CARE's Literal[...] of enum members shows their reprs (126)."""
+    names = list(allowed)
+    expected = ", ".join(names[:-1]) + f" or {names[-1]}" if len(names) > 1 else names[0]
+    return pydantic_error("literal_error", loc, f"Input should be {expected}", value, {"expected": expected})
+
+
 # ---------------------------------------------------------------------- requests and responses
 
 async def json_body(request: web.Request) -> dict[str, Any]:

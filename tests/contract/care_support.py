@@ -1,12 +1,15 @@
 """Helpers of the CARE contract tests: the recordings, a JSON shape comparator, unsigned test JWTs,
-and the sandbox run as a real subprocess on a free port."""
+TOTP codes, and the sandbox run as a real subprocess on a free port."""
 from __future__ import annotations
 
 import base64
+import hashlib
+import hmac
 import json
 import os
 import signal
 import socket
+import struct
 import subprocess
 import sys
 import time
@@ -71,6 +74,14 @@ def fake_jwt(claims: dict[str, Any] | None = None, expires_in: float = 3600) -> 
         return base64.urlsafe_b64encode(json.dumps(obj).encode()).decode().rstrip("=")
     payload = {"exp": int(time.time() + expires_in), **(claims or {})}
     return f"{b64({'alg': 'none', 'typ': 'JWT'})}.{b64(payload)}.sig"
+
+
+def totp(secret_b32: str, at: float | None = None, step: int = 30, digits: int = 6) -> str:
+    """RFC 6238: the code an authenticator app shows for a base32 `secret_key` (pyotp is not a dependency)."""
+    key = base64.b32decode(secret_b32.upper() + "=" * (-len(secret_b32) % 8))
+    digest = hmac.new(key, struct.pack(">Q", int((time.time() if at is None else at) // step)), hashlib.sha1).digest()
+    offset = digest[-1] & 0x0F
+    return str((struct.unpack(">I", digest[offset:offset + 4])[0] & 0x7FFFFFFF) % 10 ** digits).zfill(digits)
 
 
 # ---------------------------------------------------------------------- the sandbox subprocess

@@ -5,23 +5,35 @@ the caller each recording names (doctor, volunteer, staff, admin, a patient OTP 
 token...). Ids of Ramesh, Sunita, Anita and their records are the recorded ids; ids that a replayed
 create or slot list produced are mapped to the sandbox's; recorded dates are moved to a Thursday
 at least nine days ahead (2026-11-26 was a Thursday) so the recorded slots are free.
+
+Recordings 107+ come from a second CARE whose ids all differ: its facility, doctor, patients, encounter,
+department and schedule are mapped onto the sandbox's seeded ones (SECOND_SERVER), and its slots onto
+the sandbox slots at the same (moved) time. Redacted tokens in request bodies are the tokens each
+recording's note names (BODY_TOKENS); TOTP codes come from the `secret_key` the sandbox's setup answered
+(107), backup codes from its verify (109). Expired tokens (153-156) are minted, as the recordings were,
+with the server's own claims and key: the sandbox runs with a known SANDBOX_JWT_SECRET.
 """
 from __future__ import annotations
 
 import datetime as dt
 import re
+import secrets
+import time
+import uuid
 from typing import Any, Iterator
 
+import jwt
 import pytest
 import requests
 import yaml
-from care_support import ROOT, SandboxProcess, all_recordings, recording, shape_misses
+from care_support import ROOT, SandboxProcess, all_recordings, recording, shape_misses, totp
 
 PASSWORD = "Ohcn@123"
 OTP = "45612"
 RECORDED_DAY0 = dt.date(2026, 11, 26)
 DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 RAMESH_PHONE = "+919876543210"
+JWT_SECRET = secrets.token_urlsafe(32)  # the replay sandbox's signing key, to mint expired tokens (153-156)
 
 NOT_SERVED = {  # recordings the sandbox deliberately does not serve
     "23": "creating schedules: the assistant only reads them",
@@ -30,8 +42,39 @@ NOT_SERVED = {  # recordings the sandbox deliberately does not serve
 CALLER = {**{n: "volunteer" for n in ("90", "91", "92", "93", "94")}, "95": "staff", "10": "admin",
           **{n: "patient" for n in ("41", "42", "43", "44", "45", "46", "47", "48", "49", "50", "51", "52")},
           "56": "patient-anita", "58": "patient-unknown", "53": "doctor", "59": "garbage", "61": "garbage",
-          "60": None, "62": "doctor-refresh"}
-USERS = {"doctor": "care-doctor", "volunteer": "care-volunteer", "staff": "care-staff", "admin": "admin"}
+          "60": None, "62": "doctor-refresh",
+          # 107+: care-nurse sets up TOTP, then logs in with it; "session" is a fresh care-doctor login
+          # that is rotated (145) and logged out (147); "expired-*" are minted with exp in the past
+          **{n: "nurse" for n in ("107", "108", "109", "110")}, "112": "temp", "119": "nurse-mfa",
+          "141": "volunteer", **{n: "session" for n in ("142", "143", "147", "148")},
+          "151": "session-rotated", "152": "session-rotated", "153": "expired-access",
+          "155": "expired-patient", "156": "expired-patient"}
+USERS = {"doctor": "care-doctor", "volunteer": "care-volunteer", "staff": "care-staff", "admin": "admin",
+         "nurse": "care-nurse"}
+
+SECOND_SERVER = {  # ids of the second CARE (107+) -> the sandbox's seeded ones (README "Key ids")
+    "63a65370-3428-44b7-ad8f-051a565a829a": "788d76a3-70dc-4d84-93ad-9751f20ba63f",  # facility
+    "3bd35d3d-7aee-4b7d-ab1f-5ffa084bc1e5": "bd54a959-57e2-48e9-b170-c87fde12b80a",  # care-doctor
+    "12eba874-d754-43d2-9c3d-61731d67b26f": "ee456dc9-7f58-47ed-bded-e0b4c97fe596",  # Ramesh
+    "27f07c4c-06d7-4a90-be22-c9add29be88e": "dce684f0-9962-4497-988f-fe7947379b21",  # Sunita
+    "60c2e687-d0ac-40c4-9e57-93bc3da0db10": "e66f3c5f-b2b6-40a9-940f-9f00490e2a27",  # Anita
+    "4630f7c6-5829-443c-8a81-279320ac3b8d": "c566c37c-682e-4773-9d6c-b07232e57477",  # Ramesh's encounter
+    "0cd3cc6e-070f-4cfe-bd89-653bacbf476f": "21756f12-e0af-4d7c-b3f0-f9bd2959d287",  # department
+    "3cfc2bbc-1a5f-452f-a9dc-3e1e0f68529c": "c7a6175e-7d08-4707-abd7-1e963407a4dc",  # schedule
+}
+_TEMP, _TEMP2 = {"<temp-token-jwt>": "temp"}, {"<temp-token-jwt>": "temp-2"}
+_SESSION = {"<access-jwt>": "session", "<refresh-jwt>": "session-refresh"}
+BODY_TOKENS = {  # redacted tokens in request bodies -> the token the recording's note names
+    "113": {"<refresh-jwt>": "temp"}, "114": _TEMP, "116": {"<temp-token-jwt>": "doctor-refresh"}, "117": _TEMP,
+    "118": _TEMP, "120": _TEMP, "121": _TEMP2, "122": _TEMP2,
+    "142": {"<access-jwt>": "session"}, "143": {"<access-jwt>": "session", "<refresh-jwt>": "staff-refresh"},
+    "144": _SESSION, "145": {"<refresh-jwt>": "session-refresh"}, "146": {"<refresh-jwt>": "session-refresh"},
+    "147": _SESSION, "149": {"<refresh-jwt>": "session-refresh"},
+    "150": {"<refresh-jwt>": "session-rotated-refresh"}, "152": _SESSION,
+    "154": {"<refresh-jwt>": "expired-refresh"},
+}
+TOTP_NOW = ("109", "118", "120")  # their recorded codes were current then: send the current one
+BACKUP_CODE = re.compile(r"^<backup-code-(\d+)>$")
 
 
 def _seeded_ids() -> set[str]:
@@ -48,12 +91,35 @@ def _seeded_ids() -> set[str]:
     return found
 
 
+def _second_server_slots() -> dict[str, str]:
+    """Slot id -> start of every `token_slot` the second server's recordings show."""
+    found: dict[str, str] = {}
+
+    def walk(node: Any) -> None:
+        if isinstance(node, dict):
+            slot = node.get("token_slot")
+            if isinstance(slot, dict):
+                found[slot["id"]] = slot["start_datetime"]
+            for v in node.values():
+                walk(v)
+        elif isinstance(node, list):
+            for v in node:
+                walk(v)
+    for number, rec in all_recordings():
+        if int(number) >= 107:
+            walk(rec["response"]["body"])
+    return found
+
+
 class Replayer:
-    def __init__(self, base: str) -> None:
+    def __init__(self, base: str, jwt_secret: str = JWT_SECRET) -> None:
         self.base = base
-        self.ids: dict[str, str] = {}
+        self.jwt_secret = jwt_secret
+        self.ids: dict[str, str] = dict(SECOND_SERVER)
         self.tokens: dict[str, str] = {}
         self.seeded = _seeded_ids()
+        self.totp_secret = ""
+        self.backup_codes: list[str] = []
         today = dt.date.today()
         start = today + dt.timedelta(days=9)
         self.day0 = start + dt.timedelta(days=(3 - start.weekday()) % 7)  # a Thursday, like 2026-11-26
@@ -80,12 +146,38 @@ class Replayer:
         r.raise_for_status()
         return r.json()["access"]
 
+    def named(self, name: str) -> str:
+        """A token of 107+ by name: a user's (refresh) token, the "session" login, an expired one, or one
+        learnt from an earlier answer (temp, nurse-mfa, session-rotated...)."""
+        if name not in self.tokens:
+            if name.removesuffix("-refresh") in USERS:
+                self.staff(name.removesuffix("-refresh"))
+            elif name in ("session", "session-refresh"):
+                pair = self._login("doctor")
+                self.tokens["session"], self.tokens["session-refresh"] = pair["access"], pair["refresh"]
+            elif name.startswith("expired-"):
+                self.tokens[name] = self.expired(name.removeprefix("expired-"))
+        return self.tokens[name]
+
+    def expired(self, kind: str) -> str:
+        """Signed with the sandbox's key and its claims, `exp` in the past (153: 10 min, 155: 1 h)."""
+        now = int(time.time())
+        if kind == "patient":
+            claims: dict[str, Any] = {"token_type": "patient_login", "phone_number": RAMESH_PHONE,
+                                      "iat": now - 7200, "exp": now - 3600}
+        else:
+            doctor = jwt.decode(self.staff("doctor"), options={"verify_signature": False})
+            claims = {"token_type": kind, "user_id": doctor["user_id"], "iat": now - 2400, "exp": now - 600}
+        return jwt.encode({**claims, "jti": uuid.uuid4().hex}, self.jwt_secret, algorithm="HS256")
+
     def token(self, number: str, rec: dict[str, Any]) -> str | None:
         if "Authorization" not in rec["request"]["headers"]:
             return None
         who = CALLER.get(number, "doctor")
         if who is None:
             return None
+        if int(number) >= 107 and who not in USERS:
+            return self.named(who)
         if who == "garbage":
             return "not-a-token"
         if who == "doctor-refresh":
@@ -102,6 +194,38 @@ class Replayer:
     def before(self, number: str) -> None:
         if number == "40":  # a successful login spends the code 36 sent; 40 replays it
             self.tokens["patient"] = self.patient(RAMESH_PHONE, send=False)
+        if number == "121":  # "fresh temp_token from a new password login"
+            self.tokens["temp-2"] = self._login("nurse")["temp_token"]
+        if number == "123":
+            self.map_second_server_slots()
+
+    def map_second_server_slots(self) -> None:
+        """The second server's slots -> the sandbox doctor's slots at the same moved time."""
+        doctor, facility = SECOND_SERVER["3bd35d3d-7aee-4b7d-ab1f-5ffa084bc1e5"], SECOND_SERVER[
+            "63a65370-3428-44b7-ad8f-051a565a829a"]
+        headers = {"Authorization": f"Bearer {self.staff('doctor')}"}
+        for slot_id, start in _second_server_slots().items():
+            day = self.sub(start[:10])
+            r = requests.post(f"{self.base}/api/v1/facility/{facility}/slots/get_slots_for_day/", headers=headers,
+                              json={"resource_type": "practitioner", "resource_id": doctor, "day": day}, timeout=10)
+            r.raise_for_status()
+            [mine] = [s for s in r.json()["results"] if s["start_datetime"][11:] == start[11:]]
+            self.ids[slot_id] = mine["id"]
+
+    def fill(self, number: str, body: Any) -> Any:
+        """Redacted tokens and codes of a 107+ request body -> live ones."""
+        if not isinstance(body, dict) or int(number) < 107:
+            return body
+        out = {}
+        for key, value in body.items():
+            if isinstance(value, str) and value in BODY_TOKENS.get(number, {}):
+                value = self.named(BODY_TOKENS[number][value])
+            elif isinstance(value, str) and BACKUP_CODE.match(value):
+                value = self.backup_codes[int(BACKUP_CODE.match(value).group(1)) - 1]
+            elif key == "code" and number in TOTP_NOW:
+                value = totp(self.totp_secret)
+            out[key] = value
+        return out
 
     # -------------------------------------------------------------- ids and dates
 
@@ -123,10 +247,24 @@ class Replayer:
             for old, new in zip(real["results"], got["results"], strict=False):
                 self.ids[old["id"]] = new["id"]
         elif isinstance(real, dict) and isinstance(got, dict) and real.get("id") and got.get("id") \
-                and rec["response"]["status"] == 200 and real["id"] not in self.seeded:
+                and rec["response"]["status"] == 200 and real["id"] not in self.seeded \
+                and real["id"] not in SECOND_SERVER:
             self.ids[real["id"]] = got["id"]
         if number == "55":
             self.tokens["patient-anita"] = got["access"]
+        if rec["response"]["status"] != 200 or not isinstance(got, dict):
+            return
+        learnt = {"107": ("secret_key", "totp"), "109": ("backup_codes", "backup"), "111": ("temp_token", "temp"),
+                  "118": ("access", "nurse-mfa"), "145": ("refresh", "session-rotated-refresh"),
+                  "150": ("access", "session-rotated")}
+        if number in learnt:
+            key, name = learnt[number]
+            if name == "totp":
+                self.totp_secret = got[key]
+            elif name == "backup":
+                self.backup_codes = got[key]
+            else:
+                self.tokens[name] = got[key]
 
     # -------------------------------------------------------------- one exchange
 
@@ -138,7 +276,7 @@ class Replayer:
         token = self.token(number, rec)
         if token:
             headers["Authorization"] = f"Bearer {token}"
-        body = self.sub(req["body"])
+        body = self.sub(self.fill(number, req["body"]))
         if number == "64":
             self.staff("doctor")
             body = {"refresh": self.tokens["doctor-refresh"]}
@@ -167,8 +305,8 @@ def strict_misses(real: Any, got: Any, path: str = "$") -> list[str]:
 
 @pytest.fixture(scope="module")
 def replayer(tmp_path_factory: pytest.TempPathFactory, recordings_dir) -> Iterator[Replayer]:
-    proc = SandboxProcess(tmp_path_factory.mktemp("care-replay")).start()
-    yield Replayer(proc.url)
+    proc = SandboxProcess(tmp_path_factory.mktemp("care-replay"), env={"SANDBOX_JWT_SECRET": JWT_SECRET}).start()
+    yield Replayer(proc.url, JWT_SECRET)
     proc.stop()
 
 

@@ -7,11 +7,12 @@ from sandbox.care.routes import (
     clinical,
     encounters,
     facility,
+    mfa,
     otp,
     patients,
     service_requests,
     slots,
 )
 
-ALL = [auth.routes, otp.routes, patients.routes, encounters.routes, clinical.routes, facility.routes,
+ALL = [auth.routes, mfa.routes, otp.routes, patients.routes, encounters.routes, clinical.routes, facility.routes,
        service_requests.routes, slots.routes, appointments.routes]

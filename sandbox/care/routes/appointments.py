@@ -1,4 +1,5 @@
-"""Appointments (bookings) seen by staff: list (29, 32, 33, 35), retrieve (31), cancel (from openapi.yaml)."""
+"""Appointments (bookings) seen by staff: list (29, 32, 33, 35, 133), retrieve (31, 132),
+cancel (125-128) and reschedule (129-134)."""
 from __future__ import annotations
 
 import datetime as dt
@@ -8,23 +9,26 @@ from aiohttp import web
 from sandbox.care.auth import staff
 from sandbox.care.records import Booking
 from sandbox.care.routes.facility import facility_for
-from sandbox.care.store import Store
+from sandbox.care.routes.slots import booking_refused
+from sandbox.care.store import BookingRefused, Store
 from sandbox.care.web import (
     UUID_RE,
     ctx,
-    enum_error,
     forbidden,
     invalid,
     json_body,
+    literal_error,
     missing_fields,
     not_found,
     ok,
     page,
     pydantic_invalid,
+    uuid_errors,
 )
 
 routes = web.RouteTableDef()
 CANCEL_REASONS = ("cancelled", "entered_in_error", "rescheduled")
+CANCEL_REASON_REPRS = tuple(f"<BookingStatusChoices.{r}: '{r}'>" for r in CANCEL_REASONS)  # as CARE shows them
 
 
 def _local_day(store: Store, b: Booking) -> dt.date:
@@ -87,9 +91,36 @@ async def cancel(request: web.Request) -> web.Response:
     body = await json_body(request)
     errors = missing_fields(body, ("reason",))
     if not errors and body["reason"] not in CANCEL_REASONS:
-        errors = [enum_error("reason", body["reason"], CANCEL_REASONS)]
+        errors = [literal_error("reason", body["reason"], CANCEL_REASON_REPRS)]  # 126
     if errors:
         raise pydantic_invalid(errors)
     c = ctx(request)
-    c.store.cancel(booking, body["reason"])
+    note = body.get("note")
+    c.store.cancel(booking, body["reason"], None if note is None else str(note))  # again: 200, slot freed once
     return ok(c.shapes.booking(booking))
+
+
+@routes.post(f"/api/v1/facility/{{fid:{UUID_RE}}}/appointments/{{aid:{UUID_RE}}}/reschedule/")
+async def reschedule(request: web.Request) -> web.Response:
+    """Answers the **new** booking; the old one becomes `rescheduled` with `previous_booking_note` (131, 132)."""
+    booking = _booking(request)
+    user = staff(request)
+    if not user.can("can_reschedule_booking"):
+        raise forbidden("You do not have permission to reschedule bookings")
+    body = await json_body(request)
+    errors = missing_fields(body, ("new_slot", "new_booking_note")) + uuid_errors(body, ("new_slot",))
+    if errors:
+        raise pydantic_invalid(errors)  # 130
+    c = ctx(request)
+    new_slot = c.store.slots.get(str(body["new_slot"]))
+    if new_slot is None or new_slot.facility_id != c.store.slots[booking.slot_id].facility_id:
+        raise not_found("TokenSlot")  # 134
+    if new_slot.id == booking.slot_id:
+        raise invalid("Cannot reschedule to the same slot")  # 129
+    previous = body.get("previous_booking_note")
+    try:
+        new = c.store.reschedule(booking, new_slot, str(body["new_booking_note"]),
+                                 None if previous is None else str(previous), booked_by=user.id)
+    except BookingRefused as exc:
+        raise booking_refused(exc) from exc
+    return ok(c.shapes.booking(new))

@@ -1,4 +1,9 @@
-"""Staff login (with the MFA second step), rotating refresh, and the current user."""
+"""Staff login (01, 63; 111 for a user with MFA), refresh (64, 113, 145-150, 154), logout (142-152)
+and the current user (02, 110, 119, 151). The MFA endpoints are in `mfa.py`.
+
+As in CARE: refresh rotates without revoking the refresh token it was given (146); logout revokes
+exactly the access and refresh token named in its body, for 30 minutes (147-152).
+"""
 from __future__ import annotations
 
 import hmac
@@ -7,8 +12,8 @@ from aiohttp import web
 
 from sandbox.care.auth import staff
 from sandbox.care.store import utcnow
-from sandbox.care.tokens import MFA, REFRESH, TokenError, totp_ok
-from sandbox.care.web import CareHTTPError, ctx, enum_error, invalid, json_body, missing_fields, ok, pydantic_invalid
+from sandbox.care.tokens import ACCESS, REFRESH, TokenError
+from sandbox.care.web import CareHTTPError, ctx, json_body, ok
 
 routes = web.RouteTableDef()
 
@@ -26,36 +31,7 @@ async def login(request: web.Request) -> web.Response:
     if user is None or not hmac.compare_digest(str(body["password"]), c.store.password):
         raise CareHTTPError(401, NO_ACCOUNT)
     if user.mfa_enabled:
-        return ok({"temp_token": c.tokens.issue(MFA, user_id=user.id)})
-    user.last_login = utcnow()
-    return ok(c.tokens.pair(user.id))
-
-
-@routes.post("/api/v1/mfa/login/")
-async def mfa_login(request: web.Request) -> web.Response:
-    body = await json_body(request)
-    errors = missing_fields(body, ("method", "code", "temp_token"))
-    if not errors and body["method"] not in ("totp", "backup"):
-        errors = [enum_error("method", body["method"], ("totp", "backup"))]
-    if errors:
-        raise pydantic_invalid(errors)
-    c = ctx(request)
-    try:
-        claims = c.tokens.read(str(body["temp_token"]), MFA)
-    except TokenError as exc:
-        raise CareHTTPError(403, {"detail": "Invalid or expired temporary token"}) from exc
-    user = c.store.users.get(str(claims.get("user_id")))
-    if user is None or claims["jti"] in c.store.revoked_jti:
-        raise CareHTTPError(403, {"detail": "Invalid or expired temporary token"})
-    code = str(body["code"]).strip()
-    if body["method"] == "totp":
-        if not (user.totp_secret and totp_ok(user.totp_secret, code)):
-            raise invalid("Invalid TOTP code")
-    elif code in user.backup_codes:
-        user.backup_codes.remove(code)  # each backup code works once
-    else:
-        raise invalid("Invalid backup code")
-    c.store.revoked_jti.add(claims["jti"])
+        return ok({"temp_token": c.tokens.temp(user.id)})  # nothing else (111)
     user.last_login = utcnow()
     return ok(c.tokens.pair(user.id))
 
@@ -66,14 +42,37 @@ async def refresh(request: web.Request) -> web.Response:
     if not body.get("refresh"):
         raise CareHTTPError(400, {"refresh": ["This field is required."]})
     c = ctx(request)
+    token = str(body["refresh"])
     try:
-        claims = c.tokens.read(str(body["refresh"]), REFRESH)
-    except TokenError as exc:
-        raise CareHTTPError(401, {"detail": "Token is invalid or expired", "code": "token_not_valid"}) from exc
-    if claims["jti"] in c.store.revoked_jti or claims.get("user_id") not in c.store.users:
-        raise CareHTTPError(401, {"detail": "Token is blacklisted", "code": "token_not_valid"})
-    c.store.revoked_jti.add(claims["jti"])  # rotation: the old refresh token is spent
-    return ok(c.tokens.pair(str(claims["user_id"])))
+        claims = c.tokens.read(token, REFRESH)
+    except TokenError as exc:  # simplejwt's InvalidToken: 401 (154)
+        raise CareHTTPError(401, {"detail": exc.reason, "code": "token_not_valid"}) from exc
+    if claims.get("temp_token"):
+        raise CareHTTPError(403, {"detail": "Temporary tokens cannot be used to refresh"})  # 113
+    if c.store.is_revoked(token):
+        raise CareHTTPError(403, {"detail": "Invalid Token"})  # logged out (149)
+    user = c.store.users.get(str(claims.get("user_id")))
+    if user is None:
+        raise CareHTTPError(401, {"detail": "Token is invalid", "code": "token_not_valid"})
+    user.last_login = utcnow()
+    return ok(c.tokens.pair(user.id))  # the old refresh token keeps working (146, 150)
+
+
+@routes.post("/api/v1/auth/logout/")
+async def logout(request: web.Request) -> web.Response:
+    user = staff(request)  # no Bearer: 403 (144)
+    body = await json_body(request)
+    if "access" not in body or "refresh" not in body:
+        raise CareHTTPError(400, {"detail": "Missing access or refresh token"})  # 142
+    c = ctx(request)
+    try:
+        for name, kind in (("refresh", REFRESH), ("access", ACCESS)):
+            if str(c.tokens.read(str(body[name]), kind).get("user_id")) != user.id:
+                raise TokenError("Token of another user")
+    except TokenError:
+        raise CareHTTPError(400, {}) from None  # another user's, expired or not a token (143)
+    c.store.revoke(str(body["access"]), str(body["refresh"]))  # already revoked: 200 again (152)
+    return ok({})
 
 
 @routes.get("/api/v1/users/getcurrentuser/")

@@ -1,4 +1,5 @@
-"""Conditions (diagnoses and symptoms, 16-19, 78-80, 97-98) and medications (11-15, 74-77, 90, 95-96, 100, 102).
+"""Conditions (diagnoses and symptoms, 16-19, 78-80, 97-98), medications (11-15, 74-77, 90, 95-96, 100, 102)
+and medication statements, what the patient says they take (135-141).
 
 Reading clinical data needs `can_view_clinical_data`: a volunteer gets 403 (90, 91).
 """
@@ -9,7 +10,7 @@ import uuid
 from aiohttp import web
 
 from sandbox.care.auth import staff
-from sandbox.care.records import Condition, MedicationRequest, User
+from sandbox.care.records import Condition, MedicationRequest, MedicationStatement, User
 from sandbox.care.routes.encounters import by_newest, encounter_of, writable
 from sandbox.care.routes.patients import patient_or_404
 from sandbox.care.store import utcnow
@@ -31,6 +32,9 @@ routes = web.RouteTableDef()
 P = f"/api/v1/patient/{{pid:{UUID_RE}}}"
 DIAGNOSIS_CATEGORIES = ("encounter_diagnosis", "chronic_condition")
 SYMPTOM = "problem_list_item"
+STATEMENT_STATUSES = ("active", "on_hold", "completed", "stopped", "unknown", "entered_in_error", "not_taken",
+                      "intended")
+INFORMATION_SOURCES = ("related_person", "practitioner", "patient")
 
 
 def clinical_reader(request: web.Request) -> User:
@@ -146,10 +150,36 @@ async def medication_statements(request: web.Request) -> web.Response:
     pat = patient_or_404(request)
     c = ctx(request)
     q = request.query
+    statuses = [s for s in q.get("status", "").split(",") if s]
     found = [m for m in c.store.statements.values() if m.patient_id == pat.id
-             and (not q.get("status") or m.status == q["status"])
+             and (not statuses or m.status in statuses)
              and (not q.get("encounter") or m.encounter_id == q["encounter"])]
-    return page(request, [c.shapes.statement(m) for m in by_newest(found)])
+    return page(request, [c.shapes.statement(m) for m in by_newest(found)])  # newest first (138)
+
+
+@routes.post(f"{P}/medication/statement/")
+async def create_medication_statement(request: web.Request) -> web.Response:
+    user = clinical_reader(request)
+    pat = patient_or_404(request)
+    body = await json_body(request)
+    errors = missing_fields(body, ("status", "medication", "encounter"))
+    if body.get("status") and body["status"] not in STATEMENT_STATUSES:
+        errors.append(enum_error("status", body["status"], STATEMENT_STATUSES))
+    if body.get("information_source") and body["information_source"] not in INFORMATION_SOURCES:
+        errors.append(enum_error("information_source", body["information_source"], INFORMATION_SOURCES))
+    if errors:
+        raise pydantic_invalid(errors)
+    enc = encounter_of(request, body, pat.id)  # unknown: 400 value_error (140)
+    writable(user, enc)
+    period = body.get("effective_period") or None
+    st = MedicationStatement(id=str(uuid.uuid4()), patient_id=pat.id, encounter_id=enc.id,
+                             medication=body["medication"], status=body["status"], created=utcnow(),
+                             dosage_text=body.get("dosage_text"), effective_period=period,
+                             information_source=body.get("information_source"), reason=body.get("reason"),
+                             note=body.get("note"), created_by=user.id)
+    c = ctx(request)
+    c.store.statements[st.id] = st
+    return ok(c.shapes.statement(st))
 
 
 @routes.get(f"{P}/medication/prescription/")
