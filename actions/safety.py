@@ -21,6 +21,7 @@ from actions.forms import STOPPED_SLOT, AssistantForm, clear
 from actions.menus import menu_for
 from common.phone import InvalidPhoneNumber, mask_phone, to_e164
 from common.safety import is_self_harm
+from sessions.redaction import SKIP_WORDS
 from settings import get_settings
 
 logger = logging.getLogger(__name__)
@@ -36,12 +37,16 @@ def _store() -> Any:
 
 
 def leave_form(dispatcher: CollectingDispatcher | None, tracker: Tracker, domain: DomainDict) -> list[EventType]:
-    """Leave the open form, if any: its slots emptied, no code or password expected any more.
+    """Leave the open form, if any: its slots emptied, a code or password it asked for no longer awaited
+    (though one typed right after, out of habit, is still kept out of the chat history: `linger_expectation`).
 
     With a dispatcher, the user is told ("OK, I've stopped that."); an emergency answer says enough itself.
     """
     form = tracker.active_loop_name
-    _store().clear_expectation(tracker.sender_id)
+    try:
+        _store().linger_expectation(tracker.sender_id)
+    except Exception as exc:  # noqa: BLE001 - the answer (an emergency's above all) must still go out
+        logger.error("session store unavailable (%s): an expected secret was not updated", type(exc).__name__)
     if not form:
         return []
     if dispatcher is not None:
@@ -140,7 +145,7 @@ class ValidateCallbackForm(AssistantForm):
         if ((message.get("intent") or {}).get("name")) == "secret_provided":
             return NOTE_GIVEN
         text = (message.get("text") or "").strip().lower()
-        return NOTE_SKIPPED if text in ("skip", "no note", "nothing") else None
+        return NOTE_SKIPPED if text in SKIP_WORDS else None
 
 
 class ActionCallbackDone(Action):
@@ -149,17 +154,19 @@ class ActionCallbackDone(Action):
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> list[EventType]:
         events = clear(*CALLBACK_SLOTS)
-        store = _store()
-        store.clear_expectation(tracker.sender_id)
         phone = _sender_e164(tracker)
         if not tracker.get_slot("callback_wanted") or phone is None:
+            _store().clear_expectation(tracker.sender_id)
             dispatcher.utter_message(response="utter_callback_not_wanted")
             return events
-        note = store.take_secret(tracker.sender_id, "note") if tracker.get_slot("callback_note") == NOTE_GIVEN else None
-        login = store.login(tracker.sender_id)
         try:
             from sessions.handoffs import get_handoff_store  # lazy: opens the assistant database
 
+            store = _store()
+            store.clear_expectation(tracker.sender_id)
+            given = tracker.get_slot("callback_note") == NOTE_GIVEN
+            note = store.take_secret(tracker.sender_id, "note") if given else None
+            login = store.login(tracker.sender_id)
             reference = get_handoff_store().request_callback(
                 tracker.sender_id, phone, note, login.kind if login is not None else "anonymous")
         except Exception as exc:  # noqa: BLE001 - the user is told to call instead
@@ -181,6 +188,20 @@ class ActionStopMessages(Action):
         if tracker.active_loop_name:
             return leave_form(dispatcher, tracker, domain)
         dispatcher.utter_message(response="utter_stop_messages")
+        return []
+
+
+class ActionUnsupportedLanguage(Action):
+    """Text in a script not read yet: said in English, Hindi and Malayalam, with the emergency numbers, since
+    an emergency in such words may not have been recognised."""
+
+    def name(self) -> str:
+        return "action_unsupported_language"
+
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> list[EventType]:
+        s = get_settings()
+        dispatcher.utter_message(response="utter_unsupported_language", ambulance_number=s.national_ambulance_number,
+                                 emergency_number=s.national_emergency_number)
         return []
 
 

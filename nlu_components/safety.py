@@ -9,8 +9,9 @@
   next intent it ranked is taken (or `nlu_fallback` when that one is unsure). Measured on the evaluation
   sets, its own alarms were 7-10 % false against 0 % for the net (bench/safety_eval.py).
 - A bare number (a one-time code, a phone number) never starts a staff login, whatever the character n-grams
-  of CARE usernames such as "reception_02" suggested: it becomes `nlu_fallback`, which an open question takes
-  as its answer and which is otherwise answered with what the assistant can do.
+  of CARE usernames such as "reception_02" suggested, and a short one (a code, "7" after a six-item menu) is
+  no patient search: it becomes `nlu_fallback`, which an open question takes as its answer and which is
+  otherwise answered with what the assistant can do.
 Rasa's extension point for this is a custom graph component named in config.yml; nothing of Rasa is patched.
 """
 from __future__ import annotations
@@ -29,8 +30,9 @@ from common.safety import about_something_else, foreign_script, is_emergency
 
 EMERGENCY_INTENT = "emergency"
 FALLBACK_INTENT = "nlu_fallback"
-_BARE_NUMBER = re.compile(r"[\d\s+\-().]*\d[\d\s+\-().]*")
+_BARE_NUMBER = re.compile(r"[\d\s+\-().]+")
 NOT_FOR_A_BARE_NUMBER = frozenset({"staff_login"})
+PHONE_MIN_DIGITS = 7
 CLASSIFIER_ALARM_CONFIDENCE = 0.9
 SECOND_CHOICE_CONFIDENCE = 0.45  # FallbackClassifier's threshold in config.yml
 UNSUPPORTED_LANGUAGE_INTENT = "unsupported_language"
@@ -64,6 +66,18 @@ def _second_choice(message: Message) -> str:
     return FALLBACK_INTENT
 
 
+def _not_for_a_bare_number(message: Message, text: str) -> bool:
+    """A bare number is never a staff login; a short one (a code, a menu number that matched no menu) is no
+    patient search either: only a phone number of PHONE_MIN_DIGITS or more can be looked up."""
+    intent = (message.get(INTENT) or {}).get(INTENT_NAME_KEY)
+    if intent not in NOT_FOR_A_BARE_NUMBER and intent != "search_patient":
+        return False
+    if not _BARE_NUMBER.fullmatch(text.strip()):
+        return False
+    digits = sum(c.isdigit() for c in text)
+    return digits > 0 and (intent in NOT_FOR_A_BARE_NUMBER or digits < PHONE_MIN_DIGITS)
+
+
 def safety_intent(text: str) -> str | None:
     if is_emergency(text):
         return EMERGENCY_INTENT
@@ -87,8 +101,7 @@ class SafetyNet(GraphComponent):
             intent = safety_intent(text)
             if intent is None and _unfounded_alarm(message, text):
                 intent = _second_choice(message)
-            if intent is None and _BARE_NUMBER.fullmatch(text.strip()) \
-                    and (message.get(INTENT) or {}).get(INTENT_NAME_KEY) in NOT_FOR_A_BARE_NUMBER:
+            if intent is None and _not_for_a_bare_number(message, text):
                 intent = FALLBACK_INTENT
             if intent is not None:
                 _override(message, intent)

@@ -24,9 +24,10 @@ import settings  # noqa: E402
 
 RASA = Path(sys.executable).parent / "rasa"
 MODEL = "models/care.tar.gz"
-# what the action server itself needs (it does not talk to WhatsApp or the stores)
+# what the action server itself needs (it does not talk to WhatsApp or to Rasa's tracker and lock stores; it
+# seals and keeps call-back requests, so it needs the secret and the assistant database)
 ACTIONS_REQUIRED = ("CARE_BASE_URL", "CARE_USERNAME", "CARE_PASSWORD", "HOSPITAL_EMERGENCY_NUMBER",
-                    "HOSPITAL_HELPDESK_NUMBER")
+                    "HOSPITAL_HELPDESK_NUMBER", "ASSISTANT_SECRET_KEY", "ASSISTANT_DATABASE_URL")
 
 
 def command(server: str, extra: list[str]) -> list[str]:

@@ -15,6 +15,7 @@ import hashlib
 import hmac
 import os
 import secrets
+import tempfile
 from pathlib import Path
 
 from cryptography.fernet import Fernet, InvalidToken
@@ -47,15 +48,22 @@ class Keys:
 
 
 def _local_secret(path: Path) -> str:
-    """The embedded default's secret: made once, kept beside the other run data."""
+    """The embedded default's secret: made once, kept beside the other run data. Written to a temporary file
+    and linked into place, so a process never reads a half-written (empty) key while another makes it."""
     if path.exists():
         return path.read_text().strip()
     path.parent.mkdir(parents=True, exist_ok=True)
-    secret = secrets.token_urlsafe(32)
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    with os.fdopen(fd, "w") as handle:
-        handle.write(secret)
-    return secret
+    fd, temporary = tempfile.mkstemp(dir=path.parent, prefix=".secret-")
+    try:
+        with os.fdopen(fd, "w") as handle:  # mkstemp makes it 0600
+            handle.write(secrets.token_urlsafe(32))
+        try:
+            os.link(temporary, path)  # fails if another process was first: then its key is the key
+        except FileExistsError:
+            pass
+    finally:
+        os.unlink(temporary)
+    return path.read_text().strip()
 
 
 @functools.lru_cache(maxsize=1)
@@ -63,9 +71,4 @@ def keys() -> Keys:
     from settings import ROOT, get_settings
 
     secret = get_settings().assistant_secret_key
-    if not secret:
-        try:
-            secret = _local_secret(ROOT / ".run" / "secret.key")
-        except FileExistsError:  # another process made it between our look and our write
-            secret = (ROOT / ".run" / "secret.key").read_text().strip()
-    return Keys(secret)
+    return Keys(secret or _local_secret(ROOT / ".run" / "secret.key"))

@@ -11,34 +11,45 @@ import json
 import re
 
 from common.safety import is_emergency
-from sessions.store import SessionStore
+from sessions.store import LINGERING, SessionStore
 
 # What still counts as a normal message while a secret is expected: the user changing their mind.
 ESCAPE_WORDS = {"cancel", "stop", "menu", "back", "exit", "help", "logout", "log out", "quit"}
-# A one-time or authenticator code: digits, maybe spaced or dashed ("45 612"); any length, so that a
-# mistyped code is not passed on in clear either.
-_CODE_RE = re.compile(r"^[\d\s\-]{1,20}$")
 # A code inside other words ("my code is 45612", "45612."): four or more digits, maybe spaced or dashed.
 # The form still refuses such a message as a code, but it must not reach Rasa's tracker in clear.
 _CODE_INSIDE_RE = re.compile(r"\d(?:[\s\-]?\d){3,}")
 PHONE_MIN_DIGITS = 6  # "98765 43210", "my number is +91-98765-43210"; "use my own number" has none
 
 
-# A note for the helpdesk may be skipped with the button (or the word).
-SKIP_WORDS = {"skip", "no note", "nothing"}
+# A note for the helpdesk may be skipped with the button (or these words); actions/safety.py reads them too.
+SKIP_WORDS = frozenset({"skip", "no note", "nothing", "no", "no thanks", "none", "ok"})
+_DIGITS_ONLY = re.compile(r"[\d\s\-+().]+")
+
+
+def _shaped_like(kind: str, text: str) -> bool:
+    """Text with exactly the shape of the secret asked for is that secret, whatever words it resembles: a
+    code or number of digits only, maybe spaced or dashed, of any length so that a mistyped code is not passed
+    on in clear either ("108234" is a code, not the ambulance); a password of one token with a digit or a
+    symbol ("Care@112")."""
+    if kind in ("otp", "totp", "phone"):
+        return bool(_DIGITS_ONLY.fullmatch(text)) and any(c.isdigit() for c in text)
+    if kind == "password":
+        return not any(c.isspace() for c in text) and any(not c.isalpha() for c in text)
+    return False
 
 
 def looks_like_secret(kind: str, text: str) -> bool:
     stripped = text.strip()
     if not stripped or stripped.lower() in ESCAPE_WORDS:
         return False
+    if _shaped_like(kind, stripped):
+        return True
     if is_emergency(stripped):  # a cry for help is answered, never kept as a code, password or note
         return False
     if kind == "note":
         return stripped.lower() not in SKIP_WORDS
     if kind in ("otp", "totp"):
-        return (bool(_CODE_RE.match(stripped)) and any(c.isdigit() for c in stripped)) \
-            or bool(_CODE_INSIDE_RE.search(stripped))
+        return bool(_CODE_INSIDE_RE.search(stripped))
     if kind == "phone":
         return sum(c.isdigit() for c in stripped) >= PHONE_MIN_DIGITS
     return True  # a password can be anything
@@ -47,7 +58,13 @@ def looks_like_secret(kind: str, text: str) -> bool:
 def redact_inbound(store: SessionStore, sender: str, text: str) -> str:
     """The text Rasa may see for this message: unchanged, or the secret_provided intent."""
     kind = store.expected_secret(sender)
-    if not kind or text.startswith("/") or not looks_like_secret(kind, text):
+    if not kind or text.startswith("/"):
+        return text
+    if kind.startswith(LINGERING):  # the question was left: only a secret of exactly its shape is kept
+        kind = kind[len(LINGERING):]
+        if not _shaped_like(kind, text.strip()):
+            return text
+    elif not looks_like_secret(kind, text):
         return text
     store.put_secret(sender, kind, text.strip())
     store.clear_expectation(sender)

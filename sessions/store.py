@@ -21,6 +21,7 @@ from sessions.kv import KeyValueStore, make_kv_store
 SECRET_KINDS = ("otp", "password", "totp", "phone", "note")  # phone: typed at login; note: for the helpdesk
 SECRET_TTL_SECONDS = 120
 EXPECTATION_TTL_SECONDS = 600
+LINGERING = "~"  # prefix of an expectation whose question was left
 
 
 @dataclass
@@ -87,7 +88,16 @@ class SessionStore:
         self.kv.set(f"expect:{sender}", kind, EXPECTATION_TTL_SECONDS)
 
     def expected_secret(self, sender: str) -> str | None:
+        """The kind of secret the next message is, or `~kind` while a question that asked for one was left
+        (an emergency, "menu"): then only a message of exactly that shape is still kept (sessions/redaction.py)."""
         return self.kv.get(f"expect:{sender}")
+
+    def linger_expectation(self, sender: str) -> None:
+        """The question that asked for a secret was left: a code or password typed out of habit right after
+        must still not reach Rasa in clear, but words are words again."""
+        kind = self.kv.get(f"expect:{sender}")
+        if kind and not kind.startswith(LINGERING):
+            self.kv.set(f"expect:{sender}", LINGERING + kind, EXPECTATION_TTL_SECONDS)
 
     def clear_expectation(self, sender: str) -> None:
         self.kv.delete(f"expect:{sender}")

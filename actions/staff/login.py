@@ -58,7 +58,8 @@ CODE_RE = re.compile(r"^\d{6,8}$")
 # Not session.CONTROL_INTENTS: NLU reads a username such as "care-volunteer" as anything (staff_login,
 # out_of_scope ...); only these leave the login questions unanswered.
 # The safety net's intents (an emergency, a script not read yet) come from keywords, never from a username.
-CONTROL_INTENTS = frozenset({"deny", "help", "menu", "logout", "goodbye", "emergency", "unsupported_language"})
+CONTROL_INTENTS = frozenset({"deny", "help", "menu", "logout", "goodbye", "greet", "emergency",
+                             "unsupported_language"})
 
 OK, ALREADY, PATIENT, LOCKED, UNAVAILABLE = "ok", "already", "patient", "locked", "unavailable"
 

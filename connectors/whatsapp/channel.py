@@ -22,6 +22,7 @@ from sanic.response import HTTPResponse
 
 from common.logs import install_log_masking
 from common.phone import mask_phone
+from common.safety import is_emergency
 from connectors.whatsapp import numbers
 from connectors.whatsapp.dedupe import Deduplicator
 from connectors.whatsapp.dispatch import ConversationThread, SenderQueues
@@ -221,8 +222,10 @@ class WhatsAppInput(InputChannel):
     async def _handle(self, message: InboundMessage, on_new_message: OnNewMessage, app: Any) -> None:
         self._adopt_model(app)
         await self._mark_read(message)
-        text = await self._redact(message)
-        text = await self._menu_choice(text, message.sender_id, app)
+        # a menu number first: "2" on the code screen means its second button, never a 1-digit code
+        text = await self._menu_choice(message.text, message.sender_id, app) if message.type == "text" else ""
+        if not text.startswith("/"):
+            text = await self._redact(message)
         user_message = UserMessage(
             text=text,
             output_channel=self.get_output_channel(),
@@ -251,7 +254,8 @@ class WhatsAppInput(InputChannel):
         except Exception as exc:  # noqa: BLE001 - fail closed: the text might be a secret
             logger.error("session store unavailable (%s): message %s not passed on", type(exc).__name__,
                          message.message_id)
-            return "/session_unavailable"
+            # ... unless it is a cry for help: that is answered even without the store
+            return message.text if is_emergency(message.text) else "/session_unavailable"
 
     async def _menu_choice(self, text: str, sender_id: str, app: Any) -> str:
         """A bare "2" after a menu is that menu's second option (numbers.py); any other text is unchanged."""

@@ -3,6 +3,7 @@
 People who grew up with numbered phone menus type the number instead of tapping. The options are those of
 the last message with buttons or list rows that the assistant sent since the user last wrote, in the order
 the user sees them (the same filtering as `output._options`), read from the conversation's own bot events.
+Options whose titles hold numbers (times, dates) are not numbered: there a typed number means itself.
 Pure: the channel hands in the events and uses the payload as if the user had tapped.
 """
 from __future__ import annotations
@@ -32,7 +33,11 @@ def last_offered(events: Iterable[Any]) -> list[str]:
         data = event.get("data") if isinstance(event, Mapping) else getattr(event, "data", None)
         buttons = (data or {}).get("buttons") or []
         if buttons:
-            return [payload for _title, payload in _options(buttons)[0]]
+            options = _options(buttons)[0]
+            # a list of times or dates ("9 am", "Mon 7 Dec"): a typed "3" means 3 o'clock or the 3rd, not row 3
+            if any(ch.isdigit() for title, _payload in options for ch in title):
+                return []
+            return [payload for _title, payload in options]
     return []
 
 

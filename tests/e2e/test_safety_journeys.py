@@ -58,6 +58,31 @@ def test_an_emergency_while_a_staff_password_is_expected_reaches_no_one_as_a_pas
     assert not any("-> 401" in line for line in login_lines)
 
 
+def test_a_code_typed_out_of_habit_after_an_emergency_is_not_kept_in_clear(user, stack):
+    ask = interactive(say(user, "show my medicines"))
+    tap(user, ask, "Use this number", at_least=2)
+    assert_emergency_answer(say(user, "my father is not breathing"), stack)
+    after = texts(say(user, "45612"))
+    assert "wasn't waiting for a code" in after and "staff" not in after.lower()
+    with sqlite3.connect(stack.run_dir / "tracker.db") as db:
+        events = " ".join(r[0] for r in db.execute("SELECT data FROM events WHERE sender_id = ?", (user.phone,)))
+    assert "45612" not in events
+
+
+def test_a_number_that_matches_no_menu_item_does_not_start_a_staff_login(user):
+    say(user, "hi", at_least=2)
+    said = texts(say(user, "7"))
+    assert "staff" not in said.lower() and "username" not in said.lower()
+
+
+def test_two_on_the_code_screen_presses_its_second_button(user):
+    ask = interactive(say(user, "show my medicines"))
+    asked = tap(user, ask, "Use this number", at_least=2)
+    assert [title for _, title in choices_of(interactive(asked))] == ["Send a new code", "Cancel"]
+    said = texts(say(user, "2"))
+    assert "stopped the login" in said and "5 digits" not in said, said
+
+
 def test_two_after_the_menu_means_the_second_item(user):
     menu = interactive(say(user, "hi", at_least=2))
     titles = [title for _, title in choices_of(menu)]

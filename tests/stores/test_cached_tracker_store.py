@@ -231,7 +231,7 @@ def test_both_endpoint_files_give_the_cached_store(endpoints, env, domain, monke
     from tests.stores.test_rasa_stores import ROOT
 
     for key, value in {"ACTION_ENDPOINT_URL": "http://127.0.0.1:5055/webhook", "REDIS_HOST": "127.0.0.1",
-                       "REDIS_PORT": "6379", "REDIS_LOCK_DB": "4", **env}.items():
+                       "REDIS_PORT": "6379", "REDIS_LOCK_DB": "4", "REDIS_PASSWORD": "", **env}.items():
         monkeypatch.setenv(key, value.format(tmp=tmp_path))
     config = AvailableEndpoints.read_endpoints(str(ROOT / endpoints))
     store = _unwrap(TrackerStore.create(config.tracker_store, domain))

@@ -6,7 +6,7 @@ import uuid
 import pytest
 import sqlalchemy as sa
 
-from sessions.crypto import Keys
+from sessions.crypto import InvalidToken, Keys
 from sessions.handoffs import HandoffStore, main
 
 PG_URL = "postgresql://postgres@127.0.0.1:5432/test"
@@ -63,7 +63,7 @@ def test_a_closed_request_leaves_the_list(store, phone):
 def test_another_key_cannot_read_them(store, phone):
     reference = store.request_callback(phone.lstrip("+"), phone, "note", "anonymous")
     other = HandoffStore(str(store.engine.url.render_as_string(hide_password=False)), Keys("another secret"))
-    with pytest.raises(Exception):
+    with pytest.raises(InvalidToken):
         other.reveal(reference)
 
 

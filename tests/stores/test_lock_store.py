@@ -174,7 +174,7 @@ def test_redis_down_is_rasas_lock_error_not_a_hang():
 
 def test_the_production_endpoints_build_it(monkeypatch):
     for key, value in {"ACTION_ENDPOINT_URL": "http://127.0.0.1:5055/webhook", "REDIS_HOST": REDIS["host"],
-                       "REDIS_PORT": str(REDIS["port"]), "REDIS_LOCK_DB": "4", "TRACKER_DB_HOST": "127.0.0.1",
+                       "REDIS_PORT": str(REDIS["port"]), "REDIS_LOCK_DB": "4", "REDIS_PASSWORD": "", "TRACKER_DB_HOST": "127.0.0.1",
                        "TRACKER_DB_PORT": "5432", "TRACKER_DB_NAME": "test", "TRACKER_DB_USER": "postgres",
                        "TRACKER_DB_PASSWORD": ""}.items():
         monkeypatch.setenv(key, value)

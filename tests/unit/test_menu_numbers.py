@@ -37,3 +37,9 @@ def test_duplicate_and_link_buttons_are_left_out_as_the_user_never_saw_them_numb
         {"title": "A", "payload": "/a"}, {"title": "A again", "payload": "/a"}, {"title": "Site", "url": "https://x"},
         {"title": "B", "payload": "/b"}]}}
     assert last_offered([menu]) == ["/a", "/b"]
+
+
+def test_a_list_of_times_is_not_numbered_as_a_typed_three_means_three_oclock():
+    times = {"event": "bot", "data": {"buttons": [{"title": "9 am", "payload": "/choose{\"choice\":\"a\"}"},
+                                                  {"title": "3 pm", "payload": "/choose{\"choice\":\"b\"}"}]}}
+    assert last_offered([times]) == [] and pick("2", [times]) is None

@@ -89,3 +89,31 @@ def test_a_note_for_the_helpdesk_is_kept_server_side_unless_skipped(store):
     assert redact_inbound(store, SENDER, "Skip") == "Skip"
     assert redact_inbound(store, SENDER, "about my father's dressing").startswith("/secret_provided")
     assert store.take_secret(SENDER, "note") == "about my father's dressing"
+
+
+@pytest.mark.parametrize("kind, text", [("otp", "108234"), ("otp", "112 233"), ("phone", "98108 12345"),
+                                        ("password", "Care@112"), ("password", "Sos@1234"), ("totp", "451120")])
+def test_a_secret_of_the_right_shape_is_kept_even_if_it_contains_an_emergency_number(store, kind, text):
+    store.expect_secret(SENDER, kind)
+    assert redact_inbound(store, SENDER, text).startswith("/secret_provided")
+    assert store.take_secret(SENDER, kind) == text
+
+
+def test_a_word_that_is_a_cry_for_help_is_not_taken_as_a_password(store):
+    store.expect_secret(SENDER, "password")
+    assert redact_inbound(store, SENDER, "AMBULANCE") == "AMBULANCE"
+
+
+def test_a_code_typed_right_after_its_question_was_left_is_still_kept_out_of_rasa(store):
+    store.expect_secret(SENDER, "otp")
+    store.linger_expectation(SENDER)  # an emergency or "menu" left the login question
+    assert redact_inbound(store, SENDER, "show my medicines") == "show my medicines"  # words are words again
+    assert redact_inbound(store, SENDER, "45612") == '/secret_provided{"secret_kind":"otp"}'
+    assert redact_inbound(store, SENDER, "45612") == "45612"  # kept once; then the expectation is gone
+
+
+def test_a_password_typed_after_its_question_was_left_is_kept_only_in_a_passwords_shape(store):
+    store.expect_secret(SENDER, "password")
+    store.linger_expectation(SENDER)
+    assert redact_inbound(store, SENDER, "hi") == "hi"
+    assert redact_inbound(store, SENDER, "Ohcn@123").startswith("/secret_provided")

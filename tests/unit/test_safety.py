@@ -72,9 +72,40 @@ def test_self_harm_is_told_apart_for_the_helpline():
     assert not is_self_harm("my father has chest pain")
 
 
-def test_a_huge_message_is_checked_quickly_and_only_at_its_start():
+# Found in review, not in the evaluation sets: everyday words the net once took for emergencies, and
+# emergencies it once let pass because of an everyday word beside them.
+@pytest.mark.parametrize("text", [
+    "should I take 2 tablets of paracetamol", "I got my flu shot yesterday", "we had a blast at the camp",
+    "this shoe fits", "he walks with a limp", "I burnt the toast", "my phone battery is low",
+    "can I use hair dye before surgery", "fasting sugar 90", "last time i messaged you i asked about my report",
+    "appointment khatam karna hai", "tell him sorry I am late", "the doctor does not answer the phone",
+    "room 108", "Rs 1120", "my uhid is 11234", "विषय क्या है", "451120", "98108 12345", "Care@112", "Sos@1234",
+    "my father had chest pain last year, want to book cardiology follow up",
+])
+def test_everyday_words_that_once_raised_false_alarms(text):
+    assert not is_emergency(text)
+
+
+@pytest.mark.parametrize("text", [
+    "my father has chest pain after his tablets", "chest pain after food",
+    "i have chest pain and my inhaler is not working", "my son is having seizures after the vaccine",
+    "accident near the clinic, send ambulance", "i wanna die", "call 108", "108", "SOS",
+    "my son swallowed a button battery", "bachche ne harpic pi liya", "sugar is 35 and sweating",
+])
+def test_emergencies_beside_everyday_words(text):
+    assert is_emergency(text)
+
+
+@pytest.mark.parametrize("text", ["i wanna die", "nahi jeena", "mar jaunga", "marikkanam", "chathal mathi",
+                                  "मरना चाहता हूं", "नहीं जीना मुझे"])
+def test_every_self_harm_phrasing_of_the_net_gets_the_helpline(text):
+    assert is_emergency(text) and is_self_harm(text)
+
+
+def test_a_huge_message_is_read_at_its_start_and_its_end():
     assert is_emergency("ambulance " + "x" * 1_000_000)
-    assert not is_emergency("x" * 1_000_000 + " ambulance")
+    assert is_emergency("x " * 1_250 + "now my mother fell and is not waking up")
+    assert not is_emergency("x" * 5_000 + " ambulance " + "x" * 5_000)  # the middle of an essay is not read
 
 
 @pytest.mark.parametrize("text, script", [
@@ -128,3 +159,13 @@ def test_a_bare_number_never_starts_a_staff_login(text):
     assert message.get("intent")["name"] == "nlu_fallback"
     [kept] = SafetyNet().process([_message("care-doctor", "staff_login", 0.8)])
     assert kept.get("intent")["name"] == "staff_login"
+
+
+@pytest.mark.parametrize("text, intent", [("7", "search_patient"), ("45612", "search_patient"), ("2.", "staff_login")])
+def test_a_short_bare_number_is_no_patient_search_either(text, intent):
+    from nlu_components.safety import SafetyNet
+
+    [message] = SafetyNet().process([_message(text, intent, 0.9)])
+    assert message.get("intent")["name"] == "nlu_fallback"
+    [phone] = SafetyNet().process([_message("98765 43210", "search_patient", 0.9)])
+    assert phone.get("intent")["name"] == "search_patient"  # staff may look a patient up by phone number
