@@ -26,7 +26,7 @@ from settings import get_settings
 
 logger = logging.getLogger(__name__)
 
-NOTE_GIVEN, NOTE_SKIPPED = "given", "skipped"
+NOTE_GIVEN, NOTE_SKIPPED, NOTE_ALREADY = "given", "skipped", "already asked"
 CALLBACK_SLOTS = ("callback_wanted", "callback_note")
 
 
@@ -100,9 +100,25 @@ class ActionTalkToHuman(Action):
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> list[EventType]:
         events = leave_form(None, tracker, domain)
         say_helpdesk(dispatcher)
-        if _sender_e164(tracker) is None:  # nobody to call back (a username-only WhatsApp account)
+        phone = _sender_e164(tracker)
+        if phone is None:  # nobody to call back (a username-only WhatsApp account)
             return events + [SlotSet("callback_wanted", False), SlotSet("callback_note", NOTE_SKIPPED)]
+        earlier = _open_request(tracker.sender_id)
+        if earlier is not None:  # asked twice: the helpdesk calls once
+            dispatcher.utter_message(response="utter_callback_already", reference=earlier,
+                                     masked_phone=mask_phone(phone))
+            return events + [SlotSet("callback_wanted", False), SlotSet("callback_note", NOTE_ALREADY)]
         return events + clear(*CALLBACK_SLOTS)
+
+
+def _open_request(sender: str) -> str | None:
+    try:
+        from sessions.handoffs import get_handoff_store  # lazy: opens the assistant database
+
+        return get_handoff_store().open_request_for(sender)
+    except Exception as exc:  # noqa: BLE001 - then a second request is recorded, which is the lesser harm
+        logger.error("call-back requests unavailable: %s", type(exc).__name__)
+        return None
 
 
 class ActionAskCallbackWanted(Action):
@@ -155,6 +171,8 @@ class ActionCallbackDone(Action):
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> list[EventType]:
         events = clear(*CALLBACK_SLOTS)
         phone = _sender_e164(tracker)
+        if tracker.get_slot("callback_note") == NOTE_ALREADY:
+            return events  # action_talk_to_human has said when the helpdesk will call
         if not tracker.get_slot("callback_wanted") or phone is None:
             _store().clear_expectation(tracker.sender_id)
             dispatcher.utter_message(response="utter_callback_not_wanted")

@@ -21,7 +21,9 @@ sys.path.insert(0, str(ROOT))
 
 from common.safety import is_emergency  # noqa: E402
 
-SETS = sorted((ROOT / "tests" / "fixtures" / "safety").glob("emergency_*.yml"))
+# the sets the tests assert on, then the blind ones (blind/: measured here only, never tuned on)
+SAFETY = ROOT / "tests" / "fixtures" / "safety"
+SETS = sorted(SAFETY.glob("emergency_*.yml")) + sorted((SAFETY / "blind").glob("emergency_*.yml"))
 
 
 def rates(emergencies: list[bool], everyday: list[bool]) -> str:
@@ -50,7 +52,8 @@ def main() -> int:
 
     for path in SETS:
         data = yaml.safe_load(path.read_text(encoding="utf-8"))
-        print(f"{path.stem} ({len(data['emergency'])} emergencies, {len(data['everyday'])} everyday)")
+        blind = " [blind: never tuned on]" if path.parent.name == "blind" else ""
+        print(f"{path.stem}{blind} ({len(data['emergency'])} emergencies, {len(data['everyday'])} everyday)")
         print(f"  keyword net alone    {rates([is_emergency(t) for t in data['emergency']], [is_emergency(t) for t in data['everyday']])}")
         if agent is None:
             continue

@@ -61,7 +61,10 @@ _SELF_HARM_LATIN = (
     r"nobody will (even )?(notice|miss)|(is|the) last time (he|she|i) (message|messages|text)" + _E + "|"
     r"tired of (everything|life|living)|standing on (the )?\w+ (bridge|roof|terrace)|"
     r"sab khatam karna|khud ko khatam|apne aap ko khatam|zindagi khatam|koi pareshan nahi|nahi jeena|"
-    r"written (a |my )?(last )?letters? (for|to) my|goodbye letter|suicide note)",
+    r"written (a |my )?(last )?letters? (for|to) my|goodbye letter|suicide note|goodbye (msgs|messages|msg|message)|"
+    r"last time (u|you) will (hear|see)|(tell|say) (my )?(mom|mum|mother|dad|amma|wife|husband) (i'?m|im|i am) sorry|"
+    r"locked (himself|herself|his room|her room|the door)|giving away (all )?(his|her|my) things)",
+    _B + r"(ellam|ellaam) (avasanippikk\w*|nirth\w*)|jeevikkan thonunnilla|jeevikkan (thonnunnilla|ishtamilla)",
     _B + r"(jeena nahi|jina nahi|mar jaana|mar jana|mar jaunga|mar jaungi|khudkushi|aatmahatya|atmahatya|"
     r"jeevikkan vayya|jeevikkanda|jeevikkan ishtamilla|maricha mathi|marikkanam|aathmahathya|athmahathya|chathal mathi)",
 )
@@ -86,7 +89,10 @@ _LATIN = _words(
     _B + r"(chest|chst|chet|chets|cheast|heart)\s*(pain|pains|paining|ache|hurts?|hurting|tight(ness)?|pressure|dard|vedana|vedhana|pidutham)",
     _B + r"(pain|dard|vedana|vedhana)\s+(in|on)?\s*(my|his|her|the)?\s*(chest|left arm|jaw)",
     _B + r"(seene|sine|seeney|chhati|chaati|chati)\s+(me|mein|mai|main)?\s*(\w+\s+){0,3}(dard|pain|jalan)",
-    _B + r"(chest|chst)\s+(\w+\s+){0,2}(heavy|heaviness|tight|tightness|pressure|squeez\w*|burning|crushing)",
+    _B + r"(chest|chst)\s+(\w+\s+){0,2}(heavy|heaviness|tight|tightness|pressure|squeez\w*|burning|crushing|"
+    r"paining|pains|hurting)",
+    _B + r"(weight|pressure|something)\s+(\w+\s+){0,2}(pressing|sitting|squeezing)\s+(\w+\s+){0,3}(chest|heart)",
+    _B + r"(left hand|left arm|left shoulder)\s+(\w+\s+){0,2}(pain\w*|numb)",
     _B + r"(pressure|heaviness|tightness|squeezing)\s+(in|on)\s+(my |his |her |the )?(chest|chst)",
     _B + r"(left arm|jaw)\s+(\w+\s+){0,2}(pain|paining|hurts?|numb)",
     _B + r"(clutching|holding|grabbing)\s+(his|her|my|the)\s+(chest|heart)|no pulse|pulse (is )?(not there|gone|very weak)|"
@@ -97,12 +103,17 @@ _LATIN = _words(
     r"\s+(to\s+)?(breathe|breath|breathing)" + _E,
     _B + r"(not|isn'?t|is not|stopped|no|cant|can'?t)\s+(breathing|breathe|breathng|breating|brething|breth|breath)" + _E,
     _B + r"(throat|tongue|lips?|face)\s+(is\s+)?(\w+\s+)?(swelling|swollen|closing|puffed|puffy)|"
-    r"(can'?t|cannot|cant)\s+swallow|allergic reaction|anaphyla\w*",
+    r"(can'?t|cannot|cant)\s+swallow|allergic reaction|anaphyla\w*|throat (is )?(feeling |getting |becoming )?tight|"
+    r"(whole|all over) body (itching|rash\w*|swelling)",
     _B + r"(breathless(ness)?|gasping|suffocat\w*|choking|choked|gurgl\w*|wheez\w*|breathing fast|"
     r"(is|went|gone|body|baby|child) (limp|floppy)|(limp|floppy) and (blue|cold)|turning blue|neela pad|ghurghur|"
     r"gala band|galaa band)" + _E,
     _B + r"(won'?t|wont|will not|isn'?t|is not|not) (respond\w*|wake\w*|moving)" + _E,
     _B + r"(short(ness)? of breath|breath(ing)? problem|breath(ing)? is (very )?(fast|heavy|difficult))",
+    _B + r"(not able to|unable to|can'?t|cannot|cant) (take|catch|get) (a |his |her |my )?(breath|breathe)|"
+    r"(lips|face|nails|skin) (are |is )?(becoming|turning|going|gone|looks?) (blue|bluish|purple|grey|gray)|"
+    r"(bluish|blue colou?r)|can'?t (talk|speak) (in )?(a )?full sentences?|"
+    r"(asthma|inhaler|nebuli[sz]er|pump)\s+(\w+\s+)?(not working|no use|not helping)",
     _B + r"(saans|sans|saas|shwas|swas)\s+(atak|ukhad|nahi|nahin|nai|nhi|na|lene|rukk?|phool|ruk|band|ki\s+takleef|mein\s+takleef)",
     _B + r"(swasam|shwasam|swaasam|shwaasam|swasa|shwasa)\s*(kittunnilla|kittunilla|kittanilla|illa|mutt\w*|vali\w*|"
     r"edukkan|edukkunnilla|edukunnilla|edukkanilla)",
@@ -115,6 +126,9 @@ _LATIN = _words(
     r"can'?t see|blind|weak)|(very|too)\s+(drowsy|sleepy)\s+(after|now)|vomited\s+(twice|again|\d+ times)|"
     r"(hit|hurt|injured|banged)\s+(his|her|my|the)\s+head",
     _B + r"(fell|fallen|fall)\s+(down\s+)?(and|&)\s+(is\s+)?(not|isn'?t|unconscious|can'?t)",
+    _B + r"(not|isn'?t|is not|no) (answering|responding|reacting|replying) (when|to) (we|us|i|me|his|her|calling|call)|"
+    r"eyes (gone|going|rolled|rolling) (up|back)|kannu mukalil\w*|(shaking|jerking) (his |her |the )?(whole )?body|"
+    r"(fell|slipped|fallen) (\w+ ){0,4}(fell )?on (his|her|the) head|blood (coming )?from (the |his |her )?(ear|ears)",
     _B + r"(seizure|seizures|convulsion|convulsions|convulsing|epileptic attack|having an? fits?|(having|has|had|getting|got) fits|"
     r"fits (now|again|since|for|coming|vannu|aa|pad)|foaming (at|from) (the )?mouth|jerking)" + _E,
     _B + r"(daura|dora|doura)\s+(pad|pada|padh|aa)|jhatke|muh\s+(tedha|tedhi|tedi|terha)|"
@@ -127,6 +141,10 @@ _LATIN = _words(
     _B + r"(bleeding|bleed|blood)\s+(a lot|heavily|badly|too much|wont stop|won'?t stop|not stopping|"
     r"nonstop|non stop|profusely|everywhere|from (the )?(head|mouth|nose))",
     _B + r"(heavy|severe|lots of|lot of|too much|uncontrolled|non stop|nonstop)\s+bleeding" + _E,
+    _B + r"(bleeding|blood)\s+(\w+\s+){0,4}(not stopping|won'?t stop|wont stop|since \w+ hours?|from (one|1|two|2) hours?)|"
+    r"(deep|big) (wound|cut)|(lot of|lots of|so much|too much) blood|finger (cut off|chopped)|cut off (his|her|my)|"
+    r"(attacked|stabbed|hit) (\w+ ){0,3}with (a )?(knife|sword|rod|stick|axe)|(beat|beating|hit) me (and|,)|"
+    r"head is bleeding|bleeding from (the )?head",
     _B + r"(vomiting|vomited|coughing|cough(ing)? up|spitting|throwing up)\s+blood|blood (in|with) vomit|"
     r"(black|bloody) (stool|stools|motion|motions|potty)|khoon ki ul?ti|(pale|cold) (and|n|&) (cold|pale|sweaty)" + _E,
     _B + r"(khoon|khun)\s+(\w+\s+)?(beh|bah|nikal|aa raha|aa rha|ja raha|ruk nahi|band nahi)",
@@ -147,6 +165,8 @@ _LATIN = _words(
     _B + r"(stroke|paralysis|paralysed|paralyzed|lakwa|laqwa|pakshaghatham|paksha ghatham)" + _E,
     _B + r"(face|mouth|smile)\s+(is\s+)?(drooping|droop|crooked|twisted|tilted|slanting|one side)",
     _B + r"(slurred|slurring|unclear)\s+(speech|words|talking)|(speech|talking)\s+(is\s+)?(slurred|slurring)",
+    _B + r"worst headache|(sudden|suddenly) (\w+ ){0,2}(severe|terrible|worst|very bad) headache|"
+    r"(talking|speaking) (nonsense|rubbish)|not recogni[sz]ing (us|me|anyone|anybody)",
     _B + r"(can'?t|cannot|cant|unable to|not able to)\s+(move|lift|feel)\s+(his|her|my)?\s*(left|right|one)?\s*"
     r"(arm|leg|hand|side)",
     _B + r"(one side|left side|right side|half (of )?(the )?body)\s+(is\s+)?(weak|numb|not moving|paralys)",
@@ -163,14 +183,16 @@ _LATIN = _words(
     r"(all|many|sari|saari) (\w+ ){0,3}(sleeping|neend ki) (pills|tablets|goli\w*)|"
     r"(all|whole|entire) (\w+ ){0,2}insulin|insulin (overdose|pens at once)|keedanaashini|keedanashini|keetnashak|"
     r"nura varunnu|foam(ing)? (from|at) (the )?mouth|"
-    r"drank (petrol|diesel|kerosene|acid|cleaner)|rat kill\w*)" + _E,
+    r"drank (petrol|diesel|kerosene|acid|cleaner)|rat kill\w*|(cockroach|mosquito|ant|rat|termite) (killer|poison|spray|liquid)|"
+    r"chuhe (maarne|marne) (wali|ki) dawai|keede (maarne|marne) (wali|ki) dawai)" + _E,
     # household chemicals and small things a child swallows: only with the swallowing
     _B + r"(drank|drunk|drink|swallowed|swallow|ate|eaten|consumed|pi liya|pee liya|kha liya|kudichu|nigal\w*|vizhungi)"
     r"\W+(\w+\W+){0,4}(phenyl|phenol|harpic|bleach|toilet cleaner|floor cleaner|detergent|hair dye|mothballs?|"
     r"battery|button cell|coin|magnet|kerosene|acid|pesticide|insecticide)|(phenyl|phenol|harpic|bleach|"
     r"toilet cleaner|floor cleaner|hair dye|kerosene|pesticide)\W+(\w+\W+){0,3}(drank|drunk|swallowed|ate|"
     r"pi liya|pee liya|kha liya|kudichu|pee li|pi li)",
-    _B + r"(snake ?bite|bitten by a snake|snake bit|saa?n?p ne kaa?t|saa?np kaa?t|dog bite.*bleeding|scorpion)" + _E,
+    _B + r"(snake ?bite|bitten by a snake|snake bit|saa?n?p ne kaa?t|saa?np kaa?t|scorpion)" + _E,
+    _B + r"(dog|monkey|cat) (bite|bit)\w* (\w+ ){0,4}(deep|blood|bleeding|face|eye)",
     _B + r"(zeher|zehar|zaher|jahar|jeher|visham|vesham|visam|paambu kadi|pambu kadichu|pambu kadi)",
     _B + r"(not breathing|stopped breathing|turning blue|turned blue|lips (are )?blue|blue lips)" + _E,
     # pregnancy and babies
@@ -181,7 +203,12 @@ _LATIN = _words(
     r"(very|too) (drowsy|floppy|limp)",
     _B + r"(baby|child|kid|infant|newborn)\s+(is\s+)?(not breathing|choking|unconscious|not moving|turning blue|"
     r"not responding|fainted|having fits)",
+    _B + r"(baby|born)\s+(\w+\s+){0,5}not crying|soft spot (\w+ ){0,3}sunken|sunken (soft spot|fontanelle|eyes)|"
+    r"not (drinking|taking) (milk|feeds?|breast ?milk) (since|for)|(monu|molu|kunju|kunjinu|vavakku)\s+(\w+\s+){0,3}vira",
     _B + r"(high fever)\s+(and|with)\s+(fits|seizure|unconscious|not responding)",
+    _B + r"(very hot|hot body) (\w+ ){0,3}not sweating|heat ?stroke|sun ?stroke|"
+    r"(stomach|belly|abdomen|abdominal) (pain )?(\w+ ){0,3}(unbearable|hard like|rigid|rolling)|rolling on the floor|"
+    r"(belly|stomach) is (hard|rigid|swollen and hard)|(even )?walking is impossible|cant even stand|can'?t even stand",
 )
 
 # Hindi in Devanagari and Malayalam in its own script: substrings (stems, so that endings vary).
@@ -192,7 +219,7 @@ _INDIC = _indic(
     "सीने में दर्द", "छाती में दर्द", "सीने मे दर्द", "छाती मे दर्द", "सीने में तेज", "सीने में बहुत", "छाती में तेज", "दिल का दौरा", "हार्ट अटैक",
     "सांस नहीं", "साँस नहीं", "सांस लेने में", "साँस लेने में", "सांस फूल", "साँस फूल", "दम घुट",
     "बेहोश", "होश नहीं", "दौरा पड़", "मिर्गी", "लकवा",
-    "खून बह", "खून नहीं रुक", "बहुत खून", "खून की उल्टी", "कीटनाशक", "मुंह टेढ़ा", "मुँह टेढ़ा", "बोल नहीं पा", "सारी गोलियां", "सारी गोलियाँ", "ज़हर", "जहर", "विष खा", "विष पी",
+    "खून बह", "खून नहीं रुक", "बहुत खून", "मिट्टी का तेल पी", "केरोसिन पी", "चूहे मारने", "कीड़े मारने", "खून की उल्टी", "कीटनाशक", "मुंह टेढ़ा", "मुँह टेढ़ा", "बोल नहीं पा", "सारी गोलियां", "सारी गोलियाँ", "ज़हर", "जहर", "विष खा", "विष पी",
     "सांप ने काट", "साँप ने काट", "सांप काट", "साँप काट", "जल गय", "दुर्घटना", "एक्सीडेंट",
     # Malayalam
     "ആംബുലൻസ", "ആംബുലന്‍സ", "ആമ്പുലൻസ", "എമർജൻസി", "എമര്‍ജന്‍സി", "അടിയന്തര",
@@ -219,11 +246,13 @@ _NOT_NOW = _words(
     r"weeks? ago|information|centre|center|notice board|"
     r"prescription|refill|follow[- ]?up|checkup|check-up|discharge summary|"
     r"training|courses?|lifeguard|antivenom|booklet|eeg|episodes|driver left|left his phone|left her phone|"
-    r"return it|rehab\w*|physiotherapy|schedule|awareness|camp|poster|pamphlet|brochure|leaflet)" + _E,
+    r"return it|rehab\w*|physiotherapy|schedule|awareness|camp|poster|pamphlet|brochure|leaflet|program(me)?s?|"
+    r"job|jobs|vacancy|vacancies|recruitment|when (he|she|i) (was|were) (small|young|a child)|yearly|talk on)" + _E,
 )
 # The past, said plainly: lowers every alarm but the unmistakable ones ("had chest pain last year").
 _PAST = _words(
-    _B + r"(last (year|month)|years? ago|months? ago|in (19|20)\d\d|history of|(in|since) (jan|feb|march|april|may|"
+    _B + r"(last (year|month)|years? ago|months? ago|in (19|20)\d\d|history of|when (he|she|i) (was|were) "
+    r"(small|young|a child|a baby)|(in|since) (jan|feb|march|april|may|"
     r"june|july|aug|sept?|oct|nov|dec)\w*)" + _E,
 )
 _UNMISTAKABLE = _words(
@@ -251,8 +280,12 @@ def is_emergency(text: str) -> bool:
     return _is_emergency(text[:MAX_CHECKED_CHARS]) or _is_emergency(text[-MAX_CHECKED_CHARS:])
 
 
+# Names of services and topics that contain alarming words but alarm no one.
+_TOPICS = re.compile(r"suicide prevention|prevention of suicide|suicide awareness|first aid (class|course|training)")
+
+
 def _is_emergency(text: str) -> bool:
-    norm = normalise(text)
+    norm = _TOPICS.sub(" ", normalise(text))
     if not norm:
         return False
     if _INDIC.search(norm):

@@ -72,6 +72,16 @@ class HandoffStore:
             ))
         return reference
 
+    def open_request_for(self, sender: str, within_hours: float = 24.0) -> str | None:
+        """The reference of this sender's open request of the last `within_hours`, if any (asked twice, the
+        helpdesk should call once)."""
+        t = callback_requests
+        since = dt.datetime.now(dt.timezone.utc) - dt.timedelta(hours=within_hours)
+        with self.engine.connect() as conn:
+            return conn.execute(sa.select(t.c.reference).where(
+                t.c.sender_pseudonym == self.keys.pseudonym(sender), t.c.status == "open", t.c.created_at >= since,
+            ).order_by(t.c.id.desc()).limit(1)).scalar()
+
     def open_requests(self) -> list[CallbackRequest]:
         t = callback_requests
         with self.engine.connect() as conn:

@@ -122,6 +122,17 @@ def test_a_person_to_talk_to_and_a_call_back_request(user, stack):
     assert "wound" not in events
 
 
+def test_asking_twice_for_a_call_back_does_not_make_a_second_request(user, stack):
+    tap(user, interactive(say(user, "call me", at_least=2)), "Yes, call me back")
+    done = texts(say(user, "skip"))
+    reference = "CB-" + done.split("*CB-")[1].split("*")[0]
+    again = texts(say(user, "please call me back", at_least=2))
+    assert f"already asked us to call you back (reference *{reference}*)" in again
+    assert "shall I ask the helpdesk" not in again
+    with sqlite3.connect(stack.run_dir / "assistant.db") as db:
+        assert db.execute("SELECT COUNT(*) FROM callback_requests WHERE reference = ?", (reference,)).fetchone() == (1,)
+
+
 def test_menu_leaves_an_open_question(user):
     say(user, "staff login")
     bodies = say(user, "menu", at_least=2)

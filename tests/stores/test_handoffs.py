@@ -53,6 +53,16 @@ def test_the_same_sender_has_the_same_pseudonym_and_it_is_not_the_number(store, 
     assert len(set(names)) == 1 and phone[-8:] not in names[0]
 
 
+def test_an_open_request_of_the_same_sender_is_found_and_a_closed_one_is_not(store, phone):
+    sender = phone.lstrip("+")
+    assert store.open_request_for(sender) is None
+    reference = store.request_callback(sender, phone, None, "patient")
+    assert store.open_request_for(sender) == reference
+    assert store.open_request_for("91" + "0" * 10) is None  # another sender
+    store.close(reference)
+    assert store.open_request_for(sender) is None
+
+
 def test_a_closed_request_leaves_the_list(store, phone):
     reference = store.request_callback(phone.lstrip("+"), phone, None, "staff")
     assert store.close(reference) is True
