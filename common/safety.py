@@ -63,7 +63,10 @@ _SELF_HARM_LATIN = (
     r"sab khatam karna|khud ko khatam|apne aap ko khatam|zindagi khatam|koi pareshan nahi|nahi jeena|"
     r"written (a |my )?(last )?letters? (for|to) my|goodbye letter|suicide note|goodbye (msgs|messages|msg|message)|"
     r"last time (u|you) will (hear|see)|(tell|say) (my )?(mom|mum|mother|dad|amma|wife|husband) (i'?m|im|i am) sorry|"
-    r"locked (himself|herself|his room|her room|the door)|giving away (all )?(his|her|my) things)",
+    r"locked (himself|herself|his room|her room|the door)|giving away (all )?(his|her|my) things|"
+    r"(this is|it'?s) my last (msg|message)|(tell|say) my \w+ (i'?m |im |i am )?sorry|wont be needing|won'?t be needing|"
+    r"before i go|(sabko|sab ko) alvida|kabhi nahi milenge|vaathil adachu|ketti thookk\w*|thookk\w* (nokki|shramichu)|"
+    r"(hang|hanged|hanging) (from|with)|tried to hang|rope (around|on) (his|her) neck)",
     _B + r"(ellam|ellaam) (avasanippikk\w*|nirth\w*)|jeevikkan thonunnilla|jeevikkan (thonnunnilla|ishtamilla)",
     _B + r"(jeena nahi|jina nahi|mar jaana|mar jana|mar jaunga|mar jaungi|khudkushi|aatmahatya|atmahatya|"
     r"jeevikkan vayya|jeevikkanda|jeevikkan ishtamilla|maricha mathi|marikkanam|aathmahathya|athmahathya|chathal mathi)",
@@ -91,7 +94,8 @@ _LATIN = _words(
     _B + r"(seene|sine|seeney|chhati|chaati|chati)\s+(me|mein|mai|main)?\s*(\w+\s+){0,3}(dard|pain|jalan)",
     _B + r"(chest|chst)\s+(\w+\s+){0,2}(heavy|heaviness|tight|tightness|pressure|squeez\w*|burning|crushing|"
     r"paining|pains|hurting)",
-    _B + r"(weight|pressure|something)\s+(\w+\s+){0,2}(pressing|sitting|squeezing)\s+(\w+\s+){0,3}(chest|heart)",
+    _B + r"(weight|pressure|something|stone|elephant)\s+(\w+\s+){0,2}(pressing|sitting|squeezing)\s+(\w+\s+){0,3}(chest|heart|on it)",
+    _B + r"(holding|clutching|pressing) (\w+ ){0,3}(side of )?(his |her |the |my )?chest",
     _B + r"(left hand|left arm|left shoulder)\s+(\w+\s+){0,2}(pain\w*|numb)",
     _B + r"(pressure|heaviness|tightness|squeezing)\s+(in|on)\s+(my |his |her |the )?(chest|chst)",
     _B + r"(left arm|jaw)\s+(\w+\s+){0,2}(pain|paining|hurts?|numb)",
@@ -112,7 +116,7 @@ _LATIN = _words(
     _B + r"(short(ness)? of breath|breath(ing)? problem|breath(ing)? is (very )?(fast|heavy|difficult))",
     _B + r"(not able to|unable to|can'?t|cannot|cant) (take|catch|get) (a |his |her |my )?(breath|breathe)|"
     r"(lips|face|nails|skin) (are |is )?(becoming|turning|going|gone|looks?) (blue|bluish|purple|grey|gray)|"
-    r"(bluish|blue colou?r)|can'?t (talk|speak) (in )?(a )?full sentences?|"
+    r"(bluish|blue colou?r)|can'?t (talk|speak) (in )?(a )?full sentences?|(breath|breathing|saans|sans) (\w+ ){0,2}(stopping|rukk?)|"
     r"(asthma|inhaler|nebuli[sz]er|pump)\s+(\w+\s+)?(not working|no use|not helping)",
     _B + r"(saans|sans|saas|shwas|swas)\s+(atak|ukhad|nahi|nahin|nai|nhi|na|lene|rukk?|phool|ruk|band|ki\s+takleef|mein\s+takleef)",
     _B + r"(swasam|shwasam|swaasam|shwaasam|swasa|shwasa)\s*(kittunnilla|kittunilla|kittanilla|illa|mutt\w*|vali\w*|"
@@ -127,8 +131,9 @@ _LATIN = _words(
     r"(hit|hurt|injured|banged)\s+(his|her|my|the)\s+head",
     _B + r"(fell|fallen|fall)\s+(down\s+)?(and|&)\s+(is\s+)?(not|isn'?t|unconscious|can'?t)",
     _B + r"(not|isn'?t|is not|no) (answering|responding|reacting|replying) (when|to) (we|us|i|me|his|her|calling|call)|"
+    r"(vilichittu|vilichal) (mindunnilla|minDunnilla|vili kelkkunnilla)|very dull|"
     r"eyes (gone|going|rolled|rolling) (up|back)|kannu mukalil\w*|(shaking|jerking) (his |her |the )?(whole )?body|"
-    r"(fell|slipped|fallen) (\w+ ){0,4}(fell )?on (his|her|the) head|blood (coming )?from (the |his |her )?(ear|ears)",
+    r"(fell|slipped|fallen) (\w+ ){0,4}(fell )?on (his|her|the) head|blood (coming )?from (the |his |her |my )?(ear|ears|nose)",
     _B + r"(seizure|seizures|convulsion|convulsions|convulsing|epileptic attack|having an? fits?|(having|has|had|getting|got) fits|"
     r"fits (now|again|since|for|coming|vannu|aa|pad)|foaming (at|from) (the )?mouth|jerking)" + _E,
     _B + r"(daura|dora|doura)\s+(pad|pada|padh|aa)|jhatke|muh\s+(tedha|tedhi|tedi|terha)|"
@@ -144,7 +149,10 @@ _LATIN = _words(
     _B + r"(bleeding|blood)\s+(\w+\s+){0,4}(not stopping|won'?t stop|wont stop|since \w+ hours?|from (one|1|two|2) hours?)|"
     r"(deep|big) (wound|cut)|(lot of|lots of|so much|too much) blood|finger (cut off|chopped)|cut off (his|her|my)|"
     r"(attacked|stabbed|hit) (\w+ ){0,3}with (a )?(knife|sword|rod|stick|axe)|(beat|beating|hit) me (and|,)|"
-    r"head is bleeding|bleeding from (the )?head",
+    r"head is bleeding|bleeding from (the )?head|(towel|cloth|bed|floor) (is )?(full|soaked|covered)( of| with)? (red|blood)|"
+    r"(bleeding|khoon|blood)\s+(\w+\s+){0,2}(ruk nahi|rukta nahi|band nahi)|(bleeding|blood) (\w+ ){0,3}(nonstop|non stop)|"
+    r"(acid) (thrown|threw|attack|fell|poured)|threw acid|(slapped|hit|beat|kicked) (\w+ ){0,3}(blood|bleeding)|"
+    r"(cut off|chopped off|got cut) (\w+ ){0,5}(machine|cutter)|(finger|hand|leg|toe) (\w+ ){0,2}cut off",
     _B + r"(vomiting|vomited|coughing|cough(ing)? up|spitting|throwing up)\s+blood|blood (in|with) vomit|"
     r"(black|bloody) (stool|stools|motion|motions|potty)|khoon ki ul?ti|(pale|cold) (and|n|&) (cold|pale|sweaty)" + _E,
     _B + r"(khoon|khun)\s+(\w+\s+)?(beh|bah|nikal|aa raha|aa rha|ja raha|ruk nahi|band nahi)",
@@ -166,6 +174,8 @@ _LATIN = _words(
     _B + r"(face|mouth|smile)\s+(is\s+)?(drooping|droop|crooked|twisted|tilted|slanting|one side)",
     _B + r"(slurred|slurring|unclear)\s+(speech|words|talking)|(speech|talking)\s+(is\s+)?(slurred|slurring)",
     _B + r"worst headache|(sudden|suddenly) (\w+ ){0,2}(severe|terrible|worst|very bad) headache|"
+    r"(mouth|face) (gone|went|is|has gone) (crooked|twisted|to one side)|(hand|arm|leg) not (lifting|moving)|"
+    r"speech (is )?(slurry|slurred|unclear)|"
     r"(talking|speaking) (nonsense|rubbish)|not recogni[sz]ing (us|me|anyone|anybody)",
     _B + r"(can'?t|cannot|cant|unable to|not able to)\s+(move|lift|feel)\s+(his|her|my)?\s*(left|right|one)?\s*"
     r"(arm|leg|hand|side)",
@@ -184,7 +194,9 @@ _LATIN = _words(
     r"(all|whole|entire) (\w+ ){0,2}insulin|insulin (overdose|pens at once)|keedanaashini|keedanashini|keetnashak|"
     r"nura varunnu|foam(ing)? (from|at) (the )?mouth|"
     r"drank (petrol|diesel|kerosene|acid|cleaner)|rat kill\w*|(cockroach|mosquito|ant|rat|termite) (killer|poison|spray|liquid)|"
-    r"chuhe (maarne|marne) (wali|ki) dawai|keede (maarne|marne) (wali|ki) dawai)" + _E,
+    r"chuhe (maarne|marne) (wali|ki) dawai|keede (maarne|marne) (wali|ki) dawai|ratol|rat ?kill paste|"
+    r"(took|taken|ate|swallowed|gave) (\w+ ){0,3}(tablets|pills|medicine|dose) (\w+ ){0,3}(2|two|double|twice|extra) times|"
+    r"(tablets|pills|medicines?) (\d|two|double) times by mistake|by mistake (\w+ ){0,4}(tablets|pills|poison|medicine))" + _E,
     # household chemicals and small things a child swallows: only with the swallowing
     _B + r"(drank|drunk|drink|swallowed|swallow|ate|eaten|consumed|pi liya|pee liya|kha liya|kudichu|nigal\w*|vizhungi)"
     r"\W+(\w+\W+){0,4}(phenyl|phenol|harpic|bleach|toilet cleaner|floor cleaner|detergent|hair dye|mothballs?|"
@@ -204,11 +216,15 @@ _LATIN = _words(
     _B + r"(baby|child|kid|infant|newborn)\s+(is\s+)?(not breathing|choking|unconscious|not moving|turning blue|"
     r"not responding|fainted|having fits)",
     _B + r"(baby|born)\s+(\w+\s+){0,5}not crying|soft spot (\w+ ){0,3}sunken|sunken (soft spot|fontanelle|eyes)|"
-    r"not (drinking|taking) (milk|feeds?|breast ?milk) (since|for)|(monu|molu|kunju|kunjinu|vavakku)\s+(\w+\s+){0,3}vira",
+    r"not (drinking|taking) (milk|feeds?|breast ?milk) (since|for)|(monu|molu|kunju|kunjinu|vavakku)\s+(\w+\s+){0,3}vira|"
+    r"no (urine|pee|wet nappy|wet diaper) (since|for)|(head|baby) is coming( out)?|baby coming out|water broke|"
+    r"(bleeding|khoon)\s+(\w+\s+){0,3}(after|since) (the )?(delivery|birth)|(delivery|prasavam) (ke|kazhinju) (baad|shesham)\s+(\w+\s+){0,2}(bleeding|khoon|chora)",
     _B + r"(high fever)\s+(and|with)\s+(fits|seizure|unconscious|not responding)",
     _B + r"(very hot|hot body) (\w+ ){0,3}not sweating|heat ?stroke|sun ?stroke|"
     r"(stomach|belly|abdomen|abdominal) (pain )?(\w+ ){0,3}(unbearable|hard like|rigid|rolling)|rolling on the floor|"
-    r"(belly|stomach) is (hard|rigid|swollen and hard)|(even )?walking is impossible|cant even stand|can'?t even stand",
+    r"(belly|stomach) is (hard|rigid|swollen and hard)|(even )?walking is impossible|cant even stand|can'?t even stand|"
+    r"(vayattil|vayaril|vayar) (\w+ )?(bhayankara|kadutha) vedana|chora (chardhichu|chardichu|chardhi)|"
+    r"(fell|fallen|drowned) (in|into) (the |a )?(pond|well|river|lake|pool|water|tank)|kulathil veenu|kinattil veenu",
 )
 
 # Hindi in Devanagari and Malayalam in its own script: substrings (stems, so that endings vary).
@@ -219,12 +235,12 @@ _INDIC = _indic(
     "सीने में दर्द", "छाती में दर्द", "सीने मे दर्द", "छाती मे दर्द", "सीने में तेज", "सीने में बहुत", "छाती में तेज", "दिल का दौरा", "हार्ट अटैक",
     "सांस नहीं", "साँस नहीं", "सांस लेने में", "साँस लेने में", "सांस फूल", "साँस फूल", "दम घुट",
     "बेहोश", "होश नहीं", "दौरा पड़", "मिर्गी", "लकवा",
-    "खून बह", "खून नहीं रुक", "बहुत खून", "मिट्टी का तेल पी", "केरोसिन पी", "चूहे मारने", "कीड़े मारने", "खून की उल्टी", "कीटनाशक", "मुंह टेढ़ा", "मुँह टेढ़ा", "बोल नहीं पा", "सारी गोलियां", "सारी गोलियाँ", "ज़हर", "जहर", "विष खा", "विष पी",
+    "खून बह", "खून नहीं रुक", "बहुत खून", "सांस रुक", "साँस रुक", "होंठ नीले", "मिट्टी का तेल पी", "केरोसिन पी", "चूहे मारने", "कीड़े मारने", "खून की उल्टी", "कीटनाशक", "मुंह टेढ़ा", "मुँह टेढ़ा", "बोल नहीं पा", "सारी गोलियां", "सारी गोलियाँ", "ज़हर", "जहर", "विष खा", "विष पी",
     "सांप ने काट", "साँप ने काट", "सांप काट", "साँप काट", "जल गय", "दुर्घटना", "एक्सीडेंट",
     # Malayalam
     "ആംബുലൻസ", "ആംബുലന്‍സ", "ആമ്പുലൻസ", "എമർജൻസി", "എമര്‍ജന്‍സി", "അടിയന്തര",
     "നെഞ്ചുവേദന", "നെഞ്ച് വേദന", "നെഞ്ചിൽ വേദന", "നെഞ്ചുവേദ", "ഹൃദയാഘാതം", "ഹാർട്ട് അറ്റാക്ക",
-    "ശ്വാസം കിട്ടുന്നില്ല", "കീടനാശിനി", "ഷോക്കേറ്റ", "അനക്കമില്ല", "അനക്കം ഇല്ല", "ശ്വാസം എടുക്കുന്നില്ല", "ശ്വസിക്കുന്നില്ല", "ശ്വാസം കിട്ടാ", "ശ്വാസതടസ്സ", "ശ്വാസംമുട്ട", "ശ്വാസം മുട്ട", "ശ്വസിക്കാൻ പറ്റുന്നില്ല",
+    "ശ്വാസം കിട്ടുന്നില്ല", "ശ്വാസം ഇല്ല", "കുളത്തിൽ വീണു", "കിണറ്റിൽ വീണു", "മുഖം ഒരു വശത്തേക്ക്", "മുഖം കോടി", "കീടനാശിനി", "ഷോക്കേറ്റ", "അനക്കമില്ല", "അനക്കം ഇല്ല", "ശ്വാസം എടുക്കുന്നില്ല", "ശ്വസിക്കുന്നില്ല", "ശ്വാസം കിട്ടാ", "ശ്വാസതടസ്സ", "ശ്വാസംമുട്ട", "ശ്വാസം മുട്ട", "ശ്വസിക്കാൻ പറ്റുന്നില്ല",
     "ബോധം പോയി", "ബോധമില്ല", "ബോധം ഇല്ല", "ബോധം കെട്ടു", "ബോധംകെട്ടു", "ബോധരഹിത", "തളർന്നു വീണു", "അപസ്മാര",
     "രക്തസ്രാവം", "ചോര നിൽക്കുന്നില്ല", "രക്തം നിൽക്കുന്നില്ല", "രക്തം പോകുന്നു", "ചോര പോകുന്നു", "വിഷം",
     "പാമ്പ് കടിച്ചു", "പാമ്പുകടി", "അപകടം", "പൊള്ളലേറ്റ", "സ്ട്രോക്ക്", "പക്ഷാഘാത",
@@ -235,7 +251,7 @@ _INDIC = _indic(
 # unmistakable ones (unconscious, not breathing, suicide, poison...).
 _AMBIGUOUS = _words(
     _B + r"(ambulance|ambulence|emergency|emergancy|108|112|(call|dial|ring|phone) (108|112)|heart\s*attack|chest|"
-    r"(road )?accident|stroke|paralysis|burns?|burnt|fits|seizures?|swallowed|poison|breathing|breathless(ness)?|fainting|"
+    r"(road )?accident|stroke|paralysis|burns?|burnt|fits|seizures?|swallowed|poison\w*|breathing|breathless(ness)?|fainting|"
     r"cpr|drown\w*|snake ?bite|electric shock|"
     r"short(ness)? of breath|bleeding|sos|urgent)" + _E,
 )
@@ -247,7 +263,8 @@ _NOT_NOW = _words(
     r"prescription|refill|follow[- ]?up|checkup|check-up|discharge summary|"
     r"training|courses?|lifeguard|antivenom|booklet|eeg|episodes|driver left|left his phone|left her phone|"
     r"return it|rehab\w*|physiotherapy|schedule|awareness|camp|poster|pamphlet|brochure|leaflet|program(me)?s?|"
-    r"job|jobs|vacancy|vacancies|recruitment|when (he|she|i) (was|were) (small|young|a child)|yearly|talk on)" + _E,
+    r"job|jobs|vacancy|vacancies|recruitment|when (he|she|i) (was|were) (small|young|a child)|yearly|talk on|"
+    r"talk for|available|availability|pharmacy|in stock|conducting|conducted)" + _E,
 )
 # The past, said plainly: lowers every alarm but the unmistakable ones ("had chest pain last year").
 _PAST = _words(
@@ -281,7 +298,8 @@ def is_emergency(text: str) -> bool:
 
 
 # Names of services and topics that contain alarming words but alarm no one.
-_TOPICS = re.compile(r"suicide prevention|prevention of suicide|suicide awareness|first aid (class|course|training)")
+_TOPICS = re.compile(r"suicide prevention|prevention of suicide|suicide awareness|first aid (class|course|training|talk)|"
+                     r"(seizure|fits|epilepsy|heart|bp|poison) (medicine|tablet|tablets|drug)s?")
 
 
 def _is_emergency(text: str) -> bool:
