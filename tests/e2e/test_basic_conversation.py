@@ -51,6 +51,7 @@ def test_nonsense_gets_the_fallback_with_what_the_bot_can_do(user):
     user.say("blorp fnord wibble")
     [reply] = user.replies(1)
     assert "didn't understand" in text_of(reply) and "menu" in text_of(reply)
+    assert "In an emergency, call *108*" in text_of(reply)  # whatever the net missed
 
 
 def test_out_of_scope(user):
