@@ -25,9 +25,8 @@ VERIFY_TOKEN = "test-verify-token"
 ACCESS_TOKEN = "test-access-token-SECRET"
 PHONE_NUMBER_ID = "106540352242922"  # the business number in the payload files
 
-SHARED_PAYLOADS = Path(__file__).resolve().parents[2].parent / "shared" / "whatsapp-payloads"
-LOCAL_PAYLOADS = Path(__file__).resolve().parent / "payloads"  # a copy, so a clone without ../shared still tests
-PAYLOAD_DIR = SHARED_PAYLOADS if SHARED_PAYLOADS.is_dir() else LOCAL_PAYLOADS
+# the Cloud API's webhook bodies, copied from the project's shared folder (tests/fixtures/README.md)
+PAYLOAD_DIR = Path(__file__).resolve().parents[1] / "fixtures" / "whatsapp-payloads"
 PAYLOAD_FILES = sorted(p.name for p in PAYLOAD_DIR.glob("*.json"))
 
 

@@ -19,7 +19,7 @@ from typing import Any
 import requests
 
 ROOT = Path(__file__).resolve().parents[2]
-RECORDINGS = Path(os.environ.get("CARE_RECORDINGS_DIR", ROOT.parent / "shared" / "care-api"))
+RECORDINGS = Path(os.environ.get("CARE_RECORDINGS_DIR", ROOT / "tests" / "fixtures" / "care-api"))
 
 
 # ---------------------------------------------------------------------- recordings

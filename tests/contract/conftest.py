@@ -34,6 +34,5 @@ def start_sandbox(tmp_path) -> Iterator[Callable[..., SandboxProcess]]:
 
 @pytest.fixture(scope="session")
 def recordings_dir():
-    if not RECORDINGS.is_dir():
-        pytest.skip(f"CARE recordings not found at {RECORDINGS}")
+    assert RECORDINGS.is_dir(), f"CARE recordings not found at {RECORDINGS} (tests/fixtures/README.md)"
     return RECORDINGS

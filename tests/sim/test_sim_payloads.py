@@ -11,16 +11,13 @@ import pytest
 
 from sandbox.whatsapp import payloads as p
 
-SAMPLES = Path(__file__).resolve().parents[2].parent / "shared" / "whatsapp-payloads"
+SAMPLES = Path(__file__).resolve().parents[1] / "fixtures" / "whatsapp-payloads"
 ASHA, RAVI = "919876543210", "919812345678"
 ASHA_UID = "IN.13491208655302741918"
 
 
 def sample(name: str) -> dict[str, Any]:
-    path = SAMPLES / name
-    if not path.exists():
-        pytest.skip(f"sample payloads not found at {SAMPLES}")
-    return json.loads(path.read_text())
+    return json.loads((SAMPLES / name).read_text())
 
 
 def paths(obj: Any, prefix: str = "") -> set[str]:

@@ -14,13 +14,12 @@ import pytest
 from actions.care import models
 from actions.care.errors import error_messages
 
-RECORDINGS = Path(os.environ.get("CARE_RECORDINGS_DIR", Path(__file__).resolve().parents[3] / "shared" / "care-api"))
+RECORDINGS = Path(os.environ.get("CARE_RECORDINGS_DIR", Path(__file__).resolve().parents[1] / "fixtures" / "care-api"))
 
 
 def body(number: str) -> Any:
     paths = list(RECORDINGS.glob(f"{number}-*.json"))
-    if not paths:
-        pytest.skip(f"CARE recordings not found at {RECORDINGS}")
+    assert paths, f"CARE recording {number} not found in {RECORDINGS}"
     return json.loads(paths[0].read_text())["response"]["body"]
 
 
