@@ -34,6 +34,17 @@ def _int(env: dict[str, str], name: str, default: int) -> int:
         raise ValueError(f"{name} must be a whole number, got {raw!r}") from exc
 
 
+def _switch(env: dict[str, str], name: str, default: bool) -> bool:
+    raw = env.get(name, "").strip().lower()
+    if not raw:
+        return default
+    if raw in ("on", "true", "1", "yes"):
+        return True
+    if raw in ("off", "false", "0", "no"):
+        return False
+    raise ValueError(f"{name} must be on or off, got {raw!r}")
+
+
 def _float(env: dict[str, str], name: str, default: float) -> float:
     raw = env.get(name, "").strip()
     if not raw:
@@ -94,6 +105,9 @@ class Settings:
 
     log_level: str = "INFO"
 
+    # off: plain Rasa, none of rasa_tuning's patches (README, Rasa patches)
+    rasa_tuning: bool = True
+
     @classmethod
     def from_env(cls, env: dict[str, str] | None = None) -> "Settings":
         e = _env() if env is None else env
@@ -131,6 +145,7 @@ class Settings:
             dedupe_ttl_seconds=_int(e, "DEDUPE_TTL_SECONDS", cls.dedupe_ttl_seconds),
             action_endpoint_url=e.get("ACTION_ENDPOINT_URL", "") or cls.action_endpoint_url,
             log_level=(e.get("LOG_LEVEL", "") or cls.log_level).upper(),
+            rasa_tuning=_switch(e, "RASA_TUNING", cls.rasa_tuning),
         )
 
     @property

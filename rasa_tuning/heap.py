@@ -18,6 +18,8 @@ With both, a Rasa worker's CPU in the collector went from ~4.5 s to ~0.5 s in a 
 
 When another model is loaded (Rasa's `PUT /model`), the previous freeze is undone and collected first, so
 the old model's reference cycles are not kept forever.
+
+Where rasa_tuning runs plain Rasa (`RASA_TUNING=off`, other versions), the collector is left as Python sets it.
 """
 from __future__ import annotations
 
@@ -25,6 +27,8 @@ import gc
 import logging
 import weakref
 from typing import Any, Callable
+
+import rasa_tuning
 
 logger = logging.getLogger(__name__)
 
@@ -39,7 +43,7 @@ def freeze_loaded_model(agent: Any) -> bool:
     Returns True when it froze now."""
     global _frozen_for
     processor = getattr(agent, "processor", None)
-    if processor is None or processor is _frozen_for():
+    if processor is None or processor is _frozen_for() or not rasa_tuning.tuned():
         return False
     gc.unfreeze()  # a previous model's objects become collectable again
     gc.collect()

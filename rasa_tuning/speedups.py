@@ -24,8 +24,8 @@ Found with py-spy on `bench/run.py` (one Rasa process, the conversation thread):
   tracker's copy before each action (`tracker_copy`), the action server's connections (`endpoint_sessions`)
   and the joining of sparse NLU features (`sparse_features`): see those modules.
 
-`install()` is called where `rasa run` creates the WhatsApp channel (`WhatsAppInput.from_credentials`),
-so it runs in the Rasa server process only, before the first message. It is idempotent.
+`install()` is `rasa_tuning.install()`: every patch of `rasa_tuning.PATCHES` (these and the modules above),
+fenced to the versions they were tested with and switched off by `RASA_TUNING=off`. It is idempotent.
 """
 from __future__ import annotations
 
@@ -34,30 +34,15 @@ import copy
 import functools
 from typing import Any, Optional, Type
 
-from rasa_tuning import applied_events, endpoint_sessions, rule_states, sparse_features, tracker_copy
+import rasa_tuning
 
 NLU_CACHE_SIZE = 4096  # texts; a parse is a few kB, so at most ~10-20 MB
 _PER_MESSAGE_KEYS = ("message_id", "metadata")  # would differ between two messages with the same text
 
-_installed = False
 
-
-def install() -> None:
-    global _installed
-    if _installed:
-        return
-    _patch_action_result_validation()
-    _patch_event_type_lookup()
-    _patch_nlu_parse_cache()
-    _patch_graph_runner()
-    _patch_tf_predict()
-    _patch_slot_copy()
-    rule_states.install()
-    applied_events.install()
-    tracker_copy.install()
-    endpoint_sessions.install()
-    sparse_features.install()
-    _installed = True
+def install() -> bool:
+    """All patches or none: `rasa_tuning.install()` (the name callers of this module have always used)."""
+    return rasa_tuning.install()
 
 
 @functools.lru_cache(maxsize=None)

@@ -16,6 +16,9 @@ memos), so ~300 MB for a full cache of 2000 senders; lower `cache_size` on a sma
 
 endpoints.yml: `tracker_store: {type: rasa_tuning.tracker_store.CachedSQLTrackerStore, ...}` with the
 usual SQL keys, plus optional `cache_size` (senders kept; default 2000).
+
+Where rasa_tuning runs plain Rasa (`RASA_TUNING=off`, or other Rasa versions than it was tested with), this
+store is Rasa's `SQLTrackerStore` and nothing more: same rows, so processes of either kind can share a database.
 """
 from __future__ import annotations
 
@@ -32,6 +35,7 @@ from rasa.shared.core.events import Event, SessionStarted, deserialise_events
 from rasa.shared.core.trackers import DialogueStateTracker
 from rasa.shared.nlu.constants import INTENT_NAME_KEY
 
+import rasa_tuning
 from rasa_tuning import applied_events, rule_states
 from rasa_tuning.applied_events import begins_with
 
@@ -106,16 +110,18 @@ class _DriverSQL:
 class CachedSQLTrackerStore(SQLTrackerStore):
     def __init__(self, *args: Any, cache_size: int | str = DEFAULT_CACHE_SIZE, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        if self.engine.dialect.name == "sqlite":
+        self.tuned = rasa_tuning.tuned()  # False: every read and write is Rasa's own
+        if self.tuned and self.engine.dialect.name == "sqlite":
             _journal_ahead(self.engine)
-        self.cache_size = max(int(cache_size), 0)
+        self.cache_size = max(int(cache_size), 0) if self.tuned else 0
         self._sessions: collections.OrderedDict[str, _Session] = collections.OrderedDict()
         self.hits = self.misses = self.copies = 0
         self._local = threading.local()
         events = self.SQLEvent.__table__
         # the question's own index: with only Rasa's index on sender_id, PostgreSQL answers max(id) by walking
         # the primary key backwards, through the whole table for a new sender (25 ms at 80,000 rows)
-        sa.Index("ix_events_sender_id_id", events.c.sender_id, events.c.id).create(self.engine, checkfirst=True)
+        if self.tuned:
+            sa.Index("ix_events_sender_id_id", events.c.sender_id, events.c.id).create(self.engine, checkfirst=True)
         self._newest_sql = _DriverSQL(
             self.engine, sa.select(sa.func.max(events.c.id)).where(events.c.sender_id == sa.bindparam("sender_id")))
         self._inserts: dict[int, _DriverSQL] = {}  # by number of rows
@@ -123,6 +129,8 @@ class CachedSQLTrackerStore(SQLTrackerStore):
     # --- reading --------------------------------------------------------------------------------------------
 
     async def retrieve(self, sender_id: str) -> Optional[DialogueStateTracker]:
+        if not self.tuned:
+            return await super().retrieve(sender_id)
         newest = self._newest(sender_id)
         cached = self._sessions.get(sender_id)
         if cached is not None and newest == cached.last_id:
@@ -221,7 +229,7 @@ class CachedSQLTrackerStore(SQLTrackerStore):
 
     async def save(self, tracker: DialogueStateTracker) -> None:
         cached = self._sessions.pop(tracker.sender_id, None)
-        if cached is None or len(tracker.events) < len(cached.rows):
+        if cached is None or len(tracker.events) < len(cached.rows):  # or not tuned: nothing is ever cached
             # not read through this store (evicted meanwhile, or saved without a read): Rasa's way
             await super().save(tracker)
             return
