@@ -7,8 +7,8 @@ from rasa_sdk import Action, Tracker
 from rasa_sdk.events import ActionExecuted, SessionStarted
 from rasa_sdk.executor import CollectingDispatcher
 
-from actions.menus import menu_for
 from actions.safety import leave_form
+from actions.shared.menus import menu_for
 from settings import get_settings
 
 

@@ -17,8 +17,8 @@ from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.forms import REQUESTED_SLOT
 from rasa_sdk.types import DomainDict
 
-from actions.forms import STOPPED_SLOT, AssistantForm, clear
-from actions.menus import menu_for
+from actions.shared.forms import STOPPED_SLOT, AssistantForm, clear
+from actions.shared.menus import menu_for
 from common.phone import InvalidPhoneNumber, mask_phone, to_e164
 from common.safety import is_self_harm
 from sessions.redaction import SKIP_WORDS

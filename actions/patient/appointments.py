@@ -19,8 +19,9 @@ from rasa_sdk.executor import CollectingDispatcher
 
 from actions import formatting
 from actions.care.models import Appointment, Slot
-from actions.patient import access
-from actions.patient.access import call_patient, patient_api
+from actions.patient.access import patient_api
+from actions.shared import clock
+from actions.shared.clients import care_call
 from common.dates import format_date, format_day, format_day_dated, format_time, parse_when, part_of_day
 from sessions.store import Login
 
@@ -37,7 +38,7 @@ Days = tuple[dt.date, dt.date]
 
 def asked_days(text: str) -> Days | None:
     """The day (or days: "next week") a message names, on the hospital's clock; None when it names none."""
-    when = parse_when(text, access.now(), access.timezone())
+    when = parse_when(text, clock.now(), clock.timezone_name())
     if when is None or when.day is None:
         return None
     return when.day, max(when.day_end or when.day, when.day)
@@ -66,7 +67,7 @@ def split_request(pending: str) -> tuple[str, Days | None]:
 
 
 def _local(appt: Appointment) -> dt.datetime:
-    return formatting.to_local(appt.start, access.timezone())
+    return formatting.to_local(appt.start, clock.timezone_name())
 
 
 def on_days(appointments: list[Appointment], patient_id: str, days: Days) -> list[Appointment]:
@@ -78,7 +79,7 @@ def on_days(appointments: list[Appointment], patient_id: str, days: Days) -> lis
 
 def upcoming(appointments: list[Appointment], patient_id: str) -> list[Appointment]:
     """The patient's booked appointments from now on, soonest first (no time set: last)."""
-    soon = access.now()
+    soon = clock.now()
     return sorted((a for a in appointments if a.patient_id == patient_id and not a.is_cancelled
                    and a.status not in _DONE and (a.start is None or a.start >= soon)),
                   key=lambda a: a.start.timestamp() if a.start else float("inf"))
@@ -86,7 +87,7 @@ def upcoming(appointments: list[Appointment], patient_id: str) -> list[Appointme
 
 def on_day(day: dt.date) -> str:
     """'today (Wed 2 Dec)', 'tomorrow (Thu 3 Dec)', 'on Friday 27 Nov': fits after "free" / "no appointment"."""
-    today = access.today()
+    today = clock.today()
     said = format_day(day, today)
     return format_day_dated(day, today) if said in ("today", "tomorrow", "yesterday") else f"on {said}"
 
@@ -96,17 +97,17 @@ def _day_values(days: Days) -> dict[str, str]:
     first, last = days
     if first == last:
         return {"day": on_day(first)}
-    return {"first": format_date(first, access.today()), "last": format_date(last, access.today())}
+    return {"first": format_date(first, clock.today()), "last": format_date(last, clock.today())}
 
 
 async def show_days(dispatcher: CollectingDispatcher, login: Login, member: Any, days: Days) -> list[EventType]:
     """That day's appointments (the others only offered), or 'none that day' and the next one."""
     from actions.patient.sections import send  # late: sections imports this module
 
-    everything = await call_patient(patient_api(login).list_appointments)
+    everything = await care_call(patient_api(login).list_appointments)
     those = on_days(everything, member.id, days)
     later = [a for a in upcoming(everything, member.id) if a not in those]
-    tz, today = access.timezone(), access.today()
+    tz, today = clock.timezone_name(), clock.today()
     values = _day_values(days)
     several = "first" in values
     if those:
@@ -142,7 +143,7 @@ def nearby(appointments: list[Appointment], patient_id: str, practitioner_id: st
     doctor on the same day, or any doctor within NEAR_HOURS. None when there is none."""
     if slot.start is None:
         return None
-    tz = access.timezone()
+    tz = clock.timezone_name()
     day = formatting.to_local(slot.start, tz).date()
     found = []
     for a in appointments:
@@ -158,7 +159,7 @@ def nearby(appointments: list[Appointment], patient_id: str, practitioner_id: st
 def nearby_question(existing: Appointment, slot: Slot, patient_name: str, doctor: str) -> dict[str, Any]:
     """The utter_message arguments of "<patient> already has an appointment ... Book another one?": the
     same part of the day ("the same morning"), the same day, or another day a few hours away."""
-    tz, today = access.timezone(), access.today()
+    tz, today = clock.timezone_name(), clock.today()
     old, new = formatting.to_local(existing.start, tz), formatting.to_local(slot.start, tz)
     values: dict[str, Any] = {"patient_name": patient_name, "doctor": doctor, "existing_doctor": _doctor(existing),
                               "when": formatting.slot_when(slot, tz, today)}

@@ -21,11 +21,15 @@ from rasa_sdk.utils import call_potential_coroutine
 from actions import formatting
 from actions.care.errors import CareInvalid, CareNotFound
 from actions.care.models import Practitioner, Slot
-from actions.forms import AssistantForm, clear
 from actions.patient import access
-from actions.patient.access import CARE_ERRORS, STAFF, call_patient, call_service, explain, patient_api
+from actions.patient.access import patient_api
 from actions.patient.appointments import nearby, nearby_question, not_done, on_day
 from actions.patient.family import ordinal
+from actions.shared import clients, clock, turn, who
+from actions.shared.clients import call_service, care_call
+from actions.shared.errors import CARE_ERRORS, AccessDenied, explain
+from actions.shared.forms import AssistantForm, clear
+from actions.shared.who import STAFF
 from common.dates import format_day, format_day_dated, format_time, parse_when
 from common.names import Match, is_ambiguous, match_names
 from sessions.store import Login
@@ -59,10 +63,10 @@ async def _cached(key: str, load: Any) -> Any:
 async def facility_id() -> str:
     """The hospital patients book at: the service account's facility (CARE_USERNAME's first one)."""
     async def load() -> str:
-        user = await call_service(access.service().current_user)
+        user = await call_service(clients.service().current_user)
         if user.facilities:
             return user.facilities[0].id
-        facilities = await call_service(access.service().list_facilities)
+        facilities = await call_service(clients.service().list_facilities)
         if not facilities:
             raise CareNotFound("the service account sees no facility")
         return facilities[0].id
@@ -74,7 +78,7 @@ async def practitioners() -> list[Practitioner]:
     fid = await facility_id()
 
     async def load() -> list[Practitioner]:
-        return await call_service(access.service().list_practitioners, fid)
+        return await call_service(clients.service().list_practitioners, fid)
 
     return await _cached(f"practitioners:{fid}", load)
 
@@ -133,19 +137,19 @@ def read_day(value: str) -> tuple[dt.date | None, str | None]:
         return dt.date.fromisoformat(value.strip()), None
     except ValueError:
         pass
-    when = parse_when(value, access.now(), access.timezone())
+    when = parse_when(value, clock.now(), clock.timezone_name())
     if when is None:
         return None, None
     return when.day, time_spec(when)
 
 
 def local_time(slot: Slot) -> dt.time | None:
-    return formatting.to_local(slot.start, access.timezone()).time() if slot.start else None
+    return formatting.to_local(slot.start, clock.timezone_name()).time() if slot.start else None
 
 
 async def free_slots(login: Login, practitioner_id: str, day: dt.date) -> list[Slot]:
-    slots = await call_patient(patient_api(login).get_slots_for_day, await facility_id(), practitioner_id, day)
-    soon = access.now()
+    slots = await care_call(patient_api(login).get_slots_for_day, await facility_id(), practitioner_id, day)
+    soon = clock.now()
     return sorted((s for s in slots if s.is_free and s.start is not None and s.start > soon),
                   key=lambda s: s.start)
 
@@ -174,7 +178,7 @@ async def free_days(login: Login, practitioner_id: str, after: dt.date, count: i
 
 
 def day_buttons(days: list[dt.date]) -> list[dict[str, str]]:
-    today = access.today()
+    today = clock.today()
     return [{"title": _first_upper(format_day(d, today)), "payload": '/choose{"choice":"%s"}' % d.isoformat()}
             for d in days]
 
@@ -186,7 +190,7 @@ def _first_upper(text: str) -> str:
 async def settle(dispatcher: CollectingDispatcher, login: Login, practitioner_id: str, day: dt.date,
                  spec: str | None) -> dict[str, Any]:
     """Check a day (and time) against the doctor's free times; say what does not fit and offer what does."""
-    today = access.today()
+    today = clock.today()
     if day < today:
         dispatcher.utter_message(response="utter_booking_day_past")
         return {"booking_day": None, "booking_time": None}
@@ -222,16 +226,16 @@ async def settle(dispatcher: CollectingDispatcher, login: Login, practitioner_id
 
 async def hints(tracker: Tracker) -> dict[str, Any]:
     """Doctor, day and time read from the request itself ("... with Dr. Asha on Friday morning")."""
-    text = access.latest_text(tracker)
+    text = turn.latest_text(tracker)
     found: dict[str, Any] = {}
-    doctor = access.entity(tracker, "practitioner")
+    doctor = turn.entity(tracker, "practitioner")
     if doctor or _DOCTOR_RE.search(text):
         query, matches = find_practitioner(text, await practitioners(), doctor)
         if len(matches) == 1:
             found["booking_practitioner"] = matches[0].id
         elif matches:
             found["booking_doctor_query"] = query  # "Dr. Asha": two of them, the form asks which
-    when = parse_when(text, access.now(), access.timezone())
+    when = parse_when(text, clock.now(), clock.timezone_name())
     if when is not None and when.day is not None:
         found["booking_day"] = when.day.isoformat()
     if when is not None and time_spec(when):
@@ -262,7 +266,7 @@ class ActionBookAppointment(Action):
         return "action_book_appointment"
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> list[EventType]:
-        login = access.current_login(tracker)
+        login = who.current_login(tracker)
         if login is not None and login.kind == STAFF:
             return await staff_scheduling("start_booking", dispatcher, tracker, domain)
         if login is None:
@@ -324,14 +328,14 @@ class ValidateBookAppointmentForm(AssistantForm):
         return "validate_book_appointment_form"
 
     def answer(self, slot: str, tracker: Tracker) -> Any:
-        if slot == "booking_confirmed" and access.latest_intent(tracker) == "book_appointment":
+        if slot == "booking_confirmed" and turn.latest_intent(tracker) == "book_appointment":
             return True  # "book it" to "Book this?"
         return super().answer(slot, tracker)
 
     def understands(self, slot: str, text: str, tracker: Tracker) -> bool:
         if slot == "booking_practitioner":
             return bool(_DOCTOR_RE.search(text)) or len(text.split()) <= 3
-        when = parse_when(text, access.now(), access.timezone())
+        when = parse_when(text, clock.now(), clock.timezone_name())
         if slot == "booking_day":
             return when is not None and when.day is not None
         if slot == "booking_slot":
@@ -349,7 +353,7 @@ class ValidateBookAppointmentForm(AssistantForm):
             if any(p.id == value for p in pracs):
                 chosen = str(value)
             else:
-                query, matches = find_practitioner(str(value), pracs, access.entity(tracker, "practitioner"))
+                query, matches = find_practitioner(str(value), pracs, turn.entity(tracker, "practitioner"))
                 if not matches:
                     dispatcher.utter_message(response="utter_practitioner_not_found", query=str(value))
                     return {"booking_practitioner": None, "booking_doctor_query": None}
@@ -396,7 +400,7 @@ class ValidateBookAppointmentForm(AssistantForm):
             free = await free_slots(login, practitioner, day)
             if any(s.id == text for s in free):
                 return {"booking_slot": text}
-            when = parse_when(text, access.now(), access.timezone())
+            when = parse_when(text, clock.now(), clock.timezone_name())
             if when is not None and when.day is not None and when.day != day:  # another day: start from there
                 result = await settle(dispatcher, login, practitioner, when.day, time_spec(when))
                 return {"booking_slot": None, **result}
@@ -454,7 +458,7 @@ class ActionAskBookingDay(Action):
         practitioner = tracker.get_slot("booking_practitioner")
         try:
             doctor = await practitioner_name(practitioner)
-            days = await free_days(login, practitioner, access.today(), DAY_BUTTONS, horizon=7) if login else []
+            days = await free_days(login, practitioner, clock.today(), DAY_BUTTONS, horizon=7) if login else []
         except CARE_ERRORS as exc:
             return explain(dispatcher, tracker, exc) + [SlotSet("form_stopped", True)]
         dispatcher.utter_message(response="utter_ask_booking_day", doctor=doctor, buttons=day_buttons(days))
@@ -477,13 +481,13 @@ class ActionAskBookingSlot(Action):
             free = await free_slots(login, practitioner, day)
             if not free:  # taken since the day was chosen: ask for the day again
                 result = await settle(dispatcher, login, practitioner, day, None)
-                days = await free_days(login, practitioner, access.today(), DAY_BUTTONS, horizon=7)
+                days = await free_days(login, practitioner, clock.today(), DAY_BUTTONS, horizon=7)
                 dispatcher.utter_message(response="utter_ask_booking_day", doctor=doctor, buttons=day_buttons(days))
                 return [SlotSet(k, v) for k, v in result.items()] + [SlotSet("requested_slot", "booking_day")]
         except CARE_ERRORS as exc:
             return explain(dispatcher, tracker, exc) + [SlotSet("form_stopped", True)]
         shown = in_window(free, tracker.get_slot("booking_time")) or free
-        tz = access.timezone()
+        tz = clock.timezone_name()
         buttons = [{"title": formatting.slot_title(s, tz), "payload": '/choose{"choice":"%s"}' % s.id}
                    for s in shown[:SLOT_ROWS]]
         more = len(shown) > SLOT_ROWS
@@ -508,9 +512,9 @@ class ActionAskBookingConfirmed(Action):
         practitioner = tracker.get_slot("booking_practitioner")
         patient_name = tracker.get_slot("patient_name") or "you"
         try:
-            slot = await call_patient(patient_api(login).get_slot, tracker.get_slot("booking_slot"))
+            slot = await care_call(patient_api(login).get_slot, tracker.get_slot("booking_slot"))
             doctor = await practitioner_name(practitioner)
-            mine = await call_patient(patient_api(login).list_appointments)
+            mine = await care_call(patient_api(login).list_appointments)
         except CARE_ERRORS as exc:
             return explain(dispatcher, tracker, exc) + [SlotSet("form_stopped", True)]
         existing = nearby(mine, login.selected_patient_id, practitioner, slot)
@@ -518,7 +522,7 @@ class ActionAskBookingConfirmed(Action):
             dispatcher.utter_message(**nearby_question(existing, slot, patient_name, doctor))
             return [SlotSet("booking_nearby", existing.id)]
         dispatcher.utter_message(response="utter_ask_booking_confirmed", doctor=doctor,
-                                 when=formatting.slot_when(slot, access.timezone(), access.today()),
+                                 when=formatting.slot_when(slot, clock.timezone_name(), clock.today()),
                                  patient_name=patient_name)
         return [SlotSet("booking_nearby", None)]
 
@@ -539,12 +543,12 @@ class ActionBookAppointmentDone(Action):
         login = access.patient_login(tracker)
         if login is None:
             dispatcher.utter_message(response="utter_session_expired")
-            return events + access.session_ended_events()
+            return events + who.session_ended_events()
         patient_id = login.selected_patient_id
         try:
             if not login.may_read(patient_id):
-                raise access.AccessDenied(patient_id)
-            appt = await call_patient(patient_api(login).book_appointment, tracker.get_slot("booking_slot"),
+                raise AccessDenied(patient_id)
+            appt = await care_call(patient_api(login).book_appointment, tracker.get_slot("booking_slot"),
                                       patient_id, BOOKING_NOTE)
             doctor = appt.practitioner.name if appt.practitioner else \
                 await practitioner_name(tracker.get_slot("booking_practitioner"))
@@ -554,7 +558,7 @@ class ActionBookAppointmentDone(Action):
         except CARE_ERRORS as exc:
             return events + explain(dispatcher, tracker, exc)
         dispatcher.utter_message(response="utter_booked", doctor=doctor,
-                                 when=formatting.appointment_when(appt, access.timezone(), access.today()),
+                                 when=formatting.appointment_when(appt, clock.timezone_name(), clock.today()),
                                  place=appt.facility_name or "the hospital",
                                  patient_name=tracker.get_slot("patient_name") or "you")
         return events

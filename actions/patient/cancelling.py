@@ -18,11 +18,15 @@ from rasa_sdk.types import DomainDict
 
 from actions import formatting
 from actions.care.models import Appointment, Practitioner
-from actions.forms import AssistantForm, clear
 from actions.patient import access
-from actions.patient.access import CARE_ERRORS, STAFF, call_patient, explain, patient_api
+from actions.patient.access import patient_api
 from actions.patient.booking import find_practitioner, on_day, staff_scheduling
 from actions.patient.family import Member, family, ordinal, selected
+from actions.shared import clock, turn, who
+from actions.shared.clients import care_call
+from actions.shared.errors import CARE_ERRORS, explain
+from actions.shared.forms import AssistantForm, clear
+from actions.shared.who import STAFF
 from common.dates import parse_when
 from sessions.store import Login
 
@@ -47,8 +51,8 @@ def _dotted_times(text: str) -> set[dt.time]:
 
 def narrow(appointments: list[Appointment], text: str) -> list[Appointment]:
     """The appointments a message points at: by day (and time), by doctor, or by position in the list."""
-    tz = access.timezone()
-    when = parse_when(text, access.now(), tz)
+    tz = clock.timezone_name()
+    when = parse_when(text, clock.now(), tz)
     found = appointments
     if when is not None and when.day is not None:
         on_day = [a for a in found if a.start and formatting.to_local(a.start, tz).date() == when.day]
@@ -87,9 +91,9 @@ async def cancel_for(dispatcher: CollectingDispatcher, tracker: Tracker, login: 
         return []
     choice = None
     if fresh:
-        text = access.latest_text(tracker)
+        text = turn.latest_text(tracker)
         fits = narrow(upcoming, text)
-        when = parse_when(text, access.now(), access.timezone())
+        when = parse_when(text, clock.now(), clock.timezone_name())
         if not fits and when is not None and when.day is not None:
             dispatcher.utter_message(response="utter_no_appointment_that_day", patient_name=member.name,
                                      day=on_day(when.day))
@@ -106,11 +110,11 @@ class ActionCancelAppointment(Action):
         return "action_cancel_appointment"
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> list[EventType]:
-        if tracker.active_loop_name and not _ABOUT_APPOINTMENTS.search(access.latest_text(tracker)):
+        if tracker.active_loop_name and not _ABOUT_APPOINTMENTS.search(turn.latest_text(tracker)):
             from actions.patient.session import stop_form  # "cancel" during a form: stop that form
 
             return stop_form(dispatcher, tracker)
-        login = access.current_login(tracker)
+        login = who.current_login(tracker)
         if login is not None and login.kind == STAFF:
             return await staff_scheduling("start_cancel", dispatcher, tracker, domain)
         from actions.patient.sections import CANCEL, answer, needs_login
@@ -139,12 +143,12 @@ class ValidateCancelAppointmentForm(AssistantForm):
         return "validate_cancel_appointment_form"
 
     def answer(self, slot: str, tracker: Tracker) -> Any:
-        if slot == "cancel_confirmed" and access.latest_intent(tracker) == "cancel_appointment":
+        if slot == "cancel_confirmed" and turn.latest_intent(tracker) == "cancel_appointment":
             return True  # "cancel it" to "Cancel this appointment?"
         return super().answer(slot, tracker)
 
     def understands(self, slot: str, text: str, tracker: Tracker) -> bool:
-        when = parse_when(text, access.now(), access.timezone())
+        when = parse_when(text, clock.now(), clock.timezone_name())
         return when is not None or ordinal(text) is not None or bool(re.search(r"\b(?:dr|doctor)\b", text, re.I))
 
     async def validate_cancel_choice(self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker,
@@ -188,7 +192,7 @@ class ActionAskCancelChoice(Action):
             dispatcher.utter_message(response="utter_no_upcoming_to_cancel",
                                      patient_name=member.name if member else "you")
             return [SlotSet("form_stopped", True)]
-        tz, today = access.timezone(), access.today()
+        tz, today = clock.timezone_name(), clock.today()
         buttons = [{"title": formatting.appointment_title(a, tz, today), "payload": '/choose{"choice":"%s"}' % a.id}
                    for a in upcoming[:ROWS]]
         dispatcher.utter_message(response="utter_ask_cancel_choice", patient_name=member.name if member else "you",
@@ -210,7 +214,7 @@ class ActionAskCancelConfirmed(Action):
             dispatcher.utter_message(response="utter_cancel_choice_gone")
             return [SlotSet("form_stopped", True)]
         dispatcher.utter_message(response="utter_ask_cancel_confirmed", doctor=_doctor(appt),
-                                 when=formatting.appointment_when(appt, access.timezone(), access.today()),
+                                 when=formatting.appointment_when(appt, clock.timezone_name(), clock.today()),
                                  patient_name=member.name)
         return []
 
@@ -233,15 +237,15 @@ class ActionCancelAppointmentDone(Action):
             appt = next((a for a in upcoming if a.id == tracker.get_slot("cancel_choice")), None)
             if login is None or member is None:
                 dispatcher.utter_message(response="utter_session_expired")
-                return events + access.session_ended_events()
+                return events + who.session_ended_events()
             if appt is None:  # not (any more) an upcoming appointment of this patient
                 dispatcher.utter_message(response="utter_cancel_choice_gone")
                 return events
-            done = await call_patient(patient_api(login).cancel_appointment, member.id, appt.id)
+            done = await care_call(patient_api(login).cancel_appointment, member.id, appt.id)
         except CARE_ERRORS as exc:
             return events + explain(dispatcher, tracker, exc)
         shown = done if done.start else appt
         dispatcher.utter_message(response="utter_appointment_cancelled", doctor=_doctor(shown),
-                                 when=formatting.appointment_when(shown, access.timezone(), access.today()),
+                                 when=formatting.appointment_when(shown, clock.timezone_name(), clock.today()),
                                  patient_name=member.name)
         return events

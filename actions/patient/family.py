@@ -16,9 +16,13 @@ from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
 from actions.care.models import Patient
-from actions.forms import AssistantForm, clear
 from actions.patient import access
-from actions.patient.access import CARE_ERRORS, STAFF, call_patient, explain, patient_api
+from actions.patient.access import patient_api
+from actions.shared import turn, who
+from actions.shared.clients import care_call
+from actions.shared.errors import CARE_ERRORS, AccessDenied, explain
+from actions.shared.forms import AssistantForm, clear
+from actions.shared.who import STAFF
 from common.names import match_names, normalise_name
 from sessions.store import Login
 
@@ -34,7 +38,7 @@ class Member:
 
 async def family(login: Login) -> list[Member]:
     """The login's proven patients with their names (from CARE, with the patient's own token)."""
-    patients: list[Patient] = await call_patient(patient_api(login).list_patients)
+    patients: list[Patient] = await care_call(patient_api(login).list_patients)
     by_id = {p.id: p for p in patients}
     members = []
     for i, pid in enumerate(login.patient_ids, start=1):
@@ -53,10 +57,10 @@ def selected(login: Login, members: list[Member]) -> Member | None:
 def select(tracker: Tracker, login: Login, member: Member) -> list[EventType]:
     """Make `member` the patient whose data is shown (only one of the login's own)."""
     if member.id not in login.patient_ids:
-        raise access.AccessDenied(member.id)
+        raise AccessDenied(member.id)
     if login.selected_patient_id != member.id:
         login.selected_patient_id = member.id
-        access.store().save_login(tracker.sender_id, login)
+        who.store().save_login(tracker.sender_id, login)
     return [SlotSet("patient_name", member.name)]
 
 
@@ -254,7 +258,7 @@ class ActionSwitchPatient(Action):
         return "action_switch_patient"
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> list[EventType]:
-        login = access.current_login(tracker)
+        login = who.current_login(tracker)
         if login is not None and login.kind == STAFF:
             dispatcher.utter_message(response="utter_switch_staff")
             return []
@@ -267,8 +271,8 @@ class ActionSwitchPatient(Action):
                 dispatcher.utter_message(response="utter_switch_only_one",
                                          patient_name=current.name if current else "you")
                 return []
-            found = mention(access.latest_text(tracker), access.entity(tracker, "person"),
-                            access.entity(tracker, "relation"), members, current)
+            found = mention(turn.latest_text(tracker), turn.entity(tracker, "person"),
+                            turn.entity(tracker, "relation"), members, current)
             if found.kind == "outsider":
                 dispatcher.utter_message(response="utter_not_family", names=names_text(members))
                 return []

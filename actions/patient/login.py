@@ -25,10 +25,13 @@ from rasa_sdk.types import DomainDict
 
 from actions.care.errors import CareInvalid
 from actions.care.models import PatientToken
-from actions.forms import ESCAPE_INTENTS, REQUEST_INTENTS, AssistantForm, clear
 from actions.patient import access
-from actions.patient.access import CARE_ERRORS, PATIENT, STAFF, call_patient, call_service, explain
 from actions.patient.family import PatientChoice, family, selected
+from actions.shared import clients, turn, who
+from actions.shared.clients import call_service, care_call
+from actions.shared.errors import CARE_ERRORS, explain
+from actions.shared.forms import ESCAPE_INTENTS, REQUEST_INTENTS, AssistantForm, clear
+from actions.shared.who import PATIENT, STAFF
 from common.phone import InvalidPhoneNumber, mask_phone, to_e164
 from sessions.store import EXPECTATION_TTL_SECONDS, Login
 
@@ -56,15 +59,15 @@ def _phone_key(sender: str) -> str:
 
 
 def remember_phone(sender: str, phone: str) -> None:
-    access.store().kv.set(_phone_key(sender), phone, EXPECTATION_TTL_SECONDS)
+    who.store().kv.set(_phone_key(sender), phone, EXPECTATION_TTL_SECONDS)
 
 
 def remembered_phone(sender: str) -> str | None:
-    return access.store().kv.get(_phone_key(sender))
+    return who.store().kv.get(_phone_key(sender))
 
 
 def forget_phone(sender: str) -> None:
-    access.store().kv.delete(_phone_key(sender))
+    who.store().kv.delete(_phone_key(sender))
 
 
 def parse_phone(text: str) -> str | None:
@@ -84,20 +87,20 @@ def parse_phone(text: str) -> str | None:
 
 def _locked_for(sender: str, phone: str | None) -> float:
     """Seconds left of a wrong-code cool-down (0 when codes may be tried)."""
-    st = access.store()
+    st = who.store()
     keys = [sender] + ([phone] if phone else [])
     return max((st.seconds_left(k, "otp_wrong") for k in keys if st.count(k, "otp_wrong") >= WRONG_MAX), default=0.0)
 
 
 def _count_wrong(sender: str, phone: str) -> int:
-    st = access.store()
+    st = who.store()
     return max(st.hit(sender, "otp_wrong", WRONG_WINDOW), st.hit(phone, "otp_wrong", WRONG_WINDOW))
 
 
 async def send_code(dispatcher: CollectingDispatcher, tracker: Tracker, phone: str, again: bool = False) -> bool:
     """Ask CARE to text a code to `phone`; tells the user the outcome. False when no code went out."""
     sender = tracker.sender_id
-    st = access.store()
+    st = who.store()
     locked = _locked_for(sender, phone)
     if locked:
         dispatcher.utter_message(response="utter_otp_locked", minutes=_minutes(locked))
@@ -106,7 +109,7 @@ async def send_code(dispatcher: CollectingDispatcher, tracker: Tracker, phone: s
         dispatcher.utter_message(response="utter_otp_send_limited", minutes=_minutes(st.seconds_left(sender, "otp_send")))
         return False
     try:
-        await call_service(access.service().send_otp, phone)
+        await call_service(clients.service().send_otp, phone)
     except CareInvalid:
         dispatcher.utter_message(response="utter_otp_send_refused", masked_phone=mask_phone(phone))
         return False
@@ -136,8 +139,8 @@ class ValidatePatientLoginForm(PatientChoice, AssistantForm):
         return slots
 
     def answer(self, slot: str, tracker: Tracker) -> Any:
-        intent = access.latest_intent(tracker)
-        text = access.latest_text(tracker)
+        intent = turn.latest_intent(tracker)
+        text = turn.latest_text(tracker)
         if slot == "login_phone":
             if intent == "secret_provided":
                 return PROVIDED  # a typed number, kept out of Rasa by the connector
@@ -169,7 +172,7 @@ class ValidatePatientLoginForm(PatientChoice, AssistantForm):
         if value == OTHER:
             return {"login_phone": None, "login_other_number": True}
         if value == PROVIDED:
-            phone = parse_phone(access.store().take_secret(tracker.sender_id, PHONE_KIND) or "")
+            phone = parse_phone(who.store().take_secret(tracker.sender_id, PHONE_KIND) or "")
         else:
             phone = access.sender_phone(tracker) if value == OWN else parse_phone(str(value))
         if phone is None:
@@ -193,12 +196,12 @@ class ValidatePatientLoginForm(PatientChoice, AssistantForm):
             if not await send_code(dispatcher, tracker, phone, again=True):
                 return self.stop(login_code=None)
             return {"login_code": None}
-        if value != PROVIDED or access.latest_intent(tracker) != "secret_provided":
+        if value != PROVIDED or turn.latest_intent(tracker) != "secret_provided":
             if re.fullmatch(r"[\d\s-]+", str(value)):
                 log.warning("a code reached Rasa as plain text: the channel must redact secrets (sessions/redaction.py)")
             dispatcher.utter_message(response="utter_otp_format")
             return {"login_code": None}
-        code = access.store().take_secret(sender, "otp")
+        code = who.store().take_secret(sender, "otp")
         if code is None:
             dispatcher.utter_message(response="utter_otp_missing")
             return {"login_code": None}
@@ -211,13 +214,13 @@ class ValidatePatientLoginForm(PatientChoice, AssistantForm):
     async def _log_in(self, dispatcher: CollectingDispatcher, tracker: Tracker, phone: str,
                       code: str) -> dict[str, Any]:
         sender = tracker.sender_id
-        st = access.store()
+        st = who.store()
         locked = _locked_for(sender, phone)
         if locked:
             dispatcher.utter_message(response="utter_otp_locked", minutes=_minutes(locked))
             return self.stop(login_code=None)
         try:
-            token: PatientToken = await call_service(access.service().login_otp, phone, code)
+            token: PatientToken = await call_service(clients.service().login_otp, phone, code)
         except CareInvalid:
             wrong = _count_wrong(sender, phone)
             if wrong >= WRONG_MAX:
@@ -231,7 +234,7 @@ class ValidatePatientLoginForm(PatientChoice, AssistantForm):
         expires = token.expires_at or dt.datetime.now(dt.timezone.utc) + dt.timedelta(hours=TOKEN_HOURS_FALLBACK)
         login = Login(kind=PATIENT, access_token=token.access, expires_at=expires.timestamp(), phone=phone)
         try:
-            patients = await call_patient(access.service().as_patient(token).list_patients)
+            patients = await care_call(clients.service().as_patient(token).list_patients)
         except CARE_ERRORS as exc:
             explain(dispatcher, tracker, exc)
             return self.stop(login_code=None)
@@ -264,7 +267,7 @@ class ActionAskLoginPhone(Action):
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> list[EventType]:
         own = access.sender_phone(tracker)
         if own is None or tracker.get_slot("login_other_number"):
-            access.store().expect_secret(tracker.sender_id, PHONE_KIND)  # the number typed next stays out of Rasa
+            who.store().expect_secret(tracker.sender_id, PHONE_KIND)  # the number typed next stays out of Rasa
             dispatcher.utter_message(response="utter_ask_login_phone_other")
         else:
             dispatcher.utter_message(response="utter_ask_login_phone_own", masked_phone=mask_phone(own))
@@ -277,7 +280,7 @@ class ActionAskLoginCode(Action):
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> list[EventType]:
         # before the question goes out: the reply to it must never reach Rasa in clear
-        access.store().expect_secret(tracker.sender_id, "otp")
+        who.store().expect_secret(tracker.sender_id, "otp")
         dispatcher.utter_message(response="utter_ask_login_code")
         return []
 
@@ -291,7 +294,7 @@ class ActionPatientLoginDone(Action):
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> list[EventType]:
         events = clear("login_phone", "login_other_number", "login_code", "patient_choice", "form_stopped",
                        "pending_request")
-        access.store().clear_expectation(tracker.sender_id)
+        who.store().clear_expectation(tracker.sender_id)
         login = access.patient_login(tracker)
         if tracker.get_slot("form_stopped") or login is None:
             return events
@@ -326,7 +329,7 @@ class ActionLogin(Action):
         return "action_login"
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> list[EventType]:
-        login = access.current_login(tracker)
+        login = who.current_login(tracker)
         if login is not None and login.kind == STAFF:
             dispatcher.utter_message(response="utter_logged_in_as_staff")
             return []
@@ -335,6 +338,6 @@ class ActionLogin(Action):
                                      or "you")
             return [SlotSet("role", PATIENT)]
         events = access.start_login(tracker, pending=None)
-        if access.latest_intent(tracker) == "use_other_number":
+        if turn.latest_intent(tracker) == "use_other_number":
             events.insert(-1, SlotSet("login_other_number", True))
         return events

@@ -24,9 +24,13 @@ from rasa_sdk.utils import call_potential_coroutine
 from actions import formatting
 from actions.care.errors import CareUnauthenticated
 from actions.patient import access
-from actions.patient.access import CARE_ERRORS, PATIENT, STAFF, call_patient, explain, patient_api, read_for
+from actions.patient.access import patient_api, read_for
 from actions.patient.appointments import Days, asked_days, request_for, show_days, split_request, upcoming
 from actions.patient.family import Member, ask_whose, family, mention, names_text, select, selected
+from actions.shared import clients, clock, turn, who
+from actions.shared.clients import care_call
+from actions.shared.errors import CARE_ERRORS, explain
+from actions.shared.who import PATIENT, STAFF
 from sessions.store import Login
 
 log = logging.getLogger(__name__)
@@ -55,7 +59,7 @@ class PersonalRequest(Action, ABC):
         return self.section
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> list[EventType]:
-        login = access.current_login(tracker)
+        login = who.current_login(tracker)
         if login is not None and login.kind == STAFF:
             return await staff_section(self.section, dispatcher, tracker, domain)
         if login is None:
@@ -77,8 +81,8 @@ class ActionGetMedications(PersonalRequest):
         return "action_get_" + self.section
 
     def pending(self, tracker: Tracker) -> str:
-        period = access.entity(tracker, "medication_period")
-        wants_past = period.lower() != "current" if period else bool(_PAST_RE.search(access.latest_text(tracker)))
+        period = turn.entity(tracker, "medication_period")
+        wants_past = period.lower() != "current" if period else bool(_PAST_RE.search(turn.latest_text(tracker)))
         return PAST_MEDICATIONS if wants_past else MEDICATIONS
 
 
@@ -90,7 +94,7 @@ class ActionGetAppointments(PersonalRequest):
 
     def pending(self, tracker: Tracker) -> str:
         """`appointments`, or `appointments@<ISO day>` when the message names a day ("... tomorrow")."""
-        return request_for(self.section, asked_days(access.latest_text(tracker)))
+        return request_for(self.section, asked_days(turn.latest_text(tracker)))
 
 
 class ActionGetProcedures(PersonalRequest):
@@ -134,9 +138,9 @@ async def answer(pending: str, dispatcher: CollectingDispatcher, tracker: Tracke
         target = current
         if from_message:
             # in a booking the names are doctors' more often than relatives': only family names count there
-            person = None if section in (BOOK, CANCEL) else access.entity(tracker, "person")
-            found = mention(access.latest_text(tracker), person,
-                            access.entity(tracker, "relation"), members, current)
+            person = None if section in (BOOK, CANCEL) else turn.entity(tracker, "person")
+            found = mention(turn.latest_text(tracker), person,
+                            turn.entity(tracker, "relation"), members, current)
             if found.kind == "outsider":
                 dispatcher.utter_message(response="utter_not_family", names=names_text(members))
                 return events
@@ -159,7 +163,7 @@ async def answer(pending: str, dispatcher: CollectingDispatcher, tracker: Tracke
         if not from_message:  # refused right after a login: say so, don't loop into another login
             return events + explain(dispatcher, tracker, exc)
         # CARE's hour is over (or CARE restarted): log in again, then answer this very request
-        access.store().end(tracker.sender_id)
+        who.store().end(tracker.sender_id)
         dispatcher.utter_message(response="utter_session_expired")
         return access.start_login(tracker, pending=pending)
     except CARE_ERRORS as exc:
@@ -189,22 +193,22 @@ def send(dispatcher: CollectingDispatcher, blocks: list[str], *, response: str, 
 
 async def show_records(dispatcher: CollectingDispatcher, tracker: Tracker, login: Login,
                        member: Member, fresh: bool = False) -> list[EventType]:
-    encounters = await read_for(login, member.id, access.service().list_encounters)
+    encounters = await read_for(login, member.id, clients.service().list_encounters)
     if not encounters:
         dispatcher.utter_message(response="utter_records_empty", patient_name=member.name)
         return []
-    diagnoses = await read_for(login, member.id, access.service().list_diagnoses)
-    blocks = formatting.encounter_blocks(encounters, diagnoses, access.timezone(), access.today())
+    diagnoses = await read_for(login, member.id, clients.service().list_diagnoses)
+    blocks = formatting.encounter_blocks(encounters, diagnoses, clock.timezone_name(), clock.today())
     send(dispatcher, response="utter_records", blocks=blocks, patient_name=member.name, count=len(encounters))
     return []
 
 
 async def show_medications(dispatcher: CollectingDispatcher, tracker: Tracker, login: Login,
                            member: Member, fresh: bool = False, past: bool = False) -> list[EventType]:
-    meds = await read_for(login, member.id, access.service().list_medication_requests)
+    meds = await read_for(login, member.id, clients.service().list_medication_requests)
     current = [m for m in meds if m.is_active]
     earlier = [m for m in meds if not m.is_active and m.status != "entered_in_error"]
-    tz, today = access.timezone(), access.today()
+    tz, today = clock.timezone_name(), clock.today()
     if past:
         if earlier:
             send(dispatcher, response="utter_medications_past", blocks=formatting.medication_blocks(earlier, tz, today, past=True),
@@ -232,7 +236,7 @@ async def show_past_medications(dispatcher: CollectingDispatcher, tracker: Track
 
 async def upcoming_appointments(login: Login, member: Member) -> list[Any]:
     """The member's booked appointments from now on (CARE's patient list has every phone member's)."""
-    return upcoming(await call_patient(patient_api(login).list_appointments), member.id)
+    return upcoming(await care_call(patient_api(login).list_appointments), member.id)
 
 
 async def show_appointments(dispatcher: CollectingDispatcher, tracker: Tracker, login: Login,
@@ -243,24 +247,24 @@ async def show_appointments(dispatcher: CollectingDispatcher, tracker: Tracker, 
     if not coming:
         dispatcher.utter_message(response="utter_appointments_empty", patient_name=member.name)
         return []
-    send(dispatcher, response="utter_appointments", blocks=formatting.appointment_blocks(coming, access.timezone(), access.today()),
+    send(dispatcher, response="utter_appointments", blocks=formatting.appointment_blocks(coming, clock.timezone_name(), clock.today()),
          patient_name=member.name)
     return []
 
 
 async def show_procedures(dispatcher: CollectingDispatcher, tracker: Tracker, login: Login,
                           member: Member, fresh: bool = False) -> list[EventType]:
-    encounters = await read_for(login, member.id, access.service().list_encounters)
+    encounters = await read_for(login, member.id, clients.service().list_encounters)
     found = []
     for enc in encounters:
         if enc.patient_id and enc.patient_id != member.id:
             continue  # defence in depth: CARE filtered by patient already
-        found += await access.call_service(access.service().list_service_requests, enc.facility_id, enc.id)
+        found += await clients.call_service(clients.service().list_service_requests, enc.facility_id, enc.id)
     found = [sr for sr in found if sr.status != "entered_in_error"]
     if not found:
         dispatcher.utter_message(response="utter_procedures_empty", patient_name=member.name)
         return []
-    send(dispatcher, response="utter_procedures", blocks=formatting.service_request_blocks(found, access.timezone(), access.today()),
+    send(dispatcher, response="utter_procedures", blocks=formatting.service_request_blocks(found, clock.timezone_name(), clock.today()),
          patient_name=member.name)
     return []
 

@@ -7,8 +7,8 @@ from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.forms import REQUESTED_SLOT
 from rasa_sdk.types import DomainDict
 
-from actions.patient import access
-from actions.patient.access import STAFF
+from actions.shared import who
+from actions.shared.who import STAFF
 
 # Slots that outlive a logout: what kind of media the last message was is no one's data.
 KEPT_ON_LOGOUT = frozenset({"message_type"})
@@ -29,8 +29,8 @@ class ActionLogout(Action):
         return "action_logout"
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> list[EventType]:
-        was = access.current_login(tracker)
-        access.store().end(tracker.sender_id)
+        was = who.current_login(tracker)
+        who.store().end(tracker.sender_id)
         if was is not None and was.kind == STAFF:
             dispatcher.utter_message(response="utter_staff_logged_out")
         elif was is not None:
@@ -48,7 +48,7 @@ class ActionLogout(Action):
 def stop_form(dispatcher: CollectingDispatcher, tracker: Tracker) -> list[EventType]:
     """Leave the running form: nothing is booked, cancelled or sent; a pending code is no longer expected."""
     form = tracker.active_loop_name or ""
-    access.store().clear_expectation(tracker.sender_id)
+    who.store().clear_expectation(tracker.sender_id)
     if form == "patient_login_form":
         from actions.patient.login import forget_phone
 

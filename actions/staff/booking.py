@@ -11,23 +11,16 @@ from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions.care.errors import CareError, CareInvalid
+from actions.shared.clock import timezone_name
+from actions.shared.errors import explain
+from actions.shared.turn import render
+from actions.shared.who import FOCUS
 from actions.staff import formatting as fmt
 from actions.staff.practitioners import free_slots_on, match_practitioners, practitioner_button, practitioners
 from actions.staff.scheduling import BOOKING_NOTE, FORM, _doctor, day_phrase
 from actions.staff.search import ask_which, decode_query, find_patients
-from actions.staff.session import (
-    FOCUS,
-    SCHEDULE_SLOTS,
-    explain,
-    render,
-    reset,
-    session_ended,
-    staff_context,
-    start_form,
-    timezone_name,
-)
+from actions.staff.session import SCHEDULE_SLOTS, reset, session_ended, staff_context, start_form
 from common.dates import format_local_dated
-
 
 # ------------------------------------------------------------------ questions of the booking form
 

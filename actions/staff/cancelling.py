@@ -15,6 +15,9 @@ from rasa_sdk.executor import CollectingDispatcher
 
 from actions.care.errors import CareError
 from actions.care.models import Appointment
+from actions.shared.errors import explain
+from actions.shared.forms import escapes
+from actions.shared.who import FOCUS
 from actions.staff import formatting as fmt
 from actions.staff.scheduling import (
     FORM,
@@ -27,18 +30,14 @@ from actions.staff.scheduling import (
 )
 from actions.staff.session import (
     CANCEL_SLOTS,
-    FOCUS,
     SCHEDULE_SLOTS,
     StaffContext,
-    explain,
-    is_control,
     reset,
     session_ended,
     staff_context,
     start_form,
 )
 from common.dates import format_local_dated
-
 
 # ------------------------------------------------------------------ cancel / reschedule
 
@@ -81,7 +80,7 @@ class ValidateStaffCancelForm(FormValidationAction):
         chosen = _choice(tracker, fmt.CHOICE_APPOINTMENT)
         if chosen:
             return {"staff_cancel_appt": chosen}
-        if is_control(tracker):
+        if escapes(tracker):
             return {}
         return {"staff_cancel_appt": "?"}
 

@@ -13,23 +13,15 @@ from rasa_sdk.executor import CollectingDispatcher
 
 from actions.care.errors import CareError
 from actions.care.models import Patient
+from actions.shared.errors import explain
+from actions.shared.forms import escapes
+from actions.shared.turn import entity, latest_intent
+from actions.shared.who import FOCUS
 from actions.staff import formatting as fmt
 from actions.staff.booking import ask_patient
 from actions.staff.scheduling import begin_change, booking_for_patient
 from actions.staff.search import clear_choice, decode_query, encode_query, find_patients, patient_query
-from actions.staff.session import (
-    FOCUS,
-    PATIENT_FORM_SLOTS,
-    StaffContext,
-    entity,
-    explain,
-    is_control,
-    latest_intent,
-    require_staff,
-    reset,
-    session_ended,
-    staff_context,
-)
+from actions.staff.session import PATIENT_FORM_SLOTS, StaffContext, require_staff, reset, session_ended, staff_context
 from actions.staff.summary import show_patient
 
 
@@ -62,7 +54,7 @@ class ValidateStaffPatientForm(FormValidationAction):
             parsed = fmt.parse_choice(entity(tracker, "staff_choice"))
             if parsed and parsed[0] == fmt.CHOICE_PATIENT:
                 return {"staff_patient_choice": f"id:{parsed[1]}"}
-        if is_control(tracker):
+        if escapes(tracker):
             return {}
         query = patient_query(tracker, use_text=True, answer=True)
         return {"staff_patient_choice": encode_query(query) if query else "?"}

@@ -22,30 +22,26 @@ from rasa_sdk.events import ActiveLoop, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions.care.calls import care_call
-from actions.care.errors import CareError, CareInvalid, CareUnauthenticated, CareUnavailable
+from actions.care.errors import CareError, CareInvalid, CareUnauthenticated
 from actions.care.models import MfaChallenge, TokenPair
-from actions.forms import SAFETY_INTENTS
+from actions.shared.clients import staff_client
+from actions.shared.forms import NARROW_ESCAPE_INTENTS, SAFETY_INTENTS, escapes
+from actions.shared.turn import latest_intent, latest_text
+from actions.shared.who import ACCESS, ROLE, STAFF
 from actions.staff import permissions
 from actions.staff.menu import WELCOMES
 from actions.staff.session import (
-    ACCESS,
     CANCEL_SLOTS,
     LOGIN_SLOTS,
     PATIENT_FORM_SLOTS,
-    ROLE,
     SCHEDULE_SLOTS,
-    STAFF,
     access_of,
-    care_client,
-    latest_intent,
-    latest_text,
     login_from,
     reset,
     saver,
     staff_context,
 )
 from actions.staff.usernames import looks_like_username, username_in
-from sessions.redaction import ESCAPE_WORDS
 from sessions.store import get_session_store
 
 logger = logging.getLogger(__name__)
@@ -55,11 +51,6 @@ WINDOW_SECONDS = 600
 MFA_TTL_SECONDS = 300  # CARE's temp_token is short-lived too
 COUNTER = "staff-login"
 CODE_RE = re.compile(r"^\d{6,8}$")
-# Not session.CONTROL_INTENTS: NLU reads a username such as "care-volunteer" as anything (staff_login,
-# out_of_scope ...); only these leave the login questions unanswered.
-# The safety net's intents (an emergency, a script not read yet) come from keywords, never from a username.
-CONTROL_INTENTS = frozenset({"deny", "help", "menu", "logout", "goodbye", "greet", "emergency",
-                             "unsupported_language"})
 
 OK, ALREADY, PATIENT, LOCKED, UNAVAILABLE = "ok", "already", "patient", "locked", "unavailable"
 
@@ -149,7 +140,7 @@ class ValidateStaffLoginForm(FormValidationAction):
             return {"staff_username": found} if found else {}
         if requested != "staff_username":
             return {}
-        if latest_intent(tracker) in CONTROL_INTENTS or text.startswith("/") or text.lower() in ESCAPE_WORDS:
+        if escapes(tracker, NARROW_ESCAPE_INTENTS):
             return {}
         return {"staff_username": username_in(text) or text}
 
@@ -185,7 +176,7 @@ class ValidateStaffLoginForm(FormValidationAction):
         if failures(sender, username) >= MAX_FAILED:
             dispatcher.utter_message(response="utter_staff_login_locked", minutes=locked_minutes(sender, username))
             return {"staff_password_checked": True, "staff_login_outcome": LOCKED}
-        care = care_client()
+        care = staff_client()
         try:
             result = await care_call(care.login, username, password)
         except (CareUnauthenticated, CareInvalid) as exc:
@@ -228,7 +219,7 @@ class ValidateStaffLoginForm(FormValidationAction):
             return {"staff_totp_checked": True, "staff_login_outcome": LOCKED}
         method = "backup" if len(code) == 8 else "totp"
         try:
-            tokens = await care_call(care_client().login_mfa, MfaChallenge(temp_token=temp_token), code, method)
+            tokens = await care_call(staff_client().login_mfa, MfaChallenge(temp_token=temp_token), code, method)
         except CareInvalid as exc:
             return self._failed(dispatcher, sender, username, exc, "totp")
         except CareUnauthenticated:  # the temp_token expired at CARE
@@ -252,7 +243,7 @@ class ValidateStaffLoginForm(FormValidationAction):
             kinds = [e.get("value") for e in tracker.latest_message.get("entities") or []
                      if e.get("entity") == "secret_kind"]
             return {slot: True if kind in kinds else None}
-        if intent in CONTROL_INTENTS or intent in SAFETY_INTENTS:  # nothing else reaches Rasa while a secret is due
+        if intent in NARROW_ESCAPE_INTENTS or intent in SAFETY_INTENTS:  # nothing else reaches Rasa while a secret is due
             return {}
         return {slot: None}
 
@@ -278,7 +269,7 @@ class ValidateStaffLoginForm(FormValidationAction):
     async def _logged_in(dispatcher: CollectingDispatcher, sender: str, username: str, tokens: TokenPair,
                          slot: str) -> dict[str, Any]:
         """Roles and facilities come from CARE's current-user endpoint, read with the new token."""
-        care = care_client().as_staff(tokens, on_refresh=saver(sender))
+        care = staff_client().as_staff(tokens, on_refresh=saver(sender))
         try:
             user = await care_call(care.current_user)
             facilities = [f.id for f in user.facilities]

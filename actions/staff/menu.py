@@ -2,7 +2,7 @@
 booking, cancelling or moving buttons and no clinical offers.
 
 `action_staff_menu` answers "menu" inside the staff forms (data/rules/staff.yml). The menu outside them is
-chosen by actions/menus.py from the `staff_access` slot this part sets at login.
+chosen by actions/shared/menus.py from the `staff_access` slot this part sets at login.
 """
 from __future__ import annotations
 
@@ -13,12 +13,14 @@ from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions.care.errors import CareError
-from actions.menus import STAFF_MENUS
+from actions.shared.errors import explain
+from actions.shared.menus import STAFF_MENUS
+from actions.shared.who import ACCESS, ROLE, STAFF
 from actions.staff.permissions import BASIC, CLINICAL_ONLY, DESK, FULL
-from actions.staff.session import ACCESS, ROLE, STAFF, access_of, explain, session_ended, staff_context
+from actions.staff.session import access_of, session_ended, staff_context
 
 # The welcome of each level (domain/staff.yml), written out so that every response sent is findable by name
-# (tests/rasa/test_project.py); the menus are shared with the greeting and "menu" (actions/menus.py)
+# (tests/rasa/test_project.py); the menus are shared with the greeting and "menu" (actions/shared/menus.py)
 WELCOMES = {FULL: dict(response="utter_staff_welcome_full"),
             CLINICAL_ONLY: dict(response="utter_staff_welcome_clinical"),
             DESK: dict(response="utter_staff_welcome_desk"), BASIC: dict(response="utter_staff_welcome_basic")}

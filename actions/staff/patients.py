@@ -12,8 +12,10 @@ from rasa_sdk.executor import CollectingDispatcher
 
 from actions.care.errors import CareError, CareNotFound
 from actions.care.models import Patient
+from actions.shared.errors import explain
+from actions.shared.who import FOCUS
 from actions.staff.search import PatientQuery, clear_choice, encode_query, find_patients, patient_query
-from actions.staff.session import FOCUS, PATIENT_FORM_SLOTS, StaffContext, explain, start_form
+from actions.staff.session import PATIENT_FORM_SLOTS, StaffContext, start_form
 
 
 def ask_for_patient(pending: str, query: PatientQuery | None = None) -> list[dict[str, Any]]:

@@ -24,6 +24,10 @@ from rasa_sdk.executor import CollectingDispatcher
 
 from actions.care.errors import CareError
 from actions.care.models import Appointment
+from actions.shared.errors import explain
+from actions.shared.forms import escapes
+from actions.shared.turn import entity, latest_intent, latest_text, render
+from actions.shared.who import FOCUS
 from actions.staff import formatting as fmt
 from actions.staff.patients import patient_for_request
 from actions.staff.practitioners import (
@@ -36,16 +40,9 @@ from actions.staff.practitioners import (
 from actions.staff.search import clear_choice, decode_query, encode_query, find_patients, patient_query
 from actions.staff.session import (
     CANCEL_SLOTS,
-    FOCUS,
     SCHEDULE_SLOTS,
     StaffContext,
     access_of,
-    entity,
-    explain,
-    is_control,
-    latest_intent,
-    latest_text,
-    render,
     require_staff,
     reset,
     staff_context,
@@ -193,7 +190,7 @@ def _yes_no(tracker: Tracker, slot: str) -> dict[str, Any] | None:
     intent = latest_intent(tracker)
     if intent in ("affirm", "deny"):
         return {slot: intent == "affirm"}
-    return {} if is_control(tracker) else None
+    return {} if escapes(tracker) else None
 
 
 def _validate_yes_no(slot: str, value: Any, dispatcher: CollectingDispatcher) -> dict[str, Any]:
@@ -276,7 +273,7 @@ class ValidateScheduleAppointmentForm(FormValidationAction):
         chosen = _choice(tracker, fmt.CHOICE_PATIENT)
         if chosen:
             return {"sched_patient": f"id:{chosen}"}
-        if is_control(tracker):
+        if escapes(tracker):
             return {}
         query = patient_query(tracker, use_text=True, answer=True)
         return {"sched_patient": encode_query(query) if query else "?"}
@@ -318,7 +315,7 @@ class ValidateScheduleAppointmentForm(FormValidationAction):
         chosen = _choice(tracker, fmt.CHOICE_DOCTOR)
         if chosen:
             return {"sched_practitioner": f"id:{chosen}"}
-        if is_control(tracker):
+        if escapes(tracker):
             return {}
         return {"sched_practitioner": f"q:{entity(tracker, 'practitioner') or latest_text(tracker).strip()}"}
 
@@ -359,7 +356,7 @@ class ValidateScheduleAppointmentForm(FormValidationAction):
         if _starting(tracker):
             when = when_from_text(text, ctx.now(), ctx.tz)
             return {"sched_when": when} if when and not tracker.get_slot("sched_when") else {}
-        if not _answer(tracker, "sched_when") or is_control(tracker):
+        if not _answer(tracker, "sched_when") or escapes(tracker):
             return {}
         return {"sched_when": when_from_text(text, ctx.now(), ctx.tz) or "?"}
 
@@ -389,7 +386,7 @@ class ValidateScheduleAppointmentForm(FormValidationAction):
         chosen = _choice(tracker, fmt.CHOICE_SLOT)
         if chosen:
             return {"sched_slot": f"id:{chosen}"}
-        if is_control(tracker):
+        if escapes(tracker):
             return {}
         return self._new_time(tracker, latest_text(tracker)) or {"sched_slot": "?"}
 

@@ -20,20 +20,11 @@ from rasa_sdk.executor import CollectingDispatcher
 from actions.care.client import CareClient
 from actions.care.errors import CareError
 from actions.care.models import Patient
+from actions.shared.errors import explain
+from actions.shared.turn import entity, latest_text, render
+from actions.shared.who import FOCUS
 from actions.staff import formatting as fmt
-from actions.staff.session import (
-    FOCUS,
-    PATIENT_FORM_SLOTS,
-    StaffContext,
-    access_of,
-    entity,
-    explain,
-    latest_text,
-    render,
-    require_staff,
-    reset,
-    start_form,
-)
+from actions.staff.session import PATIENT_FORM_SLOTS, StaffContext, access_of, require_staff, reset, start_form
 from common.names import is_ambiguous, match_names, normalise_name
 from common.phone import DEFAULT_REGION, InvalidPhoneNumber, to_e164
 

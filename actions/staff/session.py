@@ -8,7 +8,6 @@ the new pair there. CARE calls are blocking (requests): actions run them in a wo
 from __future__ import annotations
 
 import datetime as dt
-import functools
 import logging
 import time
 from dataclasses import dataclass
@@ -20,22 +19,18 @@ from rasa_sdk.executor import CollectingDispatcher
 
 from actions.care.calls import care_call
 from actions.care.client import CareClient
-from actions.care.errors import (CareError, CareForbidden, CareInvalid, CareNotFound, CareUnauthenticated,
-                                 CareUnavailable)
+from actions.care.errors import CareUnavailable
 from actions.care.models import CurrentUser, TokenPair
-from actions.forms import SAFETY_INTENTS
+from actions.shared import clock
+from actions.shared.clients import staff_client
+from actions.shared.who import ROLE, STAFF, session_ended_events
 from actions.staff import permissions
-from actions.staff.formatting import zone
 from actions.staff.permissions import Access
 from sessions.store import Login, get_session_store
 
 logger = logging.getLogger(__name__)
 T = TypeVar("T")
 
-ROLE = "role"
-STAFF = "staff"
-FOCUS = "staff_patient_id"
-ACCESS = "staff_access"  # what the CARE role allows (actions/staff/permissions.py): full | clinical | desk | basic
 SESSION_MINUTES_IF_UNKNOWN = 30  # CARE's refresh token lifetime, when a token carries no readable expiry
 
 # Slots of each staff form: reset when a form starts, ends or is stopped, so nothing leaks into the next one.
@@ -56,18 +51,6 @@ def start_form(name: str, **slots: Any) -> list[dict[str, Any]]:
     """Events that start one of our forms from a custom action: the form runs next (RulePolicy's loop
     happy path) with a clean requested_slot and the given slots already set."""
     return [SlotSet("requested_slot", None), *(SlotSet(k, v) for k, v in slots.items()), ActiveLoop(name)]
-
-
-@functools.lru_cache(maxsize=1)
-def care_client() -> CareClient:
-    """One HTTP pool per action server; `as_staff` views share it."""
-    return CareClient.from_settings()
-
-
-def timezone_name() -> str:
-    from settings import get_settings
-
-    return get_settings().care_timezone
 
 
 def _epoch(value: dt.datetime | None, default: float) -> float:
@@ -111,10 +94,10 @@ class StaffContext:
         return self.login.facility_ids[0] if self.login.facility_ids else ""
 
     def now(self) -> dt.datetime:
-        return dt.datetime.now(dt.timezone.utc)
+        return clock.now()
 
     def today(self) -> dt.date:
-        return self.now().astimezone(zone(self.tz)).date()
+        return clock.today()
 
     async def call(self, fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
         """A CARE call in a worker thread, with a deadline (actions/care/calls.py)."""
@@ -140,7 +123,8 @@ def staff_context(sender: str) -> StaffContext | None:
     if login is None or login.kind != STAFF:
         return None
     pair = TokenPair(access=login.access_token, refresh=login.refresh_token)
-    return StaffContext(sender, login, care_client().as_staff(pair, on_refresh=saver(sender)), timezone_name())
+    return StaffContext(sender, login, staff_client().as_staff(pair, on_refresh=saver(sender)),
+                        clock.timezone_name())
 
 
 def who(sender: str) -> str | None:
@@ -173,78 +157,4 @@ def require_staff(dispatcher: CollectingDispatcher, tracker: Tracker,
 
 def session_ended(dispatcher: CollectingDispatcher) -> list[dict[str, Any]]:
     dispatcher.utter_message(response="utter_staff_session_ended")
-    return [SlotSet(ROLE, None), SlotSet(FOCUS, None), SlotSet(ACCESS, None)]
-
-
-def explain(dispatcher: CollectingDispatcher, tracker: Tracker, exc: CareError) -> list[dict[str, Any]]:
-    """A CARE failure in plain words. 403 = the role may not; a refused token = the session is over."""
-    logger.info("CARE call for staff failed: %s (%s)", type(exc).__name__, exc.status)
-    if isinstance(exc, CareForbidden):
-        dispatcher.utter_message(response="utter_staff_forbidden")
-        return []
-    if isinstance(exc, CareUnauthenticated):
-        # access and refresh token both refused: the login is over, in CARE and here
-        get_session_store().end(tracker.sender_id)
-        return session_ended(dispatcher)
-    if isinstance(exc, CareNotFound):
-        dispatcher.utter_message(response="utter_staff_patient_gone")
-        return [SlotSet(FOCUS, None)]
-    if isinstance(exc, CareInvalid):
-        dispatcher.utter_message(response="utter_staff_care_refused", reason="; ".join(exc.messages)[:300])
-        return []
-    dispatcher.utter_message(response="utter_staff_care_unavailable")
-    return []
-
-
-# Intents that never answer a form question: the user wants out, or help. Their rules take over (the form
-# is rejected) and the question is asked again, or the form stops.
-CONTROL_INTENTS = SAFETY_INTENTS | frozenset({"deny", "help", "menu", "logout", "goodbye", "out_of_scope", "greet"})
-
-
-def is_control(tracker: Tracker) -> bool:
-    """The latest message leaves the question unanswered: a control intent, an escape word ("cancel",
-    whatever NLU made of it) or a button of another menu."""
-    from sessions.redaction import ESCAPE_WORDS
-
-    text = latest_text(tracker).strip()
-    return latest_intent(tracker) in CONTROL_INTENTS or text.lower() in ESCAPE_WORDS or text.startswith("/")
-
-
-def latest_intent(tracker: Tracker) -> str:
-    return ((tracker.latest_message or {}).get("intent") or {}).get("name") or ""
-
-
-def latest_text(tracker: Tracker) -> str:
-    return (tracker.latest_message or {}).get("text") or ""
-
-
-def entity(tracker: Tracker, name: str) -> str | None:
-    """The first `name` entity of the latest message. Pieces that sit next to each other are one value:
-    DIET may tag "Dr. Asha" as "Dr" + "Asha", and the text between them is only punctuation."""
-    message = tracker.latest_message or {}
-    text = message.get("text") or ""
-    found = [e for e in message.get("entities") or [] if e.get("entity") == name and e.get("value")]
-    if not found:
-        return None
-    spans = [e for e in found if isinstance(e.get("start"), int) and isinstance(e.get("end"), int)]
-    if len(spans) != len(found) or not text or text.startswith("/"):
-        return str(found[0]["value"])  # a payload (button, list row): its value is exact, its span is not
-    spans.sort(key=lambda e: e["start"])
-    start, end = spans[0]["start"], spans[0]["end"]
-    for e in spans[1:]:
-        gap = text[end:e["start"]]
-        if gap.strip(" .,-") or len(gap) > 3:
-            break
-        end = e["end"]
-    return text[start:end].strip() or str(spans[0]["value"])  # as typed ("Mira", not a normalised "mira")
-
-
-def render(domain: dict[str, Any], response: str, **values: Any) -> str:
-    """The text of a domain response filled with `values`, for fragments put inside another response
-    (the words stay in the domain; the one message the user gets is still a response)."""
-    variations = (domain.get("responses") or {}).get(response) or []
-    plain = [v for v in variations if not v.get("condition")] or variations
-    text = str(plain[0].get("text", "")) if plain else ""
-    for key, value in values.items():
-        text = text.replace("{" + key + "}", str(value))
-    return text
+    return session_ended_events()

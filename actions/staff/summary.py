@@ -20,10 +20,12 @@ from rasa_sdk.executor import CollectingDispatcher
 
 from actions.care.errors import CareError, CareForbidden
 from actions.care.models import Patient
+from actions.shared.errors import explain
+from actions.shared.turn import render
 from actions.staff import formatting as fmt
 from actions.staff.patients import patient_for_request
 from actions.staff.permissions import Access
-from actions.staff.session import StaffContext, access_of, explain, render, require_staff
+from actions.staff.session import StaffContext, access_of, require_staff
 
 T = TypeVar("T")
 SECTIONS = ("records", "medications", "appointments", "procedures")

@@ -42,13 +42,14 @@ def domain() -> dict[str, Any]:
 
 
 def reset_caches() -> None:
-    from actions.patient import access, booking
+    from actions.patient import booking
+    from actions.shared import clients
     from sessions.store import get_session_store
     from settings import get_settings
 
     get_settings.cache_clear()
     get_session_store.cache_clear()
-    access.service.cache_clear()
+    clients.forget_clients()
     booking._cache.clear()
 
 
@@ -131,15 +132,15 @@ def fresh_sender() -> str:
 
 def log_in(sender: str, phone: str, selected: str = "") -> Any:
     """A real OTP login against the sandbox, saved as the login form would save it."""
-    from actions.patient import access
+    from actions.shared import clients, who
     from sessions.store import Login
 
-    care = access.service()
+    care = clients.service()
     care.send_otp(phone)
     token = care.login_otp(phone, OTP)
     patients = care.as_patient(token).list_patients()
     login = Login(kind="patient", access_token=token.access, expires_at=token.expires_at.timestamp(), phone=phone,
                   patient_ids=[p.id for p in patients],
                   selected_patient_id=selected or (patients[0].id if len(patients) == 1 else ""))
-    access.store().save_login(sender, login)
+    who.store().save_login(sender, login)
     return login

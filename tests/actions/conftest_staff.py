@@ -66,12 +66,13 @@ def staff_env(staff_sandbox, tmp_path, monkeypatch):
 
 def _clear_caches() -> None:
     import settings
-    from actions.staff import permissions, practitioners, search, session
+    from actions.shared import clients
+    from actions.staff import permissions, practitioners, search
     from sessions import store
 
     settings.get_settings.cache_clear()
     store.get_session_store.cache_clear()
-    session.care_client.cache_clear()
+    clients.forget_clients()
     search.forget_cache()
     practitioners.forget_cache()
     permissions.forget()
@@ -90,9 +91,10 @@ def new_sender() -> str:
 def log_in(sender: str, username: str = "care-doctor", code: str | None = None) -> None:
     """A staff login done directly against CARE (for tests about what comes after it)."""
     from actions.care.models import MfaChallenge
-    from actions.staff.session import care_client, login_from
+    from actions.shared.clients import staff_client
+    from actions.staff.session import login_from
 
-    care = care_client()
+    care = staff_client()
     tokens = care.login(username, PASSWORD)
     if isinstance(tokens, MfaChallenge):
         tokens = care.login_mfa(tokens, code or totp())

@@ -6,6 +6,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
+from actions.shared import clock, who
 from tests.actions.conftest import (
     RAMESH,
     SUNITA,
@@ -44,7 +45,7 @@ def sunita(domain):
 
 
 def next_weekday(weekday: int) -> dt.date:
-    from actions.patient.access import today
+    from actions.shared.clock import today
 
     d = today() + dt.timedelta(days=1)
     while d.weekday() != weekday:
@@ -54,14 +55,14 @@ def next_weekday(weekday: int) -> dt.date:
 
 def coming_weekday(weekday: int) -> dt.date:
     """The day a bare weekday name means: the next such day, today included (common/dates.py)."""
-    from actions.patient.access import today
+    from actions.shared.clock import today
 
     return today() + dt.timedelta(days=(weekday - today().weekday()) % 7)
 
 
 def dated(day: dt.date) -> str:
     """'Thu 3 Dec' (with the year when it is not this year's), from the hospital's clock."""
-    from actions.patient.access import today
+    from actions.shared.clock import today
 
     return f"{day:%a} {day.day} {day:%b}" + (f" {day.year}" if day.year != today().year else "")
 
@@ -71,7 +72,7 @@ def day_without_appointments(login, patient_id: str) -> dt.date:
     from actions import formatting
     from actions.patient import access
 
-    tz = access.timezone()
+    tz = clock.timezone_name()
     taken = {formatting.to_local(a.start, tz).date() for a in access.patient_api(login).list_appointments()
              if a.patient_id == patient_id and a.start and not a.is_cancelled}
     return next(d for d in map(next_weekday, (1, 2, 3, 4, 0, 5)) if d not in taken)
@@ -101,7 +102,7 @@ def test_an_ambiguous_doctor_is_asked_about_with_only_the_matching_doctors(sunit
     slots = slots_set(events)
     assert active_loop_of(events) == BOOK
     assert slots["booking_practitioner"] is None and slots["booking_doctor_query"]
-    from actions.patient.access import now
+    from actions.shared.clock import now
     friday = coming_weekday(4)
     if friday == now().date() and now().hour >= 12:
         friday += dt.timedelta(days=7)  # said on a Friday afternoon: this morning is over, next Friday's
@@ -143,7 +144,7 @@ def test_a_typed_time_picks_that_slot_and_a_full_day_offers_the_next(sunita, dom
     d, events = validate_booking(sunita, "booking_day", "sunday", domain, {"booking_practitioner": ASHA_MENON})
     msg = message(d, "utter_booking_day_full")
     # "sunday" said on a Saturday is tomorrow; said on a Sunday it is today, and Monday is then tomorrow
-    from actions.patient.access import today
+    from actions.shared.clock import today
     now = today()
     said = {5: "tomorrow", 6: "today"}.get(now.weekday(), "on Sunday")
     assert msg["day"].startswith(said), msg
@@ -161,7 +162,7 @@ def test_book_confirm_and_see_it_in_care(sunita, domain):
     from actions.patient import access
     from actions.patient.booking import ActionAskBookingConfirmed, ActionBookAppointmentDone, free_slots
 
-    login = access.store().login(sunita)
+    login = who.store().login(sunita)
     day = day_without_appointments(login, SUNITA)  # else "Book another one?" comes first
     import asyncio
 
@@ -211,11 +212,11 @@ def test_cancel_tomorrows_appointment(domain):
     sender = fresh_sender()
     login = log_in(sender, "+919876543210", selected=RAMESH)
     # the seed books Ramesh "tomorrow at 9", moved to Dr. Asha Menon's next OPD day when tomorrow has none
-    day = min(formatting.to_local(a.start, access.timezone()).date()
+    day = min(formatting.to_local(a.start, clock.timezone_name()).date()
               for a in access.patient_api(login).list_appointments()
               if a.patient_id == RAMESH and not a.is_cancelled and a.start
-              and formatting.to_local(a.start, access.timezone()).date() > access.today())
-    tomorrow = day == access.today() + dt.timedelta(days=1)
+              and formatting.to_local(a.start, clock.timezone_name()).date() > clock.today())
+    tomorrow = day == clock.today() + dt.timedelta(days=1)
     said = "tomorrow" if tomorrow else f"on {day:%A}"
     t = make_tracker(sender, text=f"cancel my appointment {said}", intent="cancel_appointment",
                      slots={"role": "patient", "patient_name": "Ramesh Kumar"})
@@ -239,9 +240,9 @@ def test_cancel_with_several_appointments_asks_which(sunita, domain):
     from actions.patient.cancelling import ActionAskCancelChoice, ActionCancelAppointment, ValidateCancelAppointmentForm
     import asyncio
 
-    login = access.store().login(sunita)
+    login = who.store().login(sunita)
     # a day she has no other appointment on, so "the one on <weekday>" names one (the seed books her at +3 days)
-    tz = ZoneInfo(access.timezone())
+    tz = ZoneInfo(clock.timezone_name())
     taken = {a.start.astimezone(tz).weekday() for a in access.patient_api(login).list_appointments()
              if a.start and not a.is_cancelled}
     day = next(d for d in map(next_weekday, (3, 2, 1, 4, 0, 5)) if d.weekday() not in taken)
@@ -269,8 +270,8 @@ def test_cancel_the_one_at_a_dotted_time(sunita, domain):
     from actions.patient.cancelling import ActionCancelAppointment
     import asyncio
 
-    login = access.store().login(sunita)
-    tz = access.timezone()
+    login = who.store().login(sunita)
+    tz = clock.timezone_name()
     taken = {formatting.to_local(a.start, tz).time() for a in access.patient_api(login).list_appointments()
              if a.start and not a.is_cancelled}
     slot = next(s for s in asyncio.run(free_slots(login, ASHA_MENON, next_weekday(2)))
@@ -286,7 +287,7 @@ def test_cancel_the_one_at_a_dotted_time(sunita, domain):
 def test_cancel_on_a_day_without_appointments_says_so(domain):
     from actions.patient.cancelling import ActionCancelAppointment
 
-    from actions.patient.access import today
+    from actions.shared.clock import today
 
     sender = fresh_sender()
     log_in(sender, "+919123456789")
@@ -359,8 +360,8 @@ def test_a_second_booking_the_same_morning_asks_first_and_no_books_nothing(sunit
     from actions.patient.booking import ActionAskBookingConfirmed, ActionBookAppointmentDone, free_slots
     from actions.patient.session import ActionStopPatientForm
 
-    login = access.store().login(sunita)
-    tz = access.timezone()
+    login = who.store().login(sunita)
+    tz = clock.timezone_name()
     day = day_without_appointments(login, SUNITA)
     morning = [s for s in asyncio.run(free_slots(login, ASHA_MENON, day))
                if formatting.to_local(s.start, tz).hour < 12]

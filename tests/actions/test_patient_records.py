@@ -7,6 +7,7 @@ import types
 
 import pytest
 
+from actions.shared import clock
 from tests.actions.conftest import (
     ANITA,
     RAMESH,
@@ -308,7 +309,7 @@ def said(d, domain, response: str) -> str:
 
 def dated(day) -> str:
     """'Thu 3 Dec' (with the year when it is not this year's), computed here from the hospital's clock."""
-    from actions.patient.access import today
+    from actions.shared.clock import today
 
     return f"{day:%a} {day.day} {day:%b}" + (f" {day.year}" if day.year != today().year else "")
 
@@ -317,16 +318,16 @@ def upcoming_of(login, patient_id):
     from actions import formatting
     from actions.patient import access
 
-    tz = access.timezone()
+    tz = clock.timezone_name()
     return sorted(((formatting.to_local(a.start, tz), a) for a in access.patient_api(login).list_appointments()
-                   if a.patient_id == patient_id and not a.is_cancelled and a.start and a.start >= access.now()),
+                   if a.patient_id == patient_id and not a.is_cancelled and a.start and a.start >= clock.now()),
                   key=lambda pair: pair[0])
 
 
 def test_tomorrow_without_an_appointment_says_so_and_names_the_next_one(domain):
     import datetime as dt
 
-    from actions.patient.access import today
+    from actions.shared.clock import today
 
     sender = fresh_sender()
     login = log_in(sender, "+919876543210", selected=SUNITA)
@@ -344,7 +345,8 @@ def test_tomorrow_without_an_appointment_says_so_and_names_the_next_one(domain):
 def test_a_day_with_an_appointment_shows_that_day_first(ramesh, domain):
     import datetime as dt
 
-    from actions.patient.access import today, store
+    from actions.shared.clock import today
+    from actions.shared.who import store
 
     coming = upcoming_of(store().login(ramesh), RAMESH)
     local, _ = coming[0]  # the seed's "tomorrow at 9", on Dr. Asha Menon's next OPD day
@@ -363,7 +365,7 @@ def test_a_day_with_an_appointment_shows_that_day_first(ramesh, domain):
 def test_a_day_asked_before_the_login_is_answered_after_it(domain):
     import datetime as dt
 
-    from actions.patient.access import today
+    from actions.shared.clock import today
     from actions.patient.login import ActionPatientLoginDone
 
     sender = fresh_sender()

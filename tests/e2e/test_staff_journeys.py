@@ -10,7 +10,7 @@ import pytest
 from sandbox.whatsapp import payloads
 from tests.actions.conftest_staff import PASSWORD, totp
 from tests.e2e.conftest import choices_of, text_of
-from actions.patient.access import today
+from actions.shared.clock import today
 
 pytestmark = pytest.mark.e2e
 

@@ -7,7 +7,8 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from actions.care.models import Appointment, Practitioner, Slot
-from actions.patient import access, cancelling
+from actions.patient import cancelling
+from actions.shared import clock
 
 IST = ZoneInfo("Asia/Kolkata")
 THURSDAY = dt.datetime(2026, 12, 3, 2, 20, tzinfo=IST)  # early on a Thursday, hospital time
@@ -22,8 +23,8 @@ def appt(ident: str, local: dt.datetime, doctor: str = "Asha Menon") -> Appointm
 
 @pytest.fixture
 def on_thursday(monkeypatch):
-    monkeypatch.setattr(access, "timezone", lambda: "Asia/Kolkata")
-    monkeypatch.setattr(access, "now", lambda: THURSDAY)
+    monkeypatch.setattr(clock, "timezone_name", lambda: "Asia/Kolkata")
+    monkeypatch.setattr(clock, "now", lambda: THURSDAY)
 
 
 def test_a_weekday_said_on_that_weekday_finds_next_weeks_appointment(on_thursday):

@@ -119,7 +119,7 @@ def test_day_phrase():
 
 
 def test_entity_pieces_next_to_each_other_are_one_name():
-    from actions.staff.session import entity
+    from actions.shared.turn import entity
 
     text = "book Ravi with Dr. Asha tomorrow at 10"
     t = Tracker("u", {}, {"text": text, "intent": {"name": "book_appointment"}, "entities": [
@@ -149,7 +149,7 @@ def test_when_phrase_reads_in_a_sentence():
 
 
 def test_a_payload_entity_keeps_its_value():
-    from actions.staff.session import entity
+    from actions.shared.turn import entity
 
     text = '/staff_choose{"staff_choice":"p:abc"}'
     t = Tracker("u", {}, {"text": text, "intent": {"name": "staff_choose"}, "entities": [

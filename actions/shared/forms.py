@@ -23,6 +23,9 @@ from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.forms import REQUESTED_SLOT, FormValidationAction
 from rasa_sdk.types import DomainDict
 
+from actions.shared.turn import is_tap, latest_intent, latest_text
+from sessions.redaction import ESCAPE_WORDS
+
 ACTION_LISTEN = "action_listen"
 CHOICE_ENTITY = "choice"
 STOPPED_SLOT = "form_stopped"
@@ -34,6 +37,10 @@ ESCAPE_INTENTS = SAFETY_INTENTS | frozenset({
     "deny", "logout", "help", "menu", "goodbye", "greet", "thank", "bot_challenge", "out_of_scope",
     "unsupported_message", "login", "staff_login",
 })
+# NLU may read a username ("care-volunteer") or a name as almost anything: while those are asked, only these
+# leave the question unanswered (the safety net's intents come from keywords, never from a username).
+NARROW_ESCAPE_INTENTS = frozenset({"deny", "help", "menu", "logout", "goodbye", "greet", "emergency",
+                                   "unsupported_language"})
 # Other requests: an answer only when the slot's parser understands the text anyway
 # ("Dr. Asha on Friday" may be classified as book_appointment, and is still a fine answer to "which doctor?").
 REQUEST_INTENTS = frozenset({
@@ -91,14 +98,14 @@ class AssistantForm(FormValidationAction, ABC):
 
     def answer(self, slot: str, tracker: Tracker) -> Any:
         """The answer to `slot` in the latest message, or None when the message is not an answer."""
-        intent = ((tracker.latest_message or {}).get("intent") or {}).get("name") or ""
+        intent = latest_intent(tracker)
         if slot in self.yes_no_slots:
             return {"affirm": True, "deny": False}.get(intent)
         choice = next(iter(tracker.get_latest_entity_values(CHOICE_ENTITY)), None)
         if choice is not None:
             return str(choice)
-        text = ((tracker.latest_message or {}).get("text") or "").strip()
-        if not text or text.startswith("/") or intent in ESCAPE_INTENTS:
+        text = latest_text(tracker).strip()
+        if not text or is_tap(text) or intent in ESCAPE_INTENTS:
             return None
         if intent in REQUEST_INTENTS and not self.understands(slot, text, tracker):
             return None
@@ -124,6 +131,13 @@ def answered_just_now(tracker: Tracker) -> bool:
         if kind == "action" and event.get("name") != form:
             return False
     return tracker.latest_action_name == ACTION_LISTEN  # no history sent: judge by the latest action
+
+
+def escapes(tracker: Tracker, intents: frozenset[str] = ESCAPE_INTENTS) -> bool:
+    """The latest message leaves the question unanswered: an escape intent, an escape word ("cancel",
+    whatever NLU made of it) or a button of another menu."""
+    text = latest_text(tracker).strip()
+    return latest_intent(tracker) in intents or text.lower() in ESCAPE_WORDS or is_tap(text)
 
 
 def clear(*slots: str) -> list[EventType]:
