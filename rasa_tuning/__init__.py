@@ -85,7 +85,8 @@ PATCHES: tuple[Patch, ...] = (
           "tests/rasa/test_tracker_copy.py::test_the_copy_is_what_rasas_replay_makes"),
     Patch("endpoint_sessions", "endpoint_sessions:install",
           ("rasa.utils.endpoints:EndpointConfig.request",), TESTED_WITH,
-          "tests/unit/test_endpoint_sessions.py::test_calls_to_one_endpoint_share_a_connection_and_get_the_same_answers"),
+          "tests/unit/test_endpoint_sessions.py"
+          "::test_calls_to_one_endpoint_share_a_connection_and_get_the_same_answers"),
     Patch("sparse_features", "sparse_features:install",
           ("rasa.shared.nlu.training_data.features:Features._combine_sparse_features",), TESTED_WITH,
           "tests/rasa/test_nlu.py::test_sparse_features_joined_directly_understand_exactly_as_before"),

@@ -50,5 +50,6 @@ def freeze_loaded_model(agent: Any) -> bool:
     gc.freeze()
     gc.set_threshold(YOUNG_THRESHOLD, *gc.get_threshold()[1:])
     _frozen_for = weakref.ref(processor)
-    logger.info("heap frozen after loading the model (%d objects kept out of garbage collection)", gc.get_freeze_count())
+    logger.info("heap frozen after loading the model (%d objects kept out of garbage collection)",
+                gc.get_freeze_count())
     return True
