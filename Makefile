@@ -5,6 +5,9 @@ VENV  := .venv
 PY    := $(VENV)/bin/python
 RASA  := $(VENV)/bin/rasa
 MODEL := models/care.tar.gz
+# ruff and mypy live in their own venv on Python 3.11 (mypy's wheels are cp311 only); mypy checks against .venv
+LINT_VENV := .venv-lint
+LINT_BIN  := $(LINT_VENV)/bin
 # one thread per library: measured faster on 2 cores (../shared/PERFORMANCE-NOTES.md)
 export TF_CPP_MIN_LOG_LEVEL ?= 2
 export OMP_NUM_THREADS ?= 1
@@ -12,7 +15,7 @@ export TF_INTRA_OP_PARALLELISM_THREADS ?= 1
 export TF_INTER_OP_PARALLELISM_THREADS ?= 1
 
 .DEFAULT_GOAL := help
-.PHONY: help venv train run check-ports test test-fast bench chat validate clean
+.PHONY: help venv lint-venv lint train run check-ports test test-fast bench chat validate clean
 
 help: ## list the targets
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
@@ -27,6 +30,25 @@ $(VENV)/.installed: requirements.txt requirements-dev.txt constraints.txt script
 	$(PY) -m pip install -q --disable-pip-version-check -r requirements.txt -r requirements-dev.txt -c constraints.txt
 	$(PY) -m pip check
 	@touch $@
+
+lint-venv: $(LINT_VENV)/.installed
+
+$(LINT_VENV)/.installed: requirements-lint.txt scripts/find_python311.sh
+	@py=$$(scripts/find_python311.sh) || exit 1; \
+	  if [ ! -x $(LINT_BIN)/python ] || ! $(LINT_BIN)/python -c 'import sys; sys.exit(sys.version_info[:2] != (3, 11))'; then \
+	    echo "creating $(LINT_VENV) with $$py"; rm -rf $(LINT_VENV); $$py -m venv $(LINT_VENV) || exit 1; fi
+	$(LINT_BIN)/python -m pip install -q --disable-pip-version-check -r requirements-lint.txt
+	$(LINT_BIN)/python -m pip check
+	@touch $@
+
+# All three run even when one fails, so one run shows everything; the target fails if any did. mypy needs .venv
+# (it type-checks against the installed packages), configured in pyproject.toml like ruff.
+lint: venv lint-venv ## ruff (lint + format check) and mypy, as configured in pyproject.toml
+	@status=0; \
+	  echo "ruff check"; $(LINT_BIN)/ruff check . || status=1; \
+	  echo "ruff format --check"; $(LINT_BIN)/ruff format --check . || status=1; \
+	  echo "mypy"; $(LINT_BIN)/mypy || status=1; \
+	  exit $$status
 
 train: venv ## train the model, only when data, domain or config changed (content fingerprint)
 	@fp=$$(cat config.yml $$(find domain data -type f -name '*.yml' | sort) | sha256sum | cut -c1-16); \
@@ -46,7 +68,8 @@ run: venv check-ports train ## run the assistant: sandbox CARE + WhatsApp simula
 check-ports: venv
 	@$(PY) -m sandbox.stack --check-ports
 
-test: venv train ## run the whole test suite (unit, connector, contract, actions, rasa validate + stories, e2e, stores, browser)
+# lint first: it takes under a minute and fails fast, before training and the long suite
+test: venv lint train ## run lint (ruff, mypy), then the whole test suite (unit, connector, contract, actions, rasa validate + stories, e2e, stores, browser)
 	$(PY) -m pytest -q -p no:cacheprovider tests
 
 validate: venv ## rasa data validate
@@ -59,4 +82,4 @@ bench: venv train ## benchmark: webhook ack and reply latency, throughput, train
 	$(PY) bench/run.py
 
 clean: ## remove the venv, models and run data
-	rm -rf $(VENV) models .run results
+	rm -rf $(VENV) $(LINT_VENV) .mypy_cache .ruff_cache models .run results
