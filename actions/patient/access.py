@@ -11,6 +11,7 @@ from typing import Any, Callable, TypeVar
 
 from rasa_sdk import Tracker
 from rasa_sdk.events import ActiveLoop, EventType, SlotSet
+from rasa_sdk.executor import CollectingDispatcher
 
 from actions.care.client import PatientSession
 from actions.care.models import PatientToken
@@ -62,3 +63,13 @@ def start_login(tracker: Tracker, pending: str | None) -> list[EventType]:
     events += [SlotSet("role", None), SlotSet("patient_name", None), SlotSet("pending_request", pending)]
     events.append(ActiveLoop("patient_login_form"))  # last: the form validates no slot set here
     return events
+
+
+def needs_login(dispatcher: CollectingDispatcher, tracker: Tracker, pending: str) -> list[EventType]:
+    """Nobody logged in: start the login (or, during one, just remember what to answer after it)."""
+    if tracker.active_loop_name == "patient_login_form":
+        dispatcher.utter_message(response="utter_after_login")
+        return [SlotSet("pending_request", pending)]
+    if tracker.get_slot("role") == PATIENT:
+        dispatcher.utter_message(response="utter_session_expired")
+    return start_login(tracker, pending=pending)

@@ -20,8 +20,10 @@ from rasa_sdk.executor import CollectingDispatcher
 from actions import formatting
 from actions.care.models import Appointment, Slot
 from actions.patient.access import patient_api
+from actions.patient.family import Member
 from actions.shared import clock
 from actions.shared.clients import care_call
+from actions.shared.replies import send
 from common.dates import format_date, format_day, format_day_dated, format_time, parse_when, part_of_day
 from sessions.store import Login
 
@@ -102,7 +104,6 @@ def _day_values(days: Days) -> dict[str, str]:
 
 async def show_days(dispatcher: CollectingDispatcher, login: Login, member: Any, days: Days) -> list[EventType]:
     """That day's appointments (the others only offered), or 'none that day' and the next one."""
-    from actions.patient.sections import send  # late: sections imports this module
 
     everything = await care_call(patient_api(login).list_appointments)
     those = on_days(everything, member.id, days)
@@ -185,3 +186,8 @@ def not_done(dispatcher: CollectingDispatcher, tracker: Tracker) -> None:
 
 def _doctor(appt: Appointment) -> str:
     return appt.practitioner.name if appt.practitioner else "the doctor"
+
+
+async def upcoming_appointments(login: Login, member: Member) -> list[Any]:
+    """The member's booked appointments from now on (CARE's patient list has every phone member's)."""
+    return upcoming(await care_call(patient_api(login).list_appointments), member.id)

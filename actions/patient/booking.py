@@ -16,24 +16,23 @@ from rasa_sdk import Action, Tracker
 from rasa_sdk.events import ActiveLoop, EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
-from rasa_sdk.utils import call_potential_coroutine
 
 from actions import formatting
 from actions.care.errors import CareInvalid, CareNotFound
 from actions.care.models import Practitioner, Slot
 from actions.patient import access
-from actions.patient.access import patient_api
+from actions.patient.access import needs_login, patient_api
 from actions.patient.appointments import nearby, nearby_question, not_done, on_day
 from actions.patient.family import ordinal
 from actions.shared import clients, clock, turn, who
 from actions.shared.clients import call_service, care_call
 from actions.shared.errors import CARE_ERRORS, AccessDenied, explain
 from actions.shared.forms import AssistantForm, clear
-from actions.shared.who import STAFF
 from common.dates import format_day, format_day_dated, format_time, parse_when
 from common.names import Match, is_ambiguous, match_names
 from sessions.store import Login
 
+BOOK = "book"
 FORM = "book_appointment_form"
 FORM_SLOTS = ("booking_practitioner", "booking_day", "booking_slot", "booking_confirmed")
 # booking_nearby: the patient's appointment close to the chosen time (asked "Book another one?" about)
@@ -261,62 +260,38 @@ async def start_booking_form(dispatcher: CollectingDispatcher, tracker: Tracker,
     return events + [SlotSet("form_stopped", None), ActiveLoop(FORM)]  # ActiveLoop last: nothing re-validated
 
 
-class ActionBookAppointment(Action):
-    def name(self) -> str:
-        return "action_book_appointment"
-
-    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> list[EventType]:
-        login = who.current_login(tracker)
-        if login is not None and login.kind == STAFF:
-            return await staff_scheduling("start_booking", dispatcher, tracker, domain)
-        if login is None:
-            from actions.patient.sections import BOOK, needs_login
-
-            try:
-                found = await hints(tracker)
-            except CARE_ERRORS:
-                found = {}  # the doctor is asked again after the login
-            events: list[EventType] = [SlotSet(n, None) for n in (*FORM_SLOTS, *EXTRA_SLOTS)]
-            events += [SlotSet(k, v) for k, v in found.items()]
-            return events + needs_login(dispatcher, tracker, BOOK)
-        if tracker.active_loop_name == FORM:
-            return await self.change(dispatcher, tracker, login)
-        from actions.patient.sections import BOOK, answer
-
-        return await answer(BOOK, dispatcher, tracker, domain, login, from_message=True)
-
-    async def change(self, dispatcher: CollectingDispatcher, tracker: Tracker, login: Login) -> list[EventType]:
-        """"book with Dr. Rahul instead" during a booking: change what was said, keep the rest; nothing new
-        said ("book it", "appointment") -> the form just asks its question again."""
-        try:
-            found = await hints(tracker)
-        except CARE_ERRORS as exc:
-            return explain(dispatcher, tracker, exc)
-        if not found:
-            return []
-        values = {name: tracker.get_slot(name) for name in (*FORM_SLOTS, *EXTRA_SLOTS)}
-        values.update(found)
-        values.update(booking_slot=None, booking_confirmed=None)
-        if "booking_doctor_query" in found:
-            values["booking_practitioner"] = None
-        try:
-            if values.get("booking_practitioner") and values.get("booking_day"):
-                values.update(await settle(dispatcher, login, values["booking_practitioner"],
-                                           dt.date.fromisoformat(values["booking_day"]), values.get("booking_time")))
-        except CARE_ERRORS as exc:
-            return explain(dispatcher, tracker, exc)
-        return [SlotSet(k, v) for k, v in values.items()] + [ActiveLoop(FORM)]
-
-
-async def staff_scheduling(hook: str, dispatcher: CollectingDispatcher, tracker: Tracker,
-                           domain: DomainDict) -> list[EventType]:
-    """A staff login: the staff part books/cancels (its module may not exist yet: then say so)."""
+async def book_before_login(dispatcher: CollectingDispatcher, tracker: Tracker) -> list[EventType]:
+    """Nobody logged in: keep what the request said about the doctor and day, log in, then book."""
     try:
-        from actions.staff import scheduling
-    except ImportError:
-        dispatcher.utter_message(response="utter_staff_feature_unavailable")
+        found = await hints(tracker)
+    except CARE_ERRORS:
+        found = {}  # the doctor is asked again after the login
+    events: list[EventType] = [SlotSet(n, None) for n in (*FORM_SLOTS, *EXTRA_SLOTS)]
+    events += [SlotSet(k, v) for k, v in found.items()]
+    return events + needs_login(dispatcher, tracker, BOOK)
+
+
+async def change_booking(dispatcher: CollectingDispatcher, tracker: Tracker, login: Login) -> list[EventType]:
+    """"book with Dr. Rahul instead" during a booking: change what was said, keep the rest; nothing new
+    said ("book it", "appointment") -> the form just asks its question again."""
+    try:
+        found = await hints(tracker)
+    except CARE_ERRORS as exc:
+        return explain(dispatcher, tracker, exc)
+    if not found:
         return []
-    return list(await call_potential_coroutine(getattr(scheduling, hook)(dispatcher, tracker, domain)) or [])
+    values = {name: tracker.get_slot(name) for name in (*FORM_SLOTS, *EXTRA_SLOTS)}
+    values.update(found)
+    values.update(booking_slot=None, booking_confirmed=None)
+    if "booking_doctor_query" in found:
+        values["booking_practitioner"] = None
+    try:
+        if values.get("booking_practitioner") and values.get("booking_day"):
+            values.update(await settle(dispatcher, login, values["booking_practitioner"],
+                                       dt.date.fromisoformat(values["booking_day"]), values.get("booking_time")))
+    except CARE_ERRORS as exc:
+        return explain(dispatcher, tracker, exc)
+    return [SlotSet(k, v) for k, v in values.items()] + [ActiveLoop(FORM)]
 
 
 # ------------------------------------------------------------------------------------------- the form

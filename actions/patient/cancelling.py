@@ -20,21 +20,27 @@ from actions import formatting
 from actions.care.models import Appointment, Practitioner
 from actions.patient import access
 from actions.patient.access import patient_api
-from actions.patient.booking import find_practitioner, on_day, staff_scheduling
+from actions.patient.appointments import upcoming_appointments
+from actions.patient.booking import find_practitioner, on_day
 from actions.patient.family import Member, family, ordinal, selected
 from actions.shared import clock, turn, who
 from actions.shared.clients import care_call
 from actions.shared.errors import CARE_ERRORS, explain
 from actions.shared.forms import AssistantForm, clear
-from actions.shared.who import STAFF
 from common.dates import parse_when
 from sessions.store import Login
 
+CANCEL = "cancel"
 FORM = "cancel_appointment_form"
 FORM_SLOTS = ("cancel_choice", "cancel_confirmed")
 ROWS = 10
 # "cancel" alone, while another form runs, means "stop that", not "cancel an appointment"
 _ABOUT_APPOINTMENTS = re.compile(r"\b(appointment|appoint|appt|booking|visit|slot|checkup|consultation)s?\b", re.I)
+
+
+def about_appointments(text: str) -> bool:
+    """"cancel my appointment" (a request) rather than "cancel" (leave the question being asked)."""
+    return bool(_ABOUT_APPOINTMENTS.search(text))
 
 
 def _dotted_times(text: str) -> set[dt.time]:
@@ -83,8 +89,6 @@ def narrow(appointments: list[Appointment], text: str) -> list[Appointment]:
 async def cancel_for(dispatcher: CollectingDispatcher, tracker: Tracker, login: Login, member: Member,
                      fresh: bool = False) -> list[EventType]:
     """Open the cancel form for `member` (the selected patient, or the one the message named)."""
-    from actions.patient.sections import upcoming_appointments
-
     upcoming = await upcoming_appointments(login, member)
     if not upcoming:
         dispatcher.utter_message(response="utter_no_upcoming_to_cancel", patient_name=member.name)
@@ -105,28 +109,7 @@ async def cancel_for(dispatcher: CollectingDispatcher, tracker: Tracker, login: 
             ActiveLoop(FORM)]
 
 
-class ActionCancelAppointment(Action):
-    def name(self) -> str:
-        return "action_cancel_appointment"
-
-    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> list[EventType]:
-        if tracker.active_loop_name and not _ABOUT_APPOINTMENTS.search(turn.latest_text(tracker)):
-            from actions.patient.session import stop_form  # "cancel" during a form: stop that form
-
-            return stop_form(dispatcher, tracker)
-        login = who.current_login(tracker)
-        if login is not None and login.kind == STAFF:
-            return await staff_scheduling("start_cancel", dispatcher, tracker, domain)
-        from actions.patient.sections import CANCEL, answer, needs_login
-
-        if login is None:
-            return needs_login(dispatcher, tracker, CANCEL)
-        return await answer(CANCEL, dispatcher, tracker, domain, login, from_message=True)
-
-
 async def _member_and_upcoming(tracker: Tracker) -> tuple[Login | None, Member | None, list[Appointment]]:
-    from actions.patient.sections import upcoming_appointments
-
     login = access.patient_login(tracker)
     if login is None:
         return None, None, []

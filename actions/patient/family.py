@@ -290,23 +290,3 @@ def ask_whose(pending: str | None) -> list[EventType]:
     return [*clear("patient_choice", "form_stopped"), SlotSet("pending_request", pending),
             ActiveLoop("switch_patient_form")]
 
-
-class ActionPatientSwitched(Action):
-    """After the switch form: say whose record is open now, and answer what was asked, if anything."""
-
-    def name(self) -> str:
-        return "action_patient_switched"
-
-    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> list[EventType]:
-        events = clear("patient_choice", "form_stopped")
-        pending = tracker.get_slot("pending_request")
-        login = access.patient_login(tracker)
-        if tracker.get_slot("form_stopped") or login is None:
-            return events + [SlotSet("pending_request", None)]
-        events.append(SlotSet("pending_request", None))
-        if pending in (None, "switch", "login"):
-            dispatcher.utter_message(response="utter_patient_switched", patient_name=tracker.get_slot("patient_name"))
-            return events
-        from actions.patient.sections import resume  # late: sections imports this module
-
-        return events + await resume(pending, dispatcher, tracker, domain, login)

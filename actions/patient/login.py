@@ -26,11 +26,11 @@ from rasa_sdk.types import DomainDict
 from actions.care.errors import CareInvalid
 from actions.care.models import PatientToken
 from actions.patient import access
-from actions.patient.family import PatientChoice, family, selected
+from actions.patient.family import PatientChoice
 from actions.shared import clients, turn, who
 from actions.shared.clients import call_service, care_call
 from actions.shared.errors import CARE_ERRORS, explain
-from actions.shared.forms import ESCAPE_INTENTS, REQUEST_INTENTS, AssistantForm, clear
+from actions.shared.forms import ESCAPE_INTENTS, REQUEST_INTENTS, AssistantForm
 from actions.shared.who import PATIENT, STAFF
 from common.phone import InvalidPhoneNumber, mask_phone, to_e164
 from sessions.store import EXPECTATION_TTL_SECONDS, Login
@@ -156,7 +156,7 @@ class ValidatePatientLoginForm(PatientChoice, AssistantForm):
             if intent in ESCAPE_INTENTS or text.startswith("/"):
                 return None
             if intent in REQUEST_INTENTS and not re.search(r"\d", text):
-                return None  # "show my appointments": answered after the login (sections.needs_login)
+                return None  # "show my appointments": answered after the login (access.needs_login)
             return text.strip() or None  # anything else typed here is a wrong-format answer, said so plainly
         return super().answer(slot, tracker)
 
@@ -283,43 +283,6 @@ class ActionAskLoginCode(Action):
         who.store().expect_secret(tracker.sender_id, "otp")
         dispatcher.utter_message(response="utter_ask_login_code")
         return []
-
-
-class ActionPatientLoginDone(Action):
-    """After the login form: welcome, and answer the request that needed the login."""
-
-    def name(self) -> str:
-        return "action_patient_login_done"
-
-    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> list[EventType]:
-        events = clear("login_phone", "login_other_number", "login_code", "patient_choice", "form_stopped",
-                       "pending_request")
-        who.store().clear_expectation(tracker.sender_id)
-        login = access.patient_login(tracker)
-        if tracker.get_slot("form_stopped") or login is None:
-            return events
-        name = tracker.get_slot("patient_name")
-        if not name:
-            try:
-                member = selected(login, await family(login))
-            except CARE_ERRORS as exc:
-                return events + explain(dispatcher, tracker, exc)
-            name = member.name if member else ""
-            events.append(SlotSet("patient_name", name or None))
-        pending = tracker.get_slot("pending_request")
-        if pending in (None, "login", "switch"):
-            if len(login.patient_ids) > 1:
-                dispatcher.utter_message(response="utter_patient_chosen", patient_name=name)
-            else:
-                dispatcher.utter_message(response="utter_logged_in", patient_name=name)
-            return events
-        if len(login.patient_ids) > 1:  # "logged in" was said before the family list
-            dispatcher.utter_message(response="utter_patient_switched", patient_name=name)
-        else:
-            dispatcher.utter_message(response="utter_logged_in_short", patient_name=name)
-        from actions.patient.sections import resume  # late: sections imports the login helpers
-
-        return events + await resume(pending, dispatcher, tracker, domain, login)
 
 
 class ActionLogin(Action):

@@ -7,11 +7,9 @@ from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.forms import REQUESTED_SLOT
 from rasa_sdk.types import DomainDict
 
+from actions.patient.appointments import not_done
+from actions.patient.login import forget_phone
 from actions.shared import who
-from actions.shared.who import STAFF
-
-# Slots that outlive a logout: what kind of media the last message was is no one's data.
-KEPT_ON_LOGOUT = frozenset({"message_type"})
 
 FORM_SLOTS = {
     "patient_login_form": ("login_phone", "login_other_number", "login_code", "patient_choice", "pending_request"),
@@ -22,42 +20,15 @@ FORM_SLOTS = {
 }
 
 
-class ActionLogout(Action):
-    """Ends any login (patient or staff) at once; every slot that could name a patient is emptied."""
-
-    def name(self) -> str:
-        return "action_logout"
-
-    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> list[EventType]:
-        was = who.current_login(tracker)
-        who.store().end(tracker.sender_id)
-        if was is not None and was.kind == STAFF:
-            dispatcher.utter_message(response="utter_staff_logged_out")
-        elif was is not None:
-            dispatcher.utter_message(response="utter_logged_out")
-        else:
-            dispatcher.utter_message(response="utter_not_logged_in")
-        events: list[EventType] = []
-        if tracker.active_loop_name:
-            events += [ActiveLoop(None), SlotSet(REQUESTED_SLOT, None)]
-        events += [SlotSet(name, None) for name, value in tracker.slots.items()
-                   if name not in KEPT_ON_LOGOUT and name != REQUESTED_SLOT and value is not None]
-        return events
-
-
 def stop_form(dispatcher: CollectingDispatcher, tracker: Tracker) -> list[EventType]:
     """Leave the running form: nothing is booked, cancelled or sent; a pending code is no longer expected."""
     form = tracker.active_loop_name or ""
     who.store().clear_expectation(tracker.sender_id)
     if form == "patient_login_form":
-        from actions.patient.login import forget_phone
-
         forget_phone(tracker.sender_id)
     if form == "patient_login_form":
         dispatcher.utter_message(response="utter_login_cancelled")
     elif form == "book_appointment_form":
-        from actions.patient.appointments import not_done
-
         not_done(dispatcher, tracker)
     elif form == "cancel_appointment_form":
         dispatcher.utter_message(response="utter_cancel_not_done")
