@@ -4,6 +4,7 @@ Every other module (connector, actions, sandbox, scripts) imports `get_settings(
 `os.environ`. A `.env` file in the project root is read for local use; real environment variables win.
 Secrets have no default that could reach production: the defaults are for the embedded sandbox only.
 """
+
 from __future__ import annotations
 
 import functools
@@ -19,7 +20,9 @@ ROOT = Path(__file__).resolve().parent
 
 def _env() -> dict[str, str]:
     # .env first, then the real environment on top of it
-    values = {k: v for k, v in dotenv_values(ROOT / ".env").items() if v is not None} if (ROOT / ".env").exists() else {}
+    values = (
+        {k: v for k, v in dotenv_values(ROOT / ".env").items() if v is not None} if (ROOT / ".env").exists() else {}
+    )
     values.update(os.environ)
     return values
 
@@ -109,7 +112,7 @@ class Settings:
     rasa_tuning: bool = True
 
     @classmethod
-    def from_env(cls, env: dict[str, str] | None = None) -> "Settings":
+    def from_env(cls, env: dict[str, str] | None = None) -> Settings:
         e = _env() if env is None else env
         return cls(
             whatsapp_access_token=e.get("WHATSAPP_ACCESS_TOKEN", ""),
@@ -120,7 +123,9 @@ class Settings:
             whatsapp_base_url=(e.get("WHATSAPP_BASE_URL", "") or cls.whatsapp_base_url).rstrip("/"),
             whatsapp_bot_name=e.get("WHATSAPP_BOT_NAME", "") or cls.whatsapp_bot_name,
             whatsapp_bot_welcome_message=e.get("WHATSAPP_BOT_WELCOME_MESSAGE", "") or cls.whatsapp_bot_welcome_message,
-            whatsapp_session_timeout_hours=_float(e, "WHATSAPP_SESSION_TIMEOUT_HOURS", cls.whatsapp_session_timeout_hours),
+            whatsapp_session_timeout_hours=_float(
+                e, "WHATSAPP_SESSION_TIMEOUT_HOURS", cls.whatsapp_session_timeout_hours
+            ),
             whatsapp_max_message_length=_int(e, "WHATSAPP_MAX_MESSAGE_LENGTH", cls.whatsapp_max_message_length),
             whatsapp_timeout_seconds=_float(e, "WHATSAPP_TIMEOUT_SECONDS", cls.whatsapp_timeout_seconds),
             whatsapp_max_retries=_int(e, "WHATSAPP_MAX_RETRIES", cls.whatsapp_max_retries),
@@ -209,8 +214,10 @@ def missing_for_production(env: dict[str, str] | None = None, *, stores: bool = 
 
 def missing_message(missing: list[str]) -> str:
     """One line naming every missing production setting and where to set them."""
-    return (f"missing production settings: {', '.join(missing)}; set them in the environment or in .env "
-            f"(README, Settings; `python scripts/production.py check` checks them)")
+    return (
+        f"missing production settings: {', '.join(missing)}; set them in the environment or in .env "
+        f"(README, Settings; `python scripts/production.py check` checks them)"
+    )
 
 
 def log_missing_for_production(env: dict[str, str] | None = None) -> list[str]:

@@ -13,13 +13,13 @@ Measures, against a real stack (sandbox CARE, simulator, action server, Rasa ser
 --production runs the same against PostgreSQL (tracker) + Redis (lock store, dedupe, sessions).
 Targets (issue 2): ack p99 < 50 ms; end-to-end p50 < 200 ms; >= 80 messages/s sustained.
 """
+
 from __future__ import annotations
 
 import argparse
 import http.client
 import os
 import random
-import statistics
 import string
 import subprocess
 import sys
@@ -57,7 +57,7 @@ def pct(values: list[float], q: float) -> float:
     if not values:
         return float("nan")
     ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, int(round(q / 100 * (len(ordered) - 1))))]
+    return ordered[min(len(ordered) - 1, round(q / 100 * (len(ordered) - 1)))]
 
 
 def per_window(offsets: list[float], width: float) -> list[int]:
@@ -182,8 +182,9 @@ def forget_conversations(db_url: str, senders: set[str]) -> int:
             ids = sorted(senders)
             deleted = 0
             for i in range(0, len(ids), 1000):
-                deleted += conn.execute(sa.text("DELETE FROM events WHERE sender_id = ANY(:ids)"),
-                                        {"ids": ids[i:i + 1000]}).rowcount
+                deleted += conn.execute(
+                    sa.text("DELETE FROM events WHERE sender_id = ANY(:ids)"), {"ids": ids[i : i + 1000]}
+                ).rowcount
             return deleted
     finally:
         engine.dispose()
@@ -200,7 +201,9 @@ def bench_ack(stack: Stack, secret: str, n: int) -> list[float]:
     return acks
 
 
-def closed_loop(stack: Stack, secret: str, collector: Collector, senders: int, duration: float) -> tuple[list[float], int, float]:
+def closed_loop(
+    stack: Stack, secret: str, collector: Collector, senders: int, duration: float
+) -> tuple[list[float], int, float]:
     latencies: list[float] = []
     lock = threading.Lock()
     stop_at = time.time() + duration
@@ -215,6 +218,7 @@ def closed_loop(stack: Stack, secret: str, collector: Collector, senders: int, d
                 with lock:
                     latencies.append(took)
             time.sleep(0.05)  # the greeting's second message must not count as the next reply
+
     threads = [threading.Thread(target=one_user) for _ in range(senders)]
     start = time.time()
     for t in threads:
@@ -225,8 +229,9 @@ def closed_loop(stack: Stack, secret: str, collector: Collector, senders: int, d
     return latencies, len(latencies), elapsed
 
 
-def open_loop(stack: Stack, secret: str, collector: Collector, rate: float,
-              duration: float) -> tuple[list[float], int, int, float, list[float]]:
+def open_loop(
+    stack: Stack, secret: str, collector: Collector, rate: float, duration: float
+) -> tuple[list[float], int, int, float, list[float]]:
     """Messages at a fixed rate from many senders (each writes rarely, as real users do)."""
     phones = [new_phone() for _ in range(max(int(rate * 3), 50))]
     sent: list[tuple[str, float]] = []
@@ -247,6 +252,7 @@ def open_loop(stack: Stack, secret: str, collector: Collector, rate: float,
             if status == 200:
                 with lock:
                     sent.append((phone, sent_at))
+
     threads = [threading.Thread(target=pump, args=(w,)) for w in range(workers)]
     for t in threads:
         t.start()
@@ -357,23 +363,47 @@ def reference_ms() -> float:
 def training_time() -> float:
     with tempfile.TemporaryDirectory() as out:
         start = time.time()
-        subprocess.run([str(Path(sys.executable).parent / "rasa"), "train", "--domain", "domain", "--force", "--out", out,
-                        "--quiet"], cwd=ROOT, check=True, capture_output=True)
+        subprocess.run(
+            [
+                str(Path(sys.executable).parent / "rasa"),
+                "train",
+                "--domain",
+                "domain",
+                "--force",
+                "--out",
+                out,
+                "--quiet",
+            ],
+            cwd=ROOT,
+            check=True,
+            capture_output=True,
+        )
         return time.time() - start
 
 
 # the tracker store of --production: CI's PostgreSQL (trust auth)
-PRODUCTION_DB = {"TRACKER_DB_HOST": "127.0.0.1", "TRACKER_DB_PORT": "5432", "TRACKER_DB_NAME": "test",
-                 "TRACKER_DB_USER": "postgres", "TRACKER_DB_PASSWORD": ""}
-PRODUCTION_DB_URL = "postgresql://{TRACKER_DB_USER}@{TRACKER_DB_HOST}:{TRACKER_DB_PORT}/{TRACKER_DB_NAME}".format(**PRODUCTION_DB)
+PRODUCTION_DB = {
+    "TRACKER_DB_HOST": "127.0.0.1",
+    "TRACKER_DB_PORT": "5432",
+    "TRACKER_DB_NAME": "test",
+    "TRACKER_DB_USER": "postgres",
+    "TRACKER_DB_PASSWORD": "",
+}
+PRODUCTION_DB_URL = "postgresql://{TRACKER_DB_USER}@{TRACKER_DB_HOST}:{TRACKER_DB_PORT}/{TRACKER_DB_NAME}".format(
+    **PRODUCTION_DB
+)
 
 
 def print_open_loop(rate: float, duration: float, result: tuple[list[float], int, int, float, list[float]]) -> None:
     latencies, sent, total, elapsed, answered_at = result
-    print(f"open loop at {rate:.0f} msg/s for {duration:.0f} s: sent {sent}/{total}, answered {len(latencies)}, "
-          f"unanswered {sent - len(latencies)}, sustained {len(latencies) / elapsed:6.1f} msg/s, reply {fmt(latencies)}")
-    print("  answered per second, by 5 s window from the first message: "
-          + " ".join(f"{n / 5:.0f}" for n in per_window(answered_at, 5.0)))
+    print(
+        f"open loop at {rate:.0f} msg/s for {duration:.0f} s: sent {sent}/{total}, answered {len(latencies)}, "
+        f"unanswered {sent - len(latencies)}, sustained {len(latencies) / elapsed:6.1f} msg/s, reply {fmt(latencies)}"
+    )
+    print(
+        "  answered per second, by 5 s window from the first message: "
+        + " ".join(f"{n / 5:.0f}" for n in per_window(answered_at, 5.0))
+    )
 
 
 def main() -> int:
@@ -381,23 +411,40 @@ def main() -> int:
     ap.add_argument("--duration", type=float, default=20)
     ap.add_argument("--senders", type=int, default=20)
     ap.add_argument("--rate", type=float, default=80)
-    ap.add_argument("--capacity-rate", type=float, default=None, help="second open loop (default 1.5 x --rate; 0: none)")
+    ap.add_argument(
+        "--capacity-rate", type=float, default=None, help="second open loop (default 1.5 x --rate; 0: none)"
+    )
     ap.add_argument("--acks", type=int, default=300)
     ap.add_argument("--skip-train", action="store_true")
-    ap.add_argument("--production", action="store_true",
-                    help="PostgreSQL tracker + Redis lock/dedupe/sessions, --workers Rasa processes")
+    ap.add_argument(
+        "--production",
+        action="store_true",
+        help="PostgreSQL tracker + Redis lock/dedupe/sessions, --workers Rasa processes",
+    )
     ap.add_argument("--workers", type=int, default=2, help="Rasa worker processes with --production (SANIC_WORKERS)")
     args = ap.parse_args()
     reference = reference_ms()
 
     extra = {"LOG_LEVEL": "WARNING"}
     if args.production:
-        extra.update(PRODUCTION_DB, REDIS_URL="redis://127.0.0.1:6379/3", SESSION_STORE_URL="redis://127.0.0.1:6379/3",
-                     REDIS_HOST="127.0.0.1", REDIS_PORT="6379", REDIS_LOCK_DB="4", SANIC_WORKERS=str(args.workers))
+        extra.update(
+            PRODUCTION_DB,
+            REDIS_URL="redis://127.0.0.1:6379/3",
+            SESSION_STORE_URL="redis://127.0.0.1:6379/3",
+            REDIS_HOST="127.0.0.1",
+            REDIS_PORT="6379",
+            REDIS_LOCK_DB="4",
+            SANIC_WORKERS=str(args.workers),
+        )
     with tempfile.TemporaryDirectory() as run_dir:
-        stack = Stack(ports=Ports.free(), run_dir=Path(run_dir), extra_env=extra,
-                      endpoints="endpoints.production.yml" if args.production else "endpoints.yml")
-        print(f"starting the stack ({'production-like: PostgreSQL + Redis' if args.production else 'embedded default: SQLite, in-memory lock'})...")
+        stack = Stack(
+            ports=Ports.free(),
+            run_dir=Path(run_dir),
+            extra_env=extra,
+            endpoints="endpoints.production.yml" if args.production else "endpoints.yml",
+        )
+        kind = "production-like: PostgreSQL + Redis" if args.production else "embedded default: SQLite, in-memory lock"
+        print(f"starting the stack ({kind})...")
         t0 = time.time()
         stack.start(timeout=300)
         wait_all_workers_ready(stack)
@@ -434,10 +481,13 @@ def main() -> int:
     print(f"end-to-end reply, 1 sender       {fmt(one)}   {n1 / el1:6.1f} msg/s")
     print(f"end-to-end reply, {args.senders:2d} senders     {fmt(many)}   {nn / eln:6.1f} msg/s")
     print_open_loop(args.rate, args.duration, (ol_lat, ol_sent, ol_total, ol_elapsed, ol_at))
-    print("CPU per answered message in the open loop (ms): "
-          + ", ".join(f"{name} {ms:.1f}" for name, ms in cpu.items()))
-    print(f"peak memory                      rasa server {rasa_mb:7.0f} MB per process ({rasa_n} process(es))   "
-          f"action server {actions_mb:6.0f} MB")
+    print(
+        "CPU per answered message in the open loop (ms): " + ", ".join(f"{name} {ms:.1f}" for name, ms in cpu.items())
+    )
+    print(
+        f"peak memory                      rasa server {rasa_mb:7.0f} MB per process ({rasa_n} process(es))   "
+        f"action server {actions_mb:6.0f} MB"
+    )
     if capacity is not None:
         print("capacity (above the target rate):")
         print_open_loop(capacity_rate, args.duration, capacity)

@@ -7,6 +7,7 @@ trained classifier alone (DIET's own intent, before the net), and what the assis
 pipeline: classifier + net). The sets were written apart from data/; each file's header says whether the net
 was tuned after seeing it.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -29,8 +30,10 @@ SETS = sorted(SAFETY.glob("emergency_*.yml")) + sorted((SAFETY / "blind").glob("
 def rates(emergencies: list[bool], everyday: list[bool]) -> str:
     recall = sum(emergencies) / len(emergencies)
     alarms = sum(everyday) / len(everyday)
-    return f"recall {recall:6.1%} ({sum(emergencies)}/{len(emergencies)})   false alarms {alarms:5.1%} " \
-           f"({sum(everyday)}/{len(everyday)})"
+    return (
+        f"recall {recall:6.1%} ({sum(emergencies)}/{len(emergencies)})   false alarms {alarms:5.1%} "
+        f"({sum(everyday)}/{len(everyday)})"
+    )
 
 
 def main() -> int:
@@ -54,7 +57,8 @@ def main() -> int:
         data = yaml.safe_load(path.read_text(encoding="utf-8"))
         blind = " [blind: never tuned on]" if path.parent.name == "blind" else ""
         print(f"{path.stem}{blind} ({len(data['emergency'])} emergencies, {len(data['everyday'])} everyday)")
-        print(f"  keyword net alone    {rates([is_emergency(t) for t in data['emergency']], [is_emergency(t) for t in data['everyday']])}")
+        net = rates([is_emergency(t) for t in data["emergency"]], [is_emergency(t) for t in data["everyday"]])
+        print(f"  keyword net alone    {net}")
         if agent is None:
             continue
         em = [classify(t) for t in data["emergency"]]

@@ -12,6 +12,7 @@ RELATIVE_BASE=now) and checked against the regex groups.
 
 Everything is pure: callers pass `now` and the time zone; nothing reads settings or the clock.
 """
+
 from __future__ import annotations
 
 import re
@@ -20,17 +21,17 @@ from datetime import date, datetime, time, timedelta, timezone, tzinfo
 from functools import lru_cache
 
 __all__ = [
-    "When",
     "PARTS_OF_DAY",
-    "parse_when",
-    "format_day",
-    "format_time",
-    "format_local",
+    "When",
     "format_date",
+    "format_day",
     "format_day_dated",
+    "format_local",
     "format_local_dated",
-    "part_of_day",
+    "format_time",
     "parse_iso",
+    "parse_when",
+    "part_of_day",
     "to_datetime",
 ]
 
@@ -83,7 +84,7 @@ def _tz(name: str) -> tzinfo:
         from zoneinfo import ZoneInfo
 
         return ZoneInfo(name)
-    except Exception:  # no system tz database (slim images): pytz ships its own
+    except Exception:  # noqa: BLE001 - no system tz database (slim images): pytz ships its own
         import pytz
 
         return pytz.timezone(name)
@@ -119,8 +120,8 @@ _MONTHS = {
     "dec": 12, "december": 12,
 }  # fmt: skip
 _NUMBER_WORDS = {
-    "a few": 3, "a couple of": 2, "a": 1, "an": 1, "one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7,
-    "eight": 8, "nine": 9, "ten": 10, "couple of": 2, "few": 3,
+    "a few": 3, "a couple of": 2, "a": 1, "an": 1, "one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6,
+    "seven": 7, "eight": 8, "nine": 9, "ten": 10, "couple of": 2, "few": 3,
 }  # fmt: skip
 
 # Word-level rewrites applied before matching: typos, chat spellings and common Hinglish words.
@@ -131,7 +132,8 @@ _REWRITES = {
     "tommorrow": "tomorrow", "tomorro": "tomorrow", "tomoro": "tomorrow", "tommoro": "tomorrow",
     "tomorrw": "tomorrow", "tomrw": "tomorrow", "tomrrow": "tomorrow", "tomorrows": "tomorrow",
     "2moro": "tomorrow", "2morrow": "tomorrow", "2mrw": "tomorrow", "2mro": "tomorrow", "2morow": "tomorrow",
-    "kal": "tomorrow", "aaj": "today", "todays": "today", "tday": "today", "tdy": "today", "2day": "today", "tody": "today", "todya": "today",
+    "kal": "tomorrow", "aaj": "today", "todays": "today", "tday": "today", "tdy": "today", "2day": "today",
+    "tody": "today", "todya": "today",
     "parso": "overmorrow", "parson": "overmorrow", "parsoon": "overmorrow",
     "subah": "morning", "subha": "morning", "morng": "morning", "mrng": "morning", "mornin": "morning",
     "dopahar": "afternoon", "dopehar": "afternoon", "dopaher": "afternoon", "aftrnoon": "afternoon",
@@ -145,7 +147,8 @@ _REWRITES = {
 _KNOWN_WORDS = set(_REWRITES) | set(_WEEKDAY_ALIASES) | set(_MONTHS) | {
     "today", "tomorrow", "tonight", "morning", "evening", "afternoon", "night", "noon", "someday",
     "sundays", "mondays", "monsoon", "friend", "fridge", "sunny", "tuesdays", "saturn", "sunita", "mother",
-    "thirsty", "sundry", "sundae", "monkey", "frida", "monica", "sunder", "thursdays", "fridays", "saturdays", "wednesdays",
+    "thirsty", "sundry", "sundae", "monkey", "frida", "monica", "sunder", "thursdays", "fridays", "saturdays",
+    "wednesdays",
 }  # fmt: skip
 
 
@@ -212,22 +215,64 @@ _DAY_PATTERNS: list[tuple[str, re.Pattern[str]]] = [
     ("this_part", re.compile(_B + r"this\s+(?P<part>morning|afternoon|evening)" + _E)),
     ("wd_next_week", re.compile(_B + r"(?:on\s+)?" + _WD + r"\s+(?:of\s+)?next\s+week" + _E)),
     ("week_wd", re.compile(_B + r"(?P<which>next|this|coming)\s+week(?:'s)?\s+(?:on\s+)?" + _WD + _E)),
-    ("weekday", re.compile(_B + r"(?:(?P<mod>next|this|coming|upcoming|on|on\s+the\s+coming|this\s+coming)\s+)?"
-                           + _WD + _E)),
-    ("relative", re.compile(_B + r"(?:in|after|within)\s+(?:(?:the\s+)?next\s+)?(?P<n>" + _NUMW + r")\s+" + _UNIT
-                            + r"(?:\s+(?:from\s+(?:now|today)|later|time|baad))?" + _E)),
-    ("relative", re.compile(_B + r"(?P<n>" + _NUMW + r")\s+" + _UNIT
-                            + r"\s+(?:from\s+(?:now|today)|later|hence|baad|after)" + _E)),
+    (
+        "weekday",
+        re.compile(_B + r"(?:(?P<mod>next|this|coming|upcoming|on|on\s+the\s+coming|this\s+coming)\s+)?" + _WD + _E),
+    ),
+    (
+        "relative",
+        re.compile(
+            _B
+            + r"(?:in|after|within)\s+(?:(?:the\s+)?next\s+)?(?P<n>"
+            + _NUMW
+            + r")\s+"
+            + _UNIT
+            + r"(?:\s+(?:from\s+(?:now|today)|later|time|baad))?"
+            + _E
+        ),
+    ),
+    (
+        "relative",
+        re.compile(
+            _B + r"(?P<n>" + _NUMW + r")\s+" + _UNIT + r"\s+(?:from\s+(?:now|today)|later|hence|baad|after)" + _E
+        ),
+    ),
     ("week", re.compile(_B + r"(?P<which>next|this|coming|the\s+coming)\s+(?P<what>week|weekend|month)" + _E)),
     ("weekend", re.compile(_B + r"(?:on\s+the\s+|at\s+the\s+)?weekend" + _E)),
     ("iso", re.compile(_B + r"(?P<y>\d{4})(?P<sep>[-/.])(?P<m>\d{1,2})(?P=sep)(?P<d>\d{1,2})" + _E)),
-    ("numeric", re.compile(_B + r"(?P<d>\d{1,2})\s?(?P<sep>[/-])\s?(?P<m>\d{1,2})(?:(?P=sep)(?P<y>\d{2}|\d{4}))?"
-                           + _E + r"(?!\s*" + _AMPM + r")")),
+    (
+        "numeric",
+        re.compile(
+            _B
+            + r"(?P<d>\d{1,2})\s?(?P<sep>[/-])\s?(?P<m>\d{1,2})(?:(?P=sep)(?P<y>\d{2}|\d{4}))?"
+            + _E
+            + r"(?!\s*"
+            + _AMPM
+            + r")"
+        ),
+    ),
     ("dotted", re.compile(_B + r"(?P<d>\d{1,2})\.(?P<m>\d{1,2})\.(?P<y>\d{2}|\d{4})" + _E)),
-    ("day_month", re.compile(_B + r"(?:the\s+)?(?P<d>\d{1,2})(?:st|nd|rd|th)?[\s-]*(?:of\s+)?(?P<mon>" + _MON
-                             + r")\.?(?:[,\s-]*(?P<y>\d{4}))?" + _E)),
-    ("month_day", re.compile(_B + r"(?P<mon>" + _MON + r")\.?[\s-]+(?:the\s+)?(?P<d>\d{1,2})(?:st|nd|rd|th)?"
-                             + r"(?:,?\s*(?P<y>\d{4}))?" + _E)),
+    (
+        "day_month",
+        re.compile(
+            _B
+            + r"(?:the\s+)?(?P<d>\d{1,2})(?:st|nd|rd|th)?[\s-]*(?:of\s+)?(?P<mon>"
+            + _MON
+            + r")\.?(?:[,\s-]*(?P<y>\d{4}))?"
+            + _E
+        ),
+    ),
+    (
+        "month_day",
+        re.compile(
+            _B
+            + r"(?P<mon>"
+            + _MON
+            + r")\.?[\s-]+(?:the\s+)?(?P<d>\d{1,2})(?:st|nd|rd|th)?"
+            + r"(?:,?\s*(?P<y>\d{4}))?"
+            + _E
+        ),
+    ),
     ("ordinal", re.compile(_B + r"(?:on\s+)?the\s+(?P<d>\d{1,2})(?:st|nd|rd|th)" + _E)),
 ]
 
@@ -235,18 +280,26 @@ _PART_RE = re.compile(
     _B + r"(?:(?:in\s+the|this|early|late|by|during\s+the)\s+)?"
     r"(?P<part>morning|afternoon|evening|night|tonight|noon|midday|midnight|after\s+lunch)" + _E
 )
-_CLOCK = r"(?P<h{n}>\d{{1,2}})(?:(?P<sep{n}>[:.])(?P<min{n}>\d{{2}}))?(?:\s*(?P<suf{n}>" + _AMPM + r"|o'?\s?clock|baje))?"
+_CLOCK = (
+    r"(?P<h{n}>\d{{1,2}})(?:(?P<sep{n}>[:.])(?P<min{n}>\d{{2}}))?(?:\s*(?P<suf{n}>" + _AMPM + r"|o'?\s?clock|baje))?"
+)
 _CLOCK_RE = re.compile(
     _B + r"(?P<pre>(?:at|@|by|around|abt|about|arnd|for)\s*)?" + _CLOCK.format(n="") + r"(?![\w/:-]|\.\d)"
 )
 _HRS_RE = re.compile(_B + r"(?P<h>[01]\d|2[0-3])(?P<min>[0-5]\d)\s*hrs" + _E)  # "1530 hrs"
 _RANGE_RE = re.compile(
-    _B + r"(?P<pre>(?:between|btw|b/w|from|at|around)\s+)?" + _CLOCK.format(n="1")
-    + r"\s*(?P<join>-|–|to|and|till|until|upto|up\s+to)\s*" + _CLOCK.format(n="2") + r"(?![\w/:-]|\.\d)"
+    _B
+    + r"(?P<pre>(?:between|btw|b/w|from|at|around)\s+)?"
+    + _CLOCK.format(n="1")
+    + r"\s*(?P<join>-|–|to|and|till|until|upto|up\s+to)\s*"
+    + _CLOCK.format(n="2")
+    + r"(?![\w/:-]|\.\d)"
 )
 _OPEN_RE = re.compile(
-    _B + r"(?P<how>after|not\s+before|before|not\s+after|anytime\s+after|any\s+time\s+after)\s+"
-    + _CLOCK.format(n="") + r"(?![\w/:-]|\.\d)"
+    _B
+    + r"(?P<how>after|not\s+before|before|not\s+after|anytime\s+after|any\s+time\s+after)\s+"
+    + _CLOCK.format(n="")
+    + r"(?![\w/:-]|\.\d)"
 )
 # Between two parts of one phrase ("tomorrow, at 10", "25th december at 4 pm", "friday - evening").
 _GAP_RE = re.compile(r"^[\s,\-]*(?:(?:at|on|by|in|the|around|about|of|for|between|from)[\s,\-]+)*$")
@@ -297,7 +350,7 @@ def _dateparser_day(phrase: str, now_local: datetime, tz: str) -> date | None:
     }
     try:
         parsed = dateparser.parse(phrase, languages=["en"], settings=settings)
-    except Exception:  # dateparser raises assorted errors on odd input; an unreadable date is just no date
+    except Exception:  # noqa: BLE001 - dateparser raises assorted errors on odd input; an unreadable date is just no date
         return None
     return parsed.date() if parsed else None
 
@@ -336,8 +389,15 @@ def _find_day(s: str, now_local: datetime, tz: str) -> _Day | None:
         return None
     if any(f.kind not in _EXPLICIT for f in found):
         # with "tomorrow" or "friday" in the message, "10-12" is a time range, not 10 December
-        found = [f for f in found if not (f.kind == "numeric" and "-" in s[f.piece.start : f.piece.end]
-                                          and s[f.piece.start : f.piece.end].count("-") == 1)]
+        found = [
+            f
+            for f in found
+            if not (
+                f.kind == "numeric"
+                and "-" in s[f.piece.start : f.piece.end]
+                and s[f.piece.start : f.piece.end].count("-") == 1
+            )
+        ]
     found.sort(key=lambda f: (f.piece.start, -(f.piece.end - f.piece.start)))
     first = found[0]
     for other in found[1:]:
@@ -346,8 +406,7 @@ def _find_day(s: str, now_local: datetime, tz: str) -> _Day | None:
         if pair == {True, False} and explicit and _gap_ok(s, first.piece, other.piece):
             date_part = first if first.kind in _EXPLICIT else other
             # the written date wins over the weekday name; the reply shows both so a mismatch gets noticed
-            return _Day(date_part.kind, _Piece(first.piece.start, max(first.piece.end, other.piece.end)),
-                        date_part.day)
+            return _Day(date_part.kind, _Piece(first.piece.start, max(first.piece.end, other.piece.end)), date_part.day)
     return first
 
 
@@ -544,9 +603,9 @@ def parse_when(text: str, now: datetime, tz: str = DEFAULT_TZ) -> When | None:
     Relative to `now` (aware, or naive in `tz`). Returns None when the text names no day and no time.
     Rules: a weekday name means the next such day, today included unless its time has passed ("friday
     11am" said on a Friday afternoon = next Friday; "this friday 11am" stays today; "next friday" = the
-    friday of next week); a day/month in the past means next year unless the year is written; "25/12" is day/month; a clock
-    hour without am/pm is read by the part of day ("evening at 6" = 18:00), else as clinic hours (8-11 am,
-    12-7 pm); "10-12", "between 4 and 6 pm", "after 4pm" are windows; "next week" is a window of days.
+    friday of next week); a day/month in the past means next year unless the year is written; "25/12" is
+    day/month; a clock hour without am/pm is read by the part of day ("evening at 6" = 18:00), else as clinic
+    hours (8-11 am, 12-7 pm); "10-12", "between 4 and 6 pm", "after 4pm" are windows; "next week" is a window of days.
     """
     if not text or not text.strip():
         return None
@@ -625,11 +684,21 @@ def parse_when(text: str, now: datetime, tz: str = DEFAULT_TZ) -> When | None:
     elif part is not None:
         start, end = PARTS_OF_DAY[part]
     weekday_only = found is not None and found.weekday_only
-    if (weekday_only and day == now_local.date() and start is not None
-            and (end or start) <= now_local.time().replace(tzinfo=None)):
+    if (
+        weekday_only
+        and day == now_local.date()
+        and start is not None
+        and (end or start) <= now_local.time().replace(tzinfo=None)
+    ):
         day = day + timedelta(days=7)  # "friday 11am" said on a Friday at noon: next Friday's, not a past hour
-    return When(day=day, start=start, end=end, text=_span_text(text, s, index, pieces), day_end=day_end,
-                weekday_only=weekday_only)
+    return When(
+        day=day,
+        start=start,
+        end=end,
+        text=_span_text(text, s, index, pieces),
+        day_end=day_end,
+        weekday_only=weekday_only,
+    )
 
 
 def _span_text(original: str, s: str, index: list[int], pieces: list[_Piece]) -> str:

@@ -1,4 +1,5 @@
 """Log hygiene: phone numbers are masked in every log line, whoever wrote it (our code or a library's)."""
+
 from __future__ import annotations
 
 import logging
@@ -20,7 +21,7 @@ class PhoneMaskingFilter(logging.Filter):
     def filter(self, record: logging.LogRecord) -> bool:
         try:
             message = record.getMessage()
-        except Exception:  # a broken format string is the caller's bug; never drop the record for it
+        except Exception:  # noqa: BLE001 - a broken format string is the caller's bug; never drop the record for it
             return True
         masked = mask_phones_in(message)
         if masked != message:

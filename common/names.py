@@ -6,16 +6,17 @@ equally (two Ravis), callers must ask, never guess: see `is_ambiguous`.
 
 Pure functions, no I/O.
 """
+
 from __future__ import annotations
 
 import re
 import unicodedata
+from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import Iterable
 
 from rapidfuzz import fuzz
 
-__all__ = ["Match", "normalise_name", "match_names", "is_ambiguous", "match_specialty", "TITLES"]
+__all__ = ["TITLES", "Match", "is_ambiguous", "match_names", "match_specialty", "normalise_name"]
 
 TITLES = frozenset(
     {
@@ -47,9 +48,25 @@ def normalise_name(name: str) -> str:
 def _phonetic(token: str) -> str:
     """A rough key for Indian-English spelling variants: Meera/Mira, Sunitha/Sunita, Lakshmi/Laxmi."""
     t = token
-    for a, b in (("ksh", "x"), ("ks", "x"), ("ph", "f"), ("th", "t"), ("dh", "d"), ("bh", "b"), ("kh", "k"),
-                 ("gh", "g"), ("sh", "s"), ("ch", "c"), ("ee", "i"), ("oo", "u"), ("ou", "u"), ("w", "v"),
-                 ("z", "j"), ("y", "i"), ("q", "k")):
+    for a, b in (
+        ("ksh", "x"),
+        ("ks", "x"),
+        ("ph", "f"),
+        ("th", "t"),
+        ("dh", "d"),
+        ("bh", "b"),
+        ("kh", "k"),
+        ("gh", "g"),
+        ("sh", "s"),
+        ("ch", "c"),
+        ("ee", "i"),
+        ("oo", "u"),
+        ("ou", "u"),
+        ("w", "v"),
+        ("z", "j"),
+        ("y", "i"),
+        ("q", "k"),
+    ):
         t = t.replace(a, b)
     t = re.sub(r"(.)\1+", r"\1", t)  # doubled letters: Ramesh/Rammesh, Anna/Ana
     t = re.sub(r"h(?=[^aeiou]|$)", "", t)  # silent h before a consonant or at the end: Rekha/Reka-ish

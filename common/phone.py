@@ -2,6 +2,7 @@
 
 Parsing and validation come from `phonenumbers` (Google's libphonenumber), not from regexes.
 """
+
 from __future__ import annotations
 
 import re

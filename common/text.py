@@ -1,4 +1,5 @@
 """WhatsApp text helpers (pure): split long replies, fit titles into the Cloud API's length limits."""
+
 from __future__ import annotations
 
 import re
@@ -77,9 +78,9 @@ def split_title(title: str, limit: int) -> tuple[str, str]:
     # "Mon 30 Nov, 9 am · Dr. Asha Menon": the parts a formatter joined stay whole
     cut = title.rfind(TITLE_SEPARATOR, 0, limit + 1)
     if cut > 0:
-        return title[:cut].rstrip(), title[cut + len(TITLE_SEPARATOR):].strip()
+        return title[:cut].rstrip(), title[cut + len(TITLE_SEPARATOR) :].strip()
     head = title[:limit]
     space = head.rfind(" ")
     if space > 0 and not title[limit].isspace():
         head = head[:space]
-    return head.rstrip(), title[len(head):].strip()
+    return head.rstrip(), title[len(head) :].strip()

@@ -1,4 +1,5 @@
 """Rasa NLU graph components of this assistant, named in config.yml."""
+
 import rasa_tuning
 
 # Every Rasa process that loads this assistant's model imports this package (config.yml names its component),

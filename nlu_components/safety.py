@@ -14,6 +14,7 @@
   otherwise answered with what the assistant can do.
 Rasa's extension point for this is a custom graph component named in config.yml; nothing of Rasa is patched.
 """
+
 from __future__ import annotations
 
 import re
@@ -89,8 +90,13 @@ def safety_intent(text: str) -> str | None:
 @DefaultV1Recipe.register([DefaultV1Recipe.ComponentType.INTENT_CLASSIFIER], is_trainable=False)
 class SafetyNet(GraphComponent):
     @classmethod
-    def create(cls, config: dict[str, Any], model_storage: ModelStorage, resource: Resource,
-               execution_context: ExecutionContext) -> "SafetyNet":
+    def create(
+        cls,
+        config: dict[str, Any],
+        model_storage: ModelStorage,
+        resource: Resource,
+        execution_context: ExecutionContext,
+    ) -> SafetyNet:
         return cls()
 
     def process(self, messages: list[Message]) -> list[Message]:

@@ -12,9 +12,11 @@ Nothing here is special-cased in the assistant: the Rasa server and the action s
 environment a production deployment would, only pointed at the local stand-ins (CARE_BASE_URL,
 WHATSAPP_BASE_URL).
 """
+
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
 import signal
@@ -98,11 +100,11 @@ class Ports:
     rasa: int = 5005
 
     @classmethod
-    def free(cls) -> "Ports":
+    def free(cls) -> Ports:
         return cls(*free_ports(4))
 
     @classmethod
-    def from_env(cls, env: dict[str, str] | None = None, mode: str | None = None) -> "Ports":
+    def from_env(cls, env: dict[str, str] | None = None, mode: str | None = None) -> Ports:
         """PORTS=free: any free ports; CARE_PORT, SIM_PORT, ACTIONS_PORT, RASA_PORT choose one each (they win
         over PORTS). `mode` (the --ports option) wins over PORTS. ValueError with a one-line reason."""
         env = dict(os.environ) if env is None else env
@@ -127,9 +129,11 @@ class Ports:
         seen: dict[int, str] = {}
         for name, port in self.items():
             if port in seen:
-                raise PortsInUse(f"port {port} is given to both the {PORT_VARIABLES[seen[port]][1]} and the "
-                                 f"{PORT_VARIABLES[name][1]}; choose different ones "
-                                 f"({PORT_VARIABLES[seen[port]][0]}, {PORT_VARIABLES[name][0]})")
+                raise PortsInUse(
+                    f"port {port} is given to both the {PORT_VARIABLES[seen[port]][1]} and the "
+                    f"{PORT_VARIABLES[name][1]}; choose different ones "
+                    f"({PORT_VARIABLES[seen[port]][0]}, {PORT_VARIABLES[name][0]})"
+                )
             seen[port] = name
         taken = [(name, port) for name, port in self.items() if port_in_use(port)]
         if not taken:
@@ -141,9 +145,11 @@ class Ports:
         by = f" by another `make run` (pid {running['pid']}, web chat {running['sim']}/)" if running else ""
         used = {port for _, port in self.items()}
         choose = " ".join(f"{PORT_VARIABLES[name][0]}={_spare_port(port, used)}" for name, port in taken)
-        raise PortsInUse(f"{'port' if len(taken) == 1 else 'ports'} {what} {'is' if len(taken) == 1 else 'are'} "
-                         f"already in use{by}; stop it, or choose other ports: `make run PORTS=free` "
-                         f"(any free ports) or `make run {choose}`")
+        raise PortsInUse(
+            f"{'port' if len(taken) == 1 else 'ports'} {what} {'is' if len(taken) == 1 else 'are'} "
+            f"already in use{by}; stop it, or choose other ports: `make run PORTS=free` "
+            f"(any free ports) or `make run {choose}`"
+        )
 
 
 def _spare_port(port: int, used: set[int]) -> int:
@@ -237,23 +243,52 @@ class Stack:
         return env
 
     def _spawn(self, name: str, args: list[str]) -> None:
-        log = open(self.run_dir / "logs" / f"{name}.log", "ab")
-        self.procs[name] = subprocess.Popen(args, cwd=ROOT, env=self.env(), stdout=log, stderr=subprocess.STDOUT,
-                                            start_new_session=True)
+        # the child keeps its own copy of the file descriptor; ours is closed once it has started
+        with open(self.run_dir / "logs" / f"{name}.log", "ab") as log:
+            self.procs[name] = subprocess.Popen(
+                args, cwd=ROOT, env=self.env(), stdout=log, stderr=subprocess.STDOUT, start_new_session=True
+            )
 
-    def start(self, timeout: float = 180) -> "Stack":
+    def start(self, timeout: float = 180) -> Stack:
         self.ports.check(self.run_dir)  # all four before any process starts
         if not self.model.exists():
             raise RuntimeError(f"no trained model at {self.model}: run `make train` first")
         (self.run_dir / "logs").mkdir(parents=True, exist_ok=True)
         self._spawn("care", [PY, "-m", "sandbox.care", "--host", "127.0.0.1", "--port", str(self.ports.care)])
-        self._spawn("whatsapp-sim", [PY, "-m", "sandbox.whatsapp", "--host", "127.0.0.1", "--port", str(self.ports.sim),
-                                     "--webhook-url", self.webhook_url])
-        self._spawn("actions", [str(BIN / "rasa"), "run", "actions", "--actions", "actions",
-                                "--port", str(self.ports.actions)])
-        self._spawn("rasa", [str(BIN / "rasa"), "run", "--model", str(self.model), "--endpoints", self.endpoints,
-                             "--credentials", "credentials.yml", "--interface", "127.0.0.1",
-                             "--port", str(self.ports.rasa)])
+        self._spawn(
+            "whatsapp-sim",
+            [
+                PY,
+                "-m",
+                "sandbox.whatsapp",
+                "--host",
+                "127.0.0.1",
+                "--port",
+                str(self.ports.sim),
+                "--webhook-url",
+                self.webhook_url,
+            ],
+        )
+        self._spawn(
+            "actions", [str(BIN / "rasa"), "run", "actions", "--actions", "actions", "--port", str(self.ports.actions)]
+        )
+        self._spawn(
+            "rasa",
+            [
+                str(BIN / "rasa"),
+                "run",
+                "--model",
+                str(self.model),
+                "--endpoints",
+                self.endpoints,
+                "--credentials",
+                "credentials.yml",
+                "--interface",
+                "127.0.0.1",
+                "--port",
+                str(self.ports.rasa),
+            ],
+        )
         try:
             self.wait_ready(timeout)
         except BaseException:  # Ctrl-C while waiting too: the children run in their own sessions
@@ -274,8 +309,10 @@ class Stack:
             for name, url in list(pending.items()):
                 proc = self.procs[name]
                 if proc.poll() is not None:
-                    raise RuntimeError(f"{name} exited with {proc.returncode}{self.last_log_line(name)}; "
-                                       f"see {self.run_dir}/logs/{name}.log")
+                    raise RuntimeError(
+                        f"{name} exited with {proc.returncode}{self.last_log_line(name)}; "
+                        f"see {self.run_dir}/logs/{name}.log"
+                    )
                 try:
                     r = requests.get(url, timeout=1)
                     # any answer means listening; Rasa is ready once its model is loaded
@@ -299,9 +336,17 @@ class Stack:
         return f": {lines[-1][:300]}" if lines else ""
 
     def info(self) -> dict:
-        return {"pid": os.getpid(), "ready": False, "ports": dict(self.ports.items()), "care": self.care_url, "sim": self.sim_url,
-                "actions": self.actions_url, "rasa": self.rasa_url, "webhook": self.webhook_url,
-                "logs": str(self.run_dir / "logs")}
+        return {
+            "pid": os.getpid(),
+            "ready": False,
+            "ports": dict(self.ports.items()),
+            "care": self.care_url,
+            "sim": self.sim_url,
+            "actions": self.actions_url,
+            "rasa": self.rasa_url,
+            "webhook": self.webhook_url,
+            "logs": str(self.run_dir / "logs"),
+        }
 
     def write_stack_file(self, ready: bool = True) -> Path:
         """`.run/stack.json`: where `make chat` (and anyone) finds this stack."""
@@ -332,7 +377,7 @@ class Stack:
                 os.killpg(proc.pid, signal.SIGKILL)
         self.procs.clear()
 
-    def __enter__(self) -> "Stack":
+    def __enter__(self) -> Stack:
         return self.start()
 
     def __exit__(self, *exc: object) -> None:
@@ -367,17 +412,19 @@ def child_pids(pid: int) -> list[int]:
 
 def _say(text: str, err: bool = False) -> None:
     """Print, unless the terminal or pipe is gone (closing it must not keep the children alive)."""
-    try:
+    with contextlib.suppress(OSError):
         print(text, file=sys.stderr if err else sys.stdout, flush=True)
-    except OSError:
-        pass
 
 
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--ports", choices=["free", "default"], default=None,
-                    help="free: any free ports; default: 9000/9001/5055/5005 (default: $PORTS; CARE_PORT, "
-                         "SIM_PORT, ACTIONS_PORT, RASA_PORT choose single ports)")
+    ap.add_argument(
+        "--ports",
+        choices=["free", "default"],
+        default=None,
+        help="free: any free ports; default: 9000/9001/5055/5005 (default: $PORTS; CARE_PORT, "
+        "SIM_PORT, ACTIONS_PORT, RASA_PORT choose single ports)",
+    )
     ap.add_argument("--free-ports", action="store_true", help="same as --ports free")
     ap.add_argument("--check-ports", action="store_true", help="only check that the ports are free (exit 2 if not)")
     ap.add_argument("--run-dir", type=Path, default=ROOT / ".run", help="logs, SQLite files and stack.json")
@@ -416,13 +463,23 @@ def main(argv: list[str] | None = None) -> int:
     for sig in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
         signal.signal(sig, _stop)
     try:
-        _say(BANNER.format(sim=stack.sim_url, webhook=stack.webhook_url, rasa=stack.rasa_url, care=stack.care_url,
-                           logs=stack.run_dir / "logs"))
+        _say(
+            BANNER.format(
+                sim=stack.sim_url,
+                webhook=stack.webhook_url,
+                rasa=stack.rasa_url,
+                care=stack.care_url,
+                logs=stack.run_dir / "logs",
+            )
+        )
         while not stop["now"]:
             for name, proc in stack.procs.items():
                 if proc.poll() is not None:
-                    _say(f"{name} stopped (exit {proc.returncode}){stack.last_log_line(name)}; "
-                         f"see {stack.run_dir}/logs/{name}.log", err=True)
+                    _say(
+                        f"{name} stopped (exit {proc.returncode}){stack.last_log_line(name)}; "
+                        f"see {stack.run_dir}/logs/{name}.log",
+                        err=True,
+                    )
                     stop["now"] = True
             time.sleep(0.5)
     finally:

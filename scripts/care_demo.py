@@ -4,6 +4,7 @@ practitioner's free slots and a booked appointment. Prints short lines; no token
     .venv/bin/python scripts/care_demo.py                       # starts a sandbox on a free port
     .venv/bin/python scripts/care_demo.py --url http://127.0.0.1:9000 --phone 919123456789
 """
+
 from __future__ import annotations
 
 import argparse
@@ -14,9 +15,9 @@ import socket
 import subprocess
 import sys
 import time
+from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Iterator
 from zoneinfo import ZoneInfo
 
 import requests
@@ -39,8 +40,13 @@ def sandbox(url: str | None) -> Iterator[str]:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
-    proc = subprocess.Popen([sys.executable, "-m", "sandbox.care", "--host", "127.0.0.1", "--port", str(port)],
-                            cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "sandbox.care", "--host", "127.0.0.1", "--port", str(port)],
+        cwd=ROOT,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        start_new_session=True,
+    )
     base = f"http://127.0.0.1:{port}"
     try:
         for _ in range(100):
@@ -97,8 +103,10 @@ def tour(base: str, phone: str, practitioner_name: str, tz: ZoneInfo) -> None:
     print(f"{doctor.name} on {day:%a %d %b}: {len(free)} free slot(s), first {times}")
 
     booked = me.book_appointment(free[0].id, patient.id, "Booked from care_demo.py")
-    print(f"booked: {booked.patient_name} with {booked.practitioner.name if booked.practitioner else '?'} "
-          f"on {local(booked.start, tz)} ({booked.status}, appointment {booked.id[:8]})")
+    print(
+        f"booked: {booked.patient_name} with {booked.practitioner.name if booked.practitioner else '?'} "
+        f"on {local(booked.start, tz)} ({booked.status}, appointment {booked.id[:8]})"
+    )
     upcoming = [a for a in me.list_appointments() if not a.is_cancelled]
     print(f"{len(upcoming)} upcoming appointment(s) on this phone")
 

@@ -10,6 +10,7 @@ environment on top, then settings.PRODUCTION_DEFAULTS for what is unset or empty
 required setting is missing (settings.missing_for_production), and replaces itself with the server, so the
 process manager sees Rasa itself. Arguments after `rasa` / `actions` go to the server (the last --port wins).
 """
+
 from __future__ import annotations
 
 import argparse
@@ -26,14 +27,32 @@ RASA = Path(sys.executable).parent / "rasa"
 MODEL = "models/care.tar.gz"
 # what the action server itself needs (it does not talk to WhatsApp or to Rasa's tracker and lock stores; it
 # seals and keeps call-back requests, so it needs the secret and the assistant database)
-ACTIONS_REQUIRED = ("CARE_BASE_URL", "CARE_USERNAME", "CARE_PASSWORD", "HOSPITAL_EMERGENCY_NUMBER",
-                    "HOSPITAL_HELPDESK_NUMBER", "ASSISTANT_SECRET_KEY", "ASSISTANT_DATABASE_URL")
+ACTIONS_REQUIRED = (
+    "CARE_BASE_URL",
+    "CARE_USERNAME",
+    "CARE_PASSWORD",
+    "HOSPITAL_EMERGENCY_NUMBER",
+    "HOSPITAL_HELPDESK_NUMBER",
+    "ASSISTANT_SECRET_KEY",
+    "ASSISTANT_DATABASE_URL",
+)
 
 
 def command(server: str, extra: list[str]) -> list[str]:
     if server == "rasa":
-        return [str(RASA), "run", "--model", MODEL, "--endpoints", "endpoints.production.yml",
-                "--credentials", "credentials.yml", "--port", "5005", *extra]
+        return [
+            str(RASA),
+            "run",
+            "--model",
+            MODEL,
+            "--endpoints",
+            "endpoints.production.yml",
+            "--credentials",
+            "credentials.yml",
+            "--port",
+            "5005",
+            *extra,
+        ]
     return [str(RASA), "run", "actions", "--actions", "actions", "--port", "5055", *extra]
 
 
@@ -62,9 +81,14 @@ def main(argv: list[str] | None = None) -> int:
         print(settings.missing_message(missing), file=sys.stderr, flush=True)
         return 1
     if args.what == "check":
-        print("production settings: complete (" + ", ".join(
-            f"{name}={env[name] or '(empty)'}" for name in settings.PRODUCTION_DEFAULTS
-            if "PASSWORD" not in name) + ")", flush=True)
+        print(
+            "production settings: complete ("
+            + ", ".join(
+                f"{name}={env[name] or '(empty)'}" for name in settings.PRODUCTION_DEFAULTS if "PASSWORD" not in name
+            )
+            + ")",
+            flush=True,
+        )
         return 0
     os.chdir(ROOT)
     cmd = command(args.what, extra)

@@ -7,9 +7,11 @@ Both keys are derived from the secret with HKDF (different `info`), so one setti
 pseudonym tells nothing about the sealing key. With no secret set (the embedded default only), a random one is
 made once and kept in `.run/secret.key` (mode 600); production refuses to start without it (settings check).
 """
+
 from __future__ import annotations
 
 import base64
+import contextlib
 import functools
 import hashlib
 import hmac
@@ -57,10 +59,8 @@ def _local_secret(path: Path) -> str:
     try:
         with os.fdopen(fd, "w") as handle:  # mkstemp makes it 0600
             handle.write(secrets.token_urlsafe(32))
-        try:
+        with contextlib.suppress(FileExistsError):
             os.link(temporary, path)  # fails if another process was first: then its key is the key
-        except FileExistsError:
-            pass
     finally:
         os.unlink(temporary)
     return path.read_text().strip()

@@ -7,6 +7,7 @@ the row also has the sender's pseudonym (to see repeat requests) and the masked 
 The helpdesk reads them with `python -m sessions.handoffs list [--reveal]` (the operator console will list
 them too) and closes one with `python -m sessions.handoffs done REFERENCE`.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -23,7 +24,8 @@ from sessions.crypto import Keys, keys
 
 metadata = sa.MetaData()
 callback_requests = sa.Table(
-    "callback_requests", metadata,
+    "callback_requests",
+    metadata,
     sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
     sa.Column("reference", sa.String(16), nullable=False, unique=True),
     sa.Column("sender_pseudonym", sa.String(64), nullable=False, index=True),
@@ -60,16 +62,18 @@ class HandoffStore:
         """Records a request and returns its reference (said to the user, e.g. CB-7F3A2C)."""
         reference = "CB-" + secrets.token_hex(3).upper()
         with self.engine.begin() as conn:
-            conn.execute(callback_requests.insert().values(
-                reference=reference,
-                sender_pseudonym=self.keys.pseudonym(sender),
-                phone_masked=mask_phone(phone_e164),
-                phone_sealed=self.keys.seal(phone_e164),
-                note_sealed=self.keys.seal(note) if note else None,
-                user_kind=user_kind,
-                status="open",
-                created_at=dt.datetime.now(dt.timezone.utc),
-            ))
+            conn.execute(
+                callback_requests.insert().values(
+                    reference=reference,
+                    sender_pseudonym=self.keys.pseudonym(sender),
+                    phone_masked=mask_phone(phone_e164),
+                    phone_sealed=self.keys.seal(phone_e164),
+                    note_sealed=self.keys.seal(note) if note else None,
+                    user_kind=user_kind,
+                    status="open",
+                    created_at=dt.datetime.now(dt.timezone.utc),
+                )
+            )
         return reference
 
     def open_request_for(self, sender: str, within_hours: float = 24.0) -> str | None:
@@ -78,16 +82,32 @@ class HandoffStore:
         t = callback_requests
         since = dt.datetime.now(dt.timezone.utc) - dt.timedelta(hours=within_hours)
         with self.engine.connect() as conn:
-            return conn.execute(sa.select(t.c.reference).where(
-                t.c.sender_pseudonym == self.keys.pseudonym(sender), t.c.status == "open", t.c.created_at >= since,
-            ).order_by(t.c.id.desc()).limit(1)).scalar()
+            return conn.execute(
+                sa.select(t.c.reference)
+                .where(
+                    t.c.sender_pseudonym == self.keys.pseudonym(sender),
+                    t.c.status == "open",
+                    t.c.created_at >= since,
+                )
+                .order_by(t.c.id.desc())
+                .limit(1)
+            ).scalar()
 
     def open_requests(self) -> list[CallbackRequest]:
         t = callback_requests
         with self.engine.connect() as conn:
             rows = conn.execute(sa.select(t).where(t.c.status == "open").order_by(t.c.id)).mappings().all()
-        return [CallbackRequest(r["reference"], r["phone_masked"], r["user_kind"], r["status"], r["created_at"],
-                                r["note_sealed"] is not None) for r in rows]
+        return [
+            CallbackRequest(
+                r["reference"],
+                r["phone_masked"],
+                r["user_kind"],
+                r["status"],
+                r["created_at"],
+                r["note_sealed"] is not None,
+            )
+            for r in rows
+        ]
 
     def reveal(self, reference: str) -> tuple[str, str | None]:
         """The number to call and the note, for the helpdesk."""
@@ -101,8 +121,11 @@ class HandoffStore:
     def close(self, reference: str) -> bool:
         t = callback_requests
         with self.engine.begin() as conn:
-            done = conn.execute(t.update().where(t.c.reference == reference, t.c.status == "open")
-                                .values(status="done", closed_at=dt.datetime.now(dt.timezone.utc)))
+            done = conn.execute(
+                t.update()
+                .where(t.c.reference == reference, t.c.status == "open")
+                .values(status="done", closed_at=dt.datetime.now(dt.timezone.utc))
+            )
         return done.rowcount == 1
 
 

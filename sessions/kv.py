@@ -4,6 +4,7 @@ Backends: SQL through SQLAlchemy (SQLite file by default, PostgreSQL in producti
 JSON. This is where tokens and a just-typed OTP or password live for seconds to hours — never in Rasa's
 tracker — so every key has a time to live and expired keys are invisible even before they are purged.
 """
+
 from __future__ import annotations
 
 import json
@@ -38,7 +39,8 @@ class SQLKeyValueStore:
             with self.engine.begin() as conn:
                 conn.exec_driver_sql("PRAGMA journal_mode=WAL")
         self.table = sa.Table(
-            "assistant_sessions", sa.MetaData(),
+            "assistant_sessions",
+            sa.MetaData(),
             sa.Column("key", sa.String(255), primary_key=True),
             sa.Column("value", sa.Text, nullable=False),
             sa.Column("expires_at", sa.Float, nullable=False, index=True),

@@ -5,6 +5,7 @@ Called by the WhatsApp connector before a message is handed to Rasa (so before t
 lock store, analytics or any log line sees it). The action that asked takes the secret with
 `SessionStore.take_secret(sender, kind)`.
 """
+
 from __future__ import annotations
 
 import json
@@ -61,7 +62,7 @@ def redact_inbound(store: SessionStore, sender: str, text: str) -> str:
     if not kind or text.startswith("/"):
         return text
     if kind.startswith(LINGERING):  # the question was left: only a secret of exactly its shape is kept
-        kind = kind[len(LINGERING):]
+        kind = kind[len(LINGERING) :]
         if not _shaped_like(kind, text.strip()):
             return text
     elif not looks_like_secret(kind, text):

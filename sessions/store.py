@@ -9,6 +9,7 @@ who reads it. Tokens, OTPs and passwords must never get there, so they live here
 - a *secret* is kept for two minutes, taken exactly once by the action that needs it;
 - *counters* limit wrong codes, resends and failed logins per time window.
 """
+
 from __future__ import annotations
 
 import functools
@@ -49,7 +50,7 @@ class Login:
         return self.kind == "staff" or patient_id in self.patient_ids
 
     @classmethod
-    def from_dict(cls, data: dict[str, Any]) -> "Login":
+    def from_dict(cls, data: dict[str, Any]) -> Login:
         known = {k: v for k, v in data.items() if k in cls.__dataclass_fields__}
         return cls(**known)
 

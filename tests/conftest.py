@@ -1,7 +1,9 @@
 """Shared fixtures. The whole stack (sandbox CARE, simulator, actions, Rasa) starts once per test session,
 on free ports, only when a test asks for it."""
+
 from __future__ import annotations
 
+import os
 import sys
 from pathlib import Path
 
@@ -10,8 +12,6 @@ import pytest
 ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
-
-import os
 
 # CARE_TEST_MODEL lets a developer test a model trained elsewhere (e.g. --out /tmp/mine) without touching models/
 MODEL = Path(os.environ.get("CARE_TEST_MODEL") or ROOT / "models" / "care.tar.gz")

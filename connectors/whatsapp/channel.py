@@ -6,13 +6,15 @@ Routes (under /webhooks/whatsapp): GET /webhook (verify), POST /webhook (message
 A POST is answered as soon as it is verified, parsed and deduplicated; the conversation work runs afterwards,
 one sender at a time in arrival order (SenderQueues). On shutdown the accepted work is finished first.
 """
+
 from __future__ import annotations
 
 import asyncio
 import hmac
 import json
 import logging
-from typing import Any, Awaitable, Callable
+from collections.abc import Awaitable, Callable
+from typing import Any
 
 from rasa.core.channels.channel import InputChannel, UserMessage
 from rasa.shared.core.domain import SessionConfig
@@ -79,7 +81,7 @@ class WhatsAppInput(InputChannel):
         return "whatsapp"
 
     @classmethod
-    def from_credentials(cls, credentials: dict[str, Any] | None) -> "WhatsAppInput":
+    def from_credentials(cls, credentials: dict[str, Any] | None) -> WhatsAppInput:
         """How `rasa run` creates the channel. Also masks phone numbers in every log line of the server
         (Rasa logs sender ids): once now, and again after start when Rasa has added its file handlers.
         Rasa's per-message costs that need no paying each time are removed here too (rasa_speedups)."""
@@ -88,6 +90,7 @@ class WhatsAppInput(InputChannel):
         install_log_masking()
         rasa_speedups.install()
         from settings import log_missing_for_production  # one ERROR line naming every missing production setting
+
         log_missing_for_production()
         return cls(get_settings(), mask_server_logs=True, conversation_thread=True, freeze_model_heap=True)
 
@@ -236,10 +239,12 @@ class WhatsAppInput(InputChannel):
         )
         try:
             await on_new_message(user_message)
-        except Exception as exc:  # noqa: BLE001 - log without the traceback text, which may carry the number
+        except Exception as exc:
             logger.error(
                 "Rasa failed on message %s from %s: %s",
-                message.message_id, mask_phone(message.sender_id), type(exc).__name__,
+                message.message_id,
+                mask_phone(message.sender_id),
+                type(exc).__name__,
             )
             logger.debug("traceback", exc_info=True)
 
@@ -252,8 +257,9 @@ class WhatsAppInput(InputChannel):
                 self._sessions = await asyncio.to_thread(get_session_store)
             return await asyncio.to_thread(redact_inbound, self._sessions, message.sender_id, message.text)
         except Exception as exc:  # noqa: BLE001 - fail closed: the text might be a secret
-            logger.error("session store unavailable (%s): message %s not passed on", type(exc).__name__,
-                         message.message_id)
+            logger.error(
+                "session store unavailable (%s): message %s not passed on", type(exc).__name__, message.message_id
+            )
             # ... unless it is a cry for help: that is answered even without the store
             return message.text if is_emergency(message.text) else "/session_unavailable"
 
@@ -291,12 +297,18 @@ class WhatsAppInput(InputChannel):
     def _record(self, parsed: ParsedWebhook) -> None:
         for status in parsed.statuses:
             self.recorder.record(
-                EventKind.STATUS, message_id=status.message_id, recipient=status.recipient_id, status=status.status,
-                code=status.error_code, title=status.error_title,
+                EventKind.STATUS,
+                message_id=status.message_id,
+                recipient=status.recipient_id,
+                status=status.status,
+                code=status.error_code,
+                title=status.error_title,
             )
         for reaction in parsed.reactions:
             self.recorder.record(
-                EventKind.REACTION, message_id=reaction.reacted_message_id, recipient=reaction.sender_id,
+                EventKind.REACTION,
+                message_id=reaction.reacted_message_id,
+                recipient=reaction.sender_id,
                 status=reaction.emoji,
             )
         for error in parsed.errors:

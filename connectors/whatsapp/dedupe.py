@@ -3,13 +3,15 @@
 With REDIS_URL the "seen" mark is shared by every Rasa instance (`SET key 1 NX EX ttl`); without it, or while
 Redis is unreachable, a bounded in-process LRU with TTL answers. A Redis outage never drops a message.
 """
+
 from __future__ import annotations
 
 import asyncio
 import collections
 import logging
 import time
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 logger = logging.getLogger(__name__)
 
@@ -65,7 +67,7 @@ class Deduplicator:
         self._redis_down = False
 
     @classmethod
-    def from_settings(cls, settings: Any) -> "Deduplicator":
+    def from_settings(cls, settings: Any) -> Deduplicator:
         return cls(settings.dedupe_capacity, settings.dedupe_ttl_seconds, settings.redis_url)
 
     @property
@@ -97,7 +99,7 @@ class Deduplicator:
         if client is not None and self._redis_url:  # only close what we opened
             try:
                 await client.close()
-            except Exception:  # noqa: BLE001 - closing on shutdown is best effort
+            except Exception:
                 logger.debug("closing the Redis dedupe client failed", exc_info=True)
 
     def _client(self) -> Any:

@@ -7,6 +7,7 @@ With a `ConversationThread`, the queues live on their own event loop in a second
 policies are synchronous CPU work; on the web server's loop they would hold back every webhook answer
 behind the message being processed. On their own loop, the server answers Meta at once.
 """
+
 from __future__ import annotations
 
 import asyncio
@@ -14,7 +15,7 @@ import collections
 import logging
 import sys
 import threading
-from typing import Awaitable, Callable
+from collections.abc import Awaitable, Callable
 
 from common.phone import mask_phone
 

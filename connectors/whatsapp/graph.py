@@ -4,11 +4,13 @@ Retries (exponential backoff + jitter, honouring Retry-After) only where waiting
 network errors and timeouts. Auth and validation errors fail at once. The access token and message bodies
 never reach a log line or an exception text.
 """
+
 from __future__ import annotations
 
 import asyncio
 import logging
-from typing import Any, Mapping
+from collections.abc import Mapping
+from typing import Any
 
 import aiohttp
 from tenacity import AsyncRetrying, RetryCallState, retry_if_exception, stop_after_attempt, wait_exponential_jitter
@@ -75,13 +77,22 @@ class GraphUnavailable(GraphError):
 
 
 _BY_CODE: dict[int, type[GraphError]] = {
-    0: GraphAuthError, 10: GraphAuthError, 190: GraphAuthError,
-    100: InvalidParameter, 131008: InvalidParameter, 131009: InvalidParameter,
+    0: GraphAuthError,
+    10: GraphAuthError,
+    190: GraphAuthError,
+    100: InvalidParameter,
+    131008: InvalidParameter,
+    131009: InvalidParameter,
     131047: ReEngagementRequired,
     131026: RecipientUnavailable,
     131056: PairRateLimited,
-    4: RateLimited, 80007: RateLimited, 130429: RateLimited,
-    1: GraphUnavailable, 2: GraphUnavailable, 131000: GraphUnavailable, 131016: GraphUnavailable,
+    4: RateLimited,
+    80007: RateLimited,
+    130429: RateLimited,
+    1: GraphUnavailable,
+    2: GraphUnavailable,
+    131000: GraphUnavailable,
+    131016: GraphUnavailable,
 }
 
 
@@ -154,7 +165,7 @@ class GraphClient:
         self._session_loop: asyncio.AbstractEventLoop | None = None
 
     @classmethod
-    def from_settings(cls, settings: Any) -> "GraphClient":
+    def from_settings(cls, settings: Any) -> GraphClient:
         return cls(
             settings.graph_messages_url,
             settings.whatsapp_access_token,
@@ -240,6 +251,8 @@ def _log_retry(state: RetryCallState) -> None:
     exc = state.outcome.exception() if state.outcome else None
     logger.warning(
         "Graph API call failed (%s: %s), retry %d in %.1fs",
-        type(exc).__name__, getattr(exc, "title", ""), state.attempt_number,
+        type(exc).__name__,
+        getattr(exc, "title", ""),
+        state.attempt_number,
         state.next_action.sleep if state.next_action else 0.0,
     )

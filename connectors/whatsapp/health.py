@@ -2,11 +2,13 @@
 
 Every probe has a 2 s limit; the blocking store clients (SQLAlchemy, redis-py, pymongo) are probed in a thread.
 """
+
 from __future__ import annotations
 
 import asyncio
 import logging
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 import aiohttp
 
@@ -31,6 +33,7 @@ def _ping_function(store: Any) -> Callable[[], Any] | None:
         return lambda: True
     engine = getattr(store, "engine", None)
     if engine is not None:  # SQLTrackerStore
+
         def ping_sql() -> None:
             import sqlalchemy
 

@@ -6,10 +6,12 @@ the user sees them (the same filtering as `output._options`), read from the conv
 Options whose titles hold numbers (times, dates) are not numbered: there a typed number means itself.
 Pure: the channel hands in the events and uses the payload as if the user had tapped.
 """
+
 from __future__ import annotations
 
 import re
-from typing import Any, Iterable, Mapping
+from collections.abc import Iterable, Mapping
+from typing import Any
 
 from connectors.whatsapp.output import _options
 

@@ -3,11 +3,13 @@
 The builders are pure (payload dicts, easy to test); `WhatsAppOutput` sends them in order. A failed send is
 recorded and logged, and never raised into Rasa: the conversation goes on.
 """
+
 from __future__ import annotations
 
 import logging
 import re
-from typing import Any, Iterable, Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
+from typing import Any
 
 from rasa.core.channels.channel import OutputChannel
 
@@ -27,10 +29,21 @@ LIST_BUTTON_MAX, SECTION_TITLE_MAX = 20, 24
 
 DEFAULT_LIST_BUTTON_LABEL = "Choose"
 EMPTY_BODY = "👇"  # interactive messages need a body; a response with buttons but no text gets this
-MESSAGE_TYPES = frozenset({
-    "text", "template", "interactive", "image", "audio", "video", "document", "sticker", "location", "contacts",
-    "reaction",
-})
+MESSAGE_TYPES = frozenset(
+    {
+        "text",
+        "template",
+        "interactive",
+        "image",
+        "audio",
+        "video",
+        "document",
+        "sticker",
+        "location",
+        "contacts",
+        "reaction",
+    }
+)
 _WA_ID = re.compile(r"\+?\d{6,15}")
 
 Option = tuple[str, str]  # (title, payload)
@@ -189,8 +202,11 @@ class WhatsAppOutput(OutputChannel):
         self, recipient_id: str, text: str, buttons: list[dict[str, Any]], **kwargs: Any
     ) -> None:
         messages = button_messages(
-            recipient_id, text, buttons,
-            max_text_length=self.max_message_length, list_button_label=self.list_button_label,
+            recipient_id,
+            text,
+            buttons,
+            max_text_length=self.max_message_length,
+            list_button_label=self.list_button_label,
         )
         await self._send_all(recipient_id, messages)
 
@@ -224,7 +240,7 @@ class WhatsAppOutput(OutputChannel):
             return True
         except GraphError as exc:
             self.recorder.record(EventKind.SEND_FAILED, recipient=recipient_id, code=exc.code, title=exc.title)
-        except Exception as exc:  # noqa: BLE001 - a bug here must not end the user's conversation
+        except Exception as exc:
             logger.exception("sending a WhatsApp message to %s failed unexpectedly", mask_phone(recipient_id))
             self.recorder.record(EventKind.SEND_FAILED, recipient=recipient_id, title=type(exc).__name__)
         return False

@@ -2,11 +2,13 @@
 
 Every entry, change, message and status of a batch is read; pieces of the wrong shape are skipped and counted.
 """
+
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any, Mapping
+from typing import Any
 
 WHATSAPP_OBJECT = "whatsapp_business_account"
 UNSUPPORTED_INTENT = "unsupported_message"
@@ -30,7 +32,10 @@ class InboundMessage:
     def metadata(self) -> dict[str, Any]:
         """What goes into Rasa's UserMessage metadata (and the tracker): small, no phone numbers."""
         return {
-            "message_id": self.message_id, "timestamp": self.timestamp, "type": self.type, "name": self.profile_name,
+            "message_id": self.message_id,
+            "timestamp": self.timestamp,
+            "type": self.type,
+            "name": self.profile_name,
         }
 
 

@@ -2,6 +2,7 @@
 
 Numbers are masked before they are stored, so the list can be shown or persisted as is.
 """
+
 from __future__ import annotations
 
 import collections
@@ -56,8 +57,12 @@ class EventRecorder:
         logger.log(
             logging.WARNING if event.is_failure else logging.INFO,
             "whatsapp %s message=%s recipient=%s status=%s code=%s title=%s",
-            event.kind.value, event.message_id or "-", event.recipient or "-", event.status or "-",
-            event.code if event.code is not None else "-", event.title or "-",
+            event.kind.value,
+            event.message_id or "-",
+            event.recipient or "-",
+            event.status or "-",
+            event.code if event.code is not None else "-",
+            event.title or "-",
         )
         return event
 

@@ -1,4 +1,5 @@
 """Webhook signature check: `X-Hub-Signature-256: sha256=<hex HMAC-SHA256(app secret, raw body)>`."""
+
 from __future__ import annotations
 
 import enum
@@ -26,7 +27,7 @@ def check_signature(secret: str, body: bytes, header: str | None) -> SignatureCh
     if not secret or not header.startswith(PREFIX):
         return SignatureCheck.INVALID
     expected = sign(secret, body)
-    given = PREFIX + header[len(PREFIX):].strip().lower()  # hex digits in either case
+    given = PREFIX + header[len(PREFIX) :].strip().lower()  # hex digits in either case
     # compare bytes: compare_digest refuses non-ASCII str, and a forged header may contain anything
     if hmac.compare_digest(expected.encode(), given.encode("utf-8", "replace")):
         return SignatureCheck.VALID

@@ -1,5 +1,6 @@
 """`python -m sandbox.care --host 127.0.0.1 --port 9000`: the CARE stand-in (see sandbox/care/config.py
 for the SANDBOX_* environment knobs)."""
+
 from __future__ import annotations
 
 import argparse
@@ -19,9 +20,13 @@ def main(argv: list[str] | None = None) -> None:
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s")
     install_log_masking()
-    web.run_app(create_app(), host=args.host, port=args.port, access_log_class=AccessLogger,
-                print=lambda text: logging.getLogger("sandbox.care").info("CARE sandbox on http://%s:%d",
-                                                                          args.host, args.port))
+    web.run_app(
+        create_app(),
+        host=args.host,
+        port=args.port,
+        access_log_class=AccessLogger,
+        print=lambda text: logging.getLogger("sandbox.care").info("CARE sandbox on http://%s:%d", args.host, args.port),
+    )
 
 
 if __name__ == "__main__":

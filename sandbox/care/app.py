@@ -1,4 +1,5 @@
 """Builds the aiohttp application: seeded store, token issuer, shapes and the route tables."""
+
 from __future__ import annotations
 
 from aiohttp import web

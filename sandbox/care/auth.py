@@ -5,6 +5,7 @@
   logged-out access token -> 403 "Invalid Token" without `messages` (148);
 - `/otp/*` endpoints: anything but a live patient token -> **401** "not provided" (53, 61).
 """
+
 from __future__ import annotations
 
 from aiohttp import web
@@ -17,9 +18,14 @@ NOT_PROVIDED = {"detail": "Authentication credentials were not provided."}
 
 
 def token_not_valid(reason: str) -> CareHTTPError:
-    return CareHTTPError(403, {"detail": "Invalid Token, please relogin to continue", "code": "token_not_valid",
-                               "messages": [{"token_class": "AccessToken", "token_type": "access",
-                                             "message": reason}]})
+    return CareHTTPError(
+        403,
+        {
+            "detail": "Invalid Token, please relogin to continue",
+            "code": "token_not_valid",
+            "messages": [{"token_class": "AccessToken", "token_type": "access", "message": reason}],
+        },
+    )
 
 
 def _bearer(request: web.Request) -> str | None:

@@ -8,6 +8,7 @@ SANDBOX_CARE_FIXTURES          another fixture file than sandbox/care/fixtures.y
 SANDBOX_TODAY                  YYYY-MM-DD to pin "today" (relative fixture dates), default: the real date
 Lifetimes accept fractions (0.05 = 3 s) so tests can watch tokens expire.
 """
+
 from __future__ import annotations
 
 import datetime as dt
@@ -38,12 +39,14 @@ class SandboxConfig:
     today: dt.date | None = None
 
     @classmethod
-    def from_env(cls, env: dict[str, str] | None = None) -> "SandboxConfig":
+    def from_env(cls, env: dict[str, str] | None = None) -> SandboxConfig:
         e = dict(os.environ) if env is None else env
         today = e.get("SANDBOX_TODAY", "").strip()
-        return cls(access_lifetime=_minutes(e, "SANDBOX_ACCESS_TOKEN_MINUTES", 10),
-                   refresh_lifetime=_minutes(e, "SANDBOX_REFRESH_TOKEN_MINUTES", 30),
-                   patient_lifetime=_minutes(e, "SANDBOX_PATIENT_TOKEN_MINUTES", 60),
-                   jwt_secret=e.get("SANDBOX_JWT_SECRET", "") or secrets.token_urlsafe(32),
-                   fixtures=Path(e.get("SANDBOX_CARE_FIXTURES", "") or FIXTURES),
-                   today=dt.date.fromisoformat(today) if today else None)
+        return cls(
+            access_lifetime=_minutes(e, "SANDBOX_ACCESS_TOKEN_MINUTES", 10),
+            refresh_lifetime=_minutes(e, "SANDBOX_REFRESH_TOKEN_MINUTES", 30),
+            patient_lifetime=_minutes(e, "SANDBOX_PATIENT_TOKEN_MINUTES", 60),
+            jwt_secret=e.get("SANDBOX_JWT_SECRET", "") or secrets.token_urlsafe(32),
+            fixtures=Path(e.get("SANDBOX_CARE_FIXTURES", "") or FIXTURES),
+            today=dt.date.fromisoformat(today) if today else None,
+        )

@@ -1,4 +1,5 @@
 """The sandbox's in-memory records. Shapes on the wire are made by `shapes.py`, not here."""
+
 from __future__ import annotations
 
 import datetime as dt

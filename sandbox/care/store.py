@@ -3,12 +3,13 @@
 aiohttp serves one request at a time on one event loop and no handler awaits in the middle of a
 change, so no lock is needed.
 """
+
 from __future__ import annotations
 
 import datetime as dt
 import uuid
+from collections.abc import Iterable
 from dataclasses import dataclass, field
-from typing import Iterable
 from zoneinfo import ZoneInfo
 
 from sandbox.care.records import (
@@ -109,8 +110,14 @@ class Store:
         start = start_local.astimezone(dt.timezone.utc)
         sid = stable_id("slot", av.id, start.isoformat())
         if sid not in self.slots:
-            self.slots[sid] = Slot(id=sid, user_id=user_id, facility_id=facility_id, availability=av, start=start,
-                                   end=start + dt.timedelta(minutes=av.slot_minutes))
+            self.slots[sid] = Slot(
+                id=sid,
+                user_id=user_id,
+                facility_id=facility_id,
+                availability=av,
+                start=start,
+                end=start + dt.timedelta(minutes=av.slot_minutes),
+            )
         return self.slots[sid]
 
     # ------------------------------------------------------------------ bookings
@@ -118,16 +125,34 @@ class Store:
     def check_bookable(self, slot: Slot, patient: Patient) -> None:
         if slot.allocated >= slot.availability.tokens_per_slot:
             raise BookingRefused("Slot is already full")
-        if any(b.slot_id == slot.id and b.patient_id == patient.id and b.status not in CANCELLED
-               for b in self.bookings.values()):
+        if any(
+            b.slot_id == slot.id and b.patient_id == patient.id and b.status not in CANCELLED
+            for b in self.bookings.values()
+        ):
             raise BookingRefused("Patient already has a booking for this slot")
 
-    def book(self, slot: Slot, patient: Patient, note: str, booked_by: str | None,
-             booking_id: str | None = None, status: str = "booked", now: dt.datetime | None = None) -> Booking:
+    def book(
+        self,
+        slot: Slot,
+        patient: Patient,
+        note: str,
+        booked_by: str | None,
+        booking_id: str | None = None,
+        status: str = "booked",
+        now: dt.datetime | None = None,
+    ) -> Booking:
         self.check_bookable(slot, patient)
         when = now or utcnow()
-        booking = Booking(id=booking_id or str(uuid.uuid4()), slot_id=slot.id, patient_id=patient.id, status=status,
-                          note=note, booked_on=when, modified=when, booked_by=booked_by)
+        booking = Booking(
+            id=booking_id or str(uuid.uuid4()),
+            slot_id=slot.id,
+            patient_id=patient.id,
+            status=status,
+            note=note,
+            booked_on=when,
+            modified=when,
+            booked_by=booked_by,
+        )
         slot.allocated += 1
         self.bookings[booking.id] = booking
         return booking
@@ -142,8 +167,9 @@ class Store:
         booking.modified = utcnow()
         return booking
 
-    def reschedule(self, booking: Booking, slot: Slot, note: str, previous_note: str | None,
-                   booked_by: str | None) -> Booking:
+    def reschedule(
+        self, booking: Booking, slot: Slot, note: str, previous_note: str | None, booked_by: str | None
+    ) -> Booking:
         """CARE's staff reschedule (131, 132): the old booking becomes `rescheduled` (its slot freed, its
         note `previous_note` when given) and a new booking is made on `slot`. Nothing changes if the new
         slot refuses the patient."""

@@ -3,6 +3,7 @@
 CARE's MFA `temp_token` is not a type of its own: it is a *refresh* token carrying `temp_token: true`
 that lives 5 minutes (recording 111), so `read(temp, ACCESS)` fails with "Token has wrong type" (112).
 """
+
 from __future__ import annotations
 
 import base64
@@ -30,15 +31,21 @@ class TokenError(Exception):
 
 
 class Tokens:
-    def __init__(self, secret: str, access: dt.timedelta, refresh: dt.timedelta, patient: dt.timedelta,
-                 mfa: dt.timedelta) -> None:
+    def __init__(
+        self, secret: str, access: dt.timedelta, refresh: dt.timedelta, patient: dt.timedelta, mfa: dt.timedelta
+    ) -> None:
         self._secret = secret
         self._life = {ACCESS: access, REFRESH: refresh, PATIENT: patient, MFA: mfa}
 
     def issue(self, token_type: str, lifetime: str | None = None, **claims: Any) -> str:
         now = dt.datetime.now(dt.timezone.utc)
-        payload = {"token_type": token_type, "exp": now + self._life[lifetime or token_type], "iat": now,
-                   "jti": uuid.uuid4().hex, **claims}
+        payload = {
+            "token_type": token_type,
+            "exp": now + self._life[lifetime or token_type],
+            "iat": now,
+            "jti": uuid.uuid4().hex,
+            **claims,
+        }
         return jwt.encode(payload, self._secret, algorithm="HS256")
 
     def temp(self, user_id: str) -> str:
@@ -66,7 +73,7 @@ def totp(secret_b32: str, at: float | None = None, step: int = 30, digits: int =
     counter = int((time.time() if at is None else at) // step)
     digest = hmac.new(key, struct.pack(">Q", counter), hashlib.sha1).digest()
     offset = digest[-1] & 0x0F
-    code = (struct.unpack(">I", digest[offset:offset + 4])[0] & 0x7FFFFFFF) % 10 ** digits
+    code = (struct.unpack(">I", digest[offset : offset + 4])[0] & 0x7FFFFFFF) % 10**digits
     return str(code).zfill(digits)
 
 
@@ -82,4 +89,4 @@ def new_totp_secret() -> str:
 
 def new_backup_codes(count: int = 10) -> list[str]:
     """CARE's backup codes: 10 strings of 8 digits (109)."""
-    return [f"{secrets.randbelow(10 ** 8):08d}" for _ in range(count)]
+    return [f"{secrets.randbelow(10**8):08d}" for _ in range(count)]

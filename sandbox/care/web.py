@@ -1,13 +1,15 @@
 """HTTP plumbing shared by the route modules: CARE's error shapes, pagination, JSON bodies, the
 per-app context, a Django-like 404 page and an access log without query strings (they hold phones)."""
+
 from __future__ import annotations
 
 import datetime as dt
 import json
 import logging
 import uuid
+from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass
-from typing import Any, Awaitable, Callable, Iterable
+from typing import Any
 
 from aiohttp import web
 from aiohttp.abc import AbstractAccessLogger
@@ -43,6 +45,7 @@ class CareHTTPError(Exception):
 
 
 # ---------------------------------------------------------------------- CARE's error bodies
+
 
 def invalid(msg: Any) -> CareHTTPError:
     """DRF ValidationError (msg is a string or a {field: message} object)."""
@@ -82,8 +85,9 @@ def uuid_errors(body: dict[str, Any], names: Iterable[str]) -> list[dict[str, An
         try:
             uuid.UUID(str(value))
         except ValueError:
-            errs.append(pydantic_error("uuid_parsing", n, "Input should be a valid UUID", value,
-                                       {"error": "invalid character"}))
+            errs.append(
+                pydantic_error("uuid_parsing", n, "Input should be a valid UUID", value, {"error": "invalid character"})
+            )
     return errs
 
 
@@ -102,6 +106,7 @@ def literal_error(loc: str, value: Any, allowed: Iterable[str]) -> dict[str, Any
 
 # ---------------------------------------------------------------------- requests and responses
 
+
 async def json_body(request: web.Request) -> dict[str, Any]:
     if not request.can_read_body:
         return {}
@@ -119,7 +124,7 @@ def page(request: web.Request, items: list[Any]) -> web.Response:
         offset = max(int(request.query.get("offset", 0)), 0)
     except ValueError:
         limit, offset = DEFAULT_LIMIT, 0
-    return web.json_response({"count": len(items), "results": items[offset:offset + max(limit, 0)]})
+    return web.json_response({"count": len(items), "results": items[offset : offset + max(limit, 0)]})
 
 
 def ok(body: Any) -> web.Response:
@@ -127,15 +132,18 @@ def ok(body: Any) -> web.Response:
 
 
 def _django_404(path: str) -> web.Response:
-    html = ("<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n  <meta http-equiv=\"content-type\" "
-            f"content=\"text/html; charset=utf-8\">\n  <title>Page not found at {path}</title>\n</head>\n"
-            f"<body><h1>Page not found <small>(404)</small></h1><p>{path}</p></body></html>\n")
+    html = (
+        '<!DOCTYPE html>\n<html lang="en">\n<head>\n  <meta http-equiv="content-type" '
+        f'content="text/html; charset=utf-8">\n  <title>Page not found at {path}</title>\n</head>\n'
+        f"<body><h1>Page not found <small>(404)</small></h1><p>{path}</p></body></html>\n"
+    )
     return web.Response(status=404, text=html, content_type="text/html")
 
 
 @web.middleware
-async def care_errors(request: web.Request, handler: Callable[[web.Request], Awaitable[web.StreamResponse]]
-                      ) -> web.StreamResponse:
+async def care_errors(
+    request: web.Request, handler: Callable[[web.Request], Awaitable[web.StreamResponse]]
+) -> web.StreamResponse:
     try:
         return await handler(request)
     except CareHTTPError as exc:
@@ -156,7 +164,7 @@ class AccessLogger(AbstractAccessLogger):
 log = logging.getLogger("sandbox.care")
 
 
-def parse_dt(value: Any) -> "dt.datetime | None":
+def parse_dt(value: Any) -> dt.datetime | None:
     """An ISO datetime from a request body (`Z` or an offset); None when absent or unreadable."""
     try:
         return dt.datetime.fromisoformat(str(value).replace("Z", "+00:00")) if value else None

@@ -10,6 +10,7 @@ Playwright download (the machines reach package registries only). Typical use:
         chat.wait_for_bot_text("Hello")
         chat.press_button("Yes")
 """
+
 from __future__ import annotations
 
 import contextlib
@@ -18,16 +19,25 @@ import os
 import shutil
 import subprocess
 import time
+from collections.abc import Iterator
 from pathlib import Path
-from typing import TYPE_CHECKING, Iterator
+from typing import TYPE_CHECKING
 from urllib.parse import urlencode
 
 if TYPE_CHECKING:
     from playwright.sync_api import Locator, Page, ViewportSize
 
 CHROMIUM_CANDIDATES = ("/usr/bin/chromium", "/usr/bin/chromium-browser")
-CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                 "--disable-component-update", "--disable-sync", "--no-first-run", "--disable-dev-shm-usage"]
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+    "--disable-dev-shm-usage",
+]
 PHONE_VIEWPORT: ViewportSize = {"width": 390, "height": 844}
 SMALL_PHONE_VIEWPORT: ViewportSize = {"width": 360, "height": 640}
 INSTALL_LOCK = Path("/tmp/sandbox-chromium-install.lock")
@@ -82,8 +92,9 @@ def ensure_chromium(install: bool = True) -> str:
 
 
 @contextlib.contextmanager
-def chromium_page(executable: str | None = None, viewport: ViewportSize | None = None,
-                  default_timeout_ms: int = 15000) -> Iterator[Page]:
+def chromium_page(
+    executable: str | None = None, viewport: ViewportSize | None = None, default_timeout_ms: int = 15000
+) -> Iterator[Page]:
     """A fresh page (own profile, phone-sized viewport) in headless Chromium, closed afterwards."""
     try:
         from playwright.sync_api import sync_playwright
@@ -157,8 +168,12 @@ class WebChat:
         box, area = target.bounding_box(), self.tid("messages").bounding_box()
         if box is None or area is None:
             return False
-        return (box["y"] >= area["y"] - 0.5 and box["y"] + box["height"] <= area["y"] + area["height"] + 0.5
-                and box["x"] >= area["x"] - 0.5 and box["x"] + box["width"] <= area["x"] + area["width"] + 0.5)
+        return (
+            box["y"] >= area["y"] - 0.5
+            and box["y"] + box["height"] <= area["y"] + area["height"] + 0.5
+            and box["x"] >= area["x"] - 0.5
+            and box["x"] + box["width"] <= area["x"] + area["width"] + 0.5
+        )
 
     def wait_in_view(self, target: Locator, timeout: float = 2.0) -> bool:
         """Waits up to `timeout` s for the element to be scrolled wholly into view; False if it never is."""

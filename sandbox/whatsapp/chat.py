@@ -9,6 +9,7 @@ Commands: /photo [caption], /location, /voice, /document, /help, /quit. Works wi
 (`printf 'hi\\n1\\n' | python -m sandbox.whatsapp.chat ...`): after each line it waits up to --timeout
 seconds for the first reply, then until the bot has been quiet for --settle seconds.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -26,8 +27,10 @@ from sandbox.stack import ROOT, STACK_FILE, running_stack
 DEFAULT_SIM = "http://127.0.0.1:9001"
 
 Spec = dict[str, Any]
-HELP = ("Type to chat. Numbers press the numbered buttons/rows of the last message. "
-        "Commands: /photo [caption], /location, /voice, /document, /help, /quit")
+HELP = (
+    "Type to chat. Numbers press the numbered buttons/rows of the last message. "
+    "Commands: /photo [caption], /location, /voice, /document, /help, /quit"
+)
 MEDIA_COMMANDS = {"/photo": "image", "/location": "location", "/voice": "voice", "/document": "document"}
 
 
@@ -62,6 +65,7 @@ class SimClient:
 
 # ---- rendering (pure) --------------------------------------------------------------------------
 
+
 def terminal_text(text: str, ansi: bool) -> str:
     """WhatsApp *bold* / _italic_ as ANSI styles on a terminal; unchanged when piped."""
     if not ansi:
@@ -81,8 +85,10 @@ def render(record: dict[str, Any], ansi: bool = False) -> tuple[list[str], list[
     if record.get("status") != 200:
         err = (record.get("response") or {}).get("error", {})
         details = (err.get("error_data") or {}).get("details")
-        return [f"sim> Graph API refused a send ({record.get('status')}, code {err.get('code')}): "
-                f"{err.get('message')}" + (f" - {details}" if details else "")], None
+        return [
+            f"sim> Graph API refused a send ({record.get('status')}, code {err.get('code')}): "
+            f"{err.get('message')}" + (f" - {details}" if details else "")
+        ], None
     body: dict[str, Any] = record.get("body") or {}
     wamid = ((record.get("response") or {}).get("messages") or [{}])[0].get("id")
     kind = body.get("type", "text")
@@ -111,13 +117,16 @@ def render(record: dict[str, Any], ansi: bool = False) -> tuple[list[str], list[
         return lines, options
     if kind == "template":
         params = [p.get("text", p.get("type")) for c in content.get("components", []) for p in c.get("parameters", [])]
-        return [f"bot> [template {content.get('name')} ({(content.get('language') or {}).get('code')})] "
-                + ", ".join(str(p) for p in params)], []
+        return [
+            f"bot> [template {content.get('name')} ({(content.get('language') or {}).get('code')})] "
+            + ", ".join(str(p) for p in params)
+        ], []
     caption = content.get("caption") if isinstance(content, dict) else None
     return [f"bot> [{kind}]" + (f" {caption}" if caption else "")], []
 
 
 # ---- the loop ----------------------------------------------------------------------------------
+
 
 @dataclass
 class Chat:
@@ -189,8 +198,7 @@ class Chat:
             self.say(f"     (pressed: {pressed['title']})")
         result = self.client.send(spec)
         if result.get("status") != 200:
-            why = (f"the webhook answered {result['status']}" if result.get("status")
-                   else "the webhook is not reachable")
+            why = f"the webhook answered {result['status']}" if result.get("status") else "the webhook is not reachable"
             self.say(f"sim> not delivered: {why}: {result.get('response') or result.get('error', '')}"[:300])
             return True
         self.collect()
@@ -206,10 +214,16 @@ def find_sim(run_dir: Path) -> tuple[str, dict[str, Any] | None]:
 
 
 def main(argv: list[str] | None = None) -> int:
-    p = argparse.ArgumentParser(prog="python -m sandbox.whatsapp.chat", description=__doc__,
-                                formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument("--sim", default=None,
-                   help=f"simulator base URL (default: the running `make run`'s, from .run/{STACK_FILE}; else {DEFAULT_SIM})")
+    p = argparse.ArgumentParser(
+        prog="python -m sandbox.whatsapp.chat",
+        description=__doc__,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    p.add_argument(
+        "--sim",
+        default=None,
+        help=f"simulator base URL (default: the running `make run`'s, from .run/{STACK_FILE}; else {DEFAULT_SIM})",
+    )
     p.add_argument("--run-dir", type=Path, default=ROOT / ".run", help=argparse.SUPPRESS)
     p.add_argument("--phone", default="919876543210", help="your WhatsApp number (country code, no +)")
     p.add_argument("--name", default="Asha", help="your WhatsApp profile name")
@@ -228,14 +242,21 @@ def main(argv: list[str] | None = None) -> int:
             print(f"error: {exc}", file=sys.stderr)
         elif stack:
             state = "is still starting" if not stack.get("ready") else "does not answer"
-            print(f"error: the running stack (pid {stack.get('pid')}, {args.run_dir / STACK_FILE}) {state} at {sim}; "
-                  f"try again in a moment, or see {stack.get('logs', args.run_dir / 'logs')}/", file=sys.stderr)
+            print(
+                f"error: the running stack (pid {stack.get('pid')}, {args.run_dir / STACK_FILE}) {state} at {sim}; "
+                f"try again in a moment, or see {stack.get('logs', args.run_dir / 'logs')}/",
+                file=sys.stderr,
+            )
         else:
-            print(f"error: no stack is running (none in {args.run_dir / STACK_FILE}, nothing at {sim}): start one with "
-                  f"`make run` in another terminal, or give the simulator with --sim URL", file=sys.stderr)
+            print(
+                f"error: no stack is running (none in {args.run_dir / STACK_FILE}, nothing at {sim}): start one with "
+                f"`make run` in another terminal, or give the simulator with --sim URL",
+                file=sys.stderr,
+            )
         return 2
-    chat = Chat(client, sys.stdout, args.timeout, args.settle, ansi=sys.stdout.isatty(),
-                after=int(health.get("last_seq", 0)))
+    chat = Chat(
+        client, sys.stdout, args.timeout, args.settle, ansi=sys.stdout.isatty(), after=int(health.get("last_seq", 0))
+    )
     chat.say(f"Chatting with {health.get('bot_name', 'the bot')} as {args.name} (+{client.phone}) at {sim}. {HELP}")
     if stack and not stack.get("ready"):
         chat.say("sim> the stack is still starting (Rasa loads its model): the first replies may take a while")

@@ -1,4 +1,5 @@
 """The simulator's configuration: project settings by default, CLI flags on top."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
@@ -27,8 +28,9 @@ class SimConfig:
 
     @property
     def business(self) -> Business:
-        return Business(SAMPLE_BUSINESS.waba_id, self.display_phone_number,
-                        self.phone_number_id or SAMPLE_BUSINESS.phone_number_id)
+        return Business(
+            SAMPLE_BUSINESS.waba_id, self.display_phone_number, self.phone_number_id or SAMPLE_BUSINESS.phone_number_id
+        )
 
     @classmethod
     def from_settings(cls, **overrides: Any) -> SimConfig:
@@ -36,7 +38,11 @@ class SimConfig:
         from settings import get_settings  # imported late: tests build SimConfig without an environment
 
         s = get_settings()
-        base = cls(secret=s.whatsapp_webhook_secret, access_token=s.whatsapp_access_token,
-                   phone_number_id=s.whatsapp_phone_number_id, api_version=s.whatsapp_api_version,
-                   bot_name=s.whatsapp_bot_name)
+        base = cls(
+            secret=s.whatsapp_webhook_secret,
+            access_token=s.whatsapp_access_token,
+            phone_number_id=s.whatsapp_phone_number_id,
+            api_version=s.whatsapp_api_version,
+            bot_name=s.whatsapp_bot_name,
+        )
         return replace(base, **{k: v for k, v in overrides.items() if v is not None})

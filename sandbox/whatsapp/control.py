@@ -1,15 +1,16 @@
 """The simulator's own API under `/_sim/`: inject user messages, inspect the outbox, arm failures.
 
-    GET  /_sim/health                    config summary, last outbox seq, armed failures
-    GET  /_sim/outbox?to=&after=&kind=&wait=   recorded Graph calls after a seq (long poll up to `wait` s)
-         &inbound=1                      ... and the user messages sent through /_sim/send (kind "inbound",
-                                         `after_seq` instead of `seq`), in conversation order: a chat's history
-    POST /_sim/send    {send spec}       build + sign + post a user message to the webhook (see spec.py)
-    POST /_sim/raw     {"payload", "sign"}   forward any body, signed "valid" (default), "missing" or "bad"
-    POST /_sim/status  {"message_id", "to", "status", "error_code"?}   post a status notification
-    POST /_sim/fail    {"code", "times"?, "http_status"?, "applies_to"?}  fail the next N Graph calls
-    POST /_sim/reset                     clear outbox, user messages and failures
+GET  /_sim/health                    config summary, last outbox seq, armed failures
+GET  /_sim/outbox?to=&after=&kind=&wait=   recorded Graph calls after a seq (long poll up to `wait` s)
+     &inbound=1                      ... and the user messages sent through /_sim/send (kind "inbound",
+                                     `after_seq` instead of `seq`), in conversation order: a chat's history
+POST /_sim/send    {send spec}       build + sign + post a user message to the webhook (see spec.py)
+POST /_sim/raw     {"payload", "sign"}   forward any body, signed "valid" (default), "missing" or "bad"
+POST /_sim/status  {"message_id", "to", "status", "error_code"?}   post a status notification
+POST /_sim/fail    {"code", "times"?, "http_status"?, "applies_to"?}  fail the next N Graph calls
+POST /_sim/reset                     clear outbox, user messages and failures
 """
+
 from __future__ import annotations
 
 import json
@@ -36,8 +37,9 @@ async def _json(request: web.Request) -> Any:
     try:
         return await request.json()
     except ValueError:
-        raise web.HTTPBadRequest(text=json.dumps({"error": "body must be JSON"}),
-                                 content_type="application/json") from None
+        raise web.HTTPBadRequest(
+            text=json.dumps({"error": "body must be JSON"}), content_type="application/json"
+        ) from None
 
 
 def _digits(value: str | None) -> str | None:
@@ -54,19 +56,21 @@ class Control:
     async def health(self, request: web.Request) -> web.Response:
         cfg = self.sim.config
         business = cfg.business
-        return web.json_response({
-            "status": "ok",
-            "webhook_url": cfg.webhook_url,
-            "graph_path": f"/{cfg.api_version}/{business.phone_number_id}/messages",
-            "phone_number_id": business.phone_number_id,
-            "display_phone_number": business.display_phone_number,
-            "api_version": cfg.api_version,
-            "bot_name": cfg.bot_name,
-            "signing": bool(cfg.secret),
-            "checks_token": bool(cfg.access_token),
-            "last_seq": self.sim.outbox.last_seq,
-            "failures": self.sim.failures.pending(),
-        })
+        return web.json_response(
+            {
+                "status": "ok",
+                "webhook_url": cfg.webhook_url,
+                "graph_path": f"/{cfg.api_version}/{business.phone_number_id}/messages",
+                "phone_number_id": business.phone_number_id,
+                "display_phone_number": business.display_phone_number,
+                "api_version": cfg.api_version,
+                "bot_name": cfg.bot_name,
+                "signing": bool(cfg.secret),
+                "checks_token": bool(cfg.access_token),
+                "last_seq": self.sim.outbox.last_seq,
+                "failures": self.sim.failures.pending(),
+            }
+        )
 
     async def outbox(self, request: web.Request) -> web.Response:
         q = request.query
@@ -107,20 +111,21 @@ class Control:
     async def raw(self, request: web.Request) -> web.Response:
         data = await _json(request)
         if not isinstance(data, dict) or "payload" not in data:
-            return _bad_request("send {\"payload\": <JSON or string>, \"sign\": \"valid\"|\"missing\"|\"bad\"}")
+            return _bad_request('send {"payload": <JSON or string>, "sign": "valid"|"missing"|"bad"}')
         payload = data["payload"]
         raw = payload.encode("utf-8") if isinstance(payload, str) else payloads.encode(payload)
         sign = data.get("sign", "valid")
         if not isinstance(sign, str) or (sign not in SIGN_MODES and not sign.startswith("sha256=")):
             return _bad_request(f"'sign' must be one of {SIGN_MODES} or a literal 'sha256=…' header value")
         delivery = await self.sim.webhook.post(raw, sign)
-        return web.json_response({"status": delivery.status, "response": delivery.text},
-                                 status=200 if delivery.status is not None else 502)
+        return web.json_response(
+            {"status": delivery.status, "response": delivery.text}, status=200 if delivery.status is not None else 502
+        )
 
     async def status(self, request: web.Request) -> web.Response:
         data = await _json(request)
         if not isinstance(data, dict) or not data.get("message_id") or not data.get("to"):
-            return _bad_request("send {\"message_id\", \"to\", \"status\"?, \"error_code\"?}")
+            return _bad_request('send {"message_id", "to", "status"?, "error_code"?}')
         state = data.get("status", "delivered")
         if state not in ("sent", "delivered", "read", "failed"):
             return _bad_request("'status' must be sent, delivered, read or failed")
@@ -128,11 +133,17 @@ class Control:
             error_code = int(data["error_code"]) if data.get("error_code") is not None else None
         except (TypeError, ValueError):
             return _bad_request("'error_code' must be a number")
-        body = payloads.status(str(data["message_id"]), _digits(str(data["to"])) or "", state,
-                               error_code=error_code, business=self.sim.config.business)
+        body = payloads.status(
+            str(data["message_id"]),
+            _digits(str(data["to"])) or "",
+            state,
+            error_code=error_code,
+            business=self.sim.config.business,
+        )
         delivery = await self.sim.webhook.post_body(body)
-        return web.json_response({"status": delivery.status, "response": delivery.text},
-                                 status=200 if delivery.status is not None else 502)
+        return web.json_response(
+            {"status": delivery.status, "response": delivery.text}, status=200 if delivery.status is not None else 502
+        )
 
     async def fail(self, request: web.Request) -> web.Response:
         data = await _json(request)
@@ -141,7 +152,7 @@ class Control:
             times = int(data.get("times", 1))
             http_status = int(data["http_status"]) if data.get("http_status") is not None else None
         except (KeyError, TypeError, ValueError):
-            return _bad_request("send {\"code\": <int>, \"times\": <int>?, \"http_status\": <int>?}")
+            return _bad_request('send {"code": <int>, "times": <int>?, "http_status": <int>?}')
         applies_to = data.get("applies_to", "message")
         if applies_to not in ("message", "read", "all") or times < 1:
             return _bad_request("'applies_to' must be message, read or all; 'times' at least 1")

@@ -10,23 +10,29 @@ once, then replies through the Graph API (`POST {graph}/{version}/{phone_number_
 
     python -m sandbox.whatsapp.fakebot --port 5005 --graph http://127.0.0.1:9001 --secret S --token T
 """
+
 from __future__ import annotations
 
 import argparse
 import asyncio
 import json
-from typing import Any, AsyncIterator
+from collections.abc import AsyncIterator
+from typing import Any
 
 import aiohttp
 from aiohttp import web
 
 from . import payloads
 
-HELLO_BUTTONS = [{"type": "reply", "reply": {"id": "/affirm", "title": "Yes"}},
-                 {"type": "reply", "reply": {"id": "/deny", "title": "No"}}]
-MENU_ROWS = [{"id": "appointments", "title": "Appointments", "description": "Upcoming visits"},
-             {"id": "medications", "title": "Medications", "description": "Current prescriptions"},
-             {"id": "records", "title": "Records", "description": "Encounters and diagnoses"}]
+HELLO_BUTTONS = [
+    {"type": "reply", "reply": {"id": "/affirm", "title": "Yes"}},
+    {"type": "reply", "reply": {"id": "/deny", "title": "No"}},
+]
+MENU_ROWS = [
+    {"id": "appointments", "title": "Appointments", "description": "Upcoming visits"},
+    {"id": "medications", "title": "Medications", "description": "Current prescriptions"},
+    {"id": "records", "title": "Records", "description": "Encounters and diagnoses"},
+]
 RECEIVED = web.AppKey("received", list)
 
 
@@ -35,12 +41,22 @@ def reply_for(message: dict[str, Any]) -> dict[str, Any] | None:
     kind = message.get("type")
     if kind == "text":
         if message["text"]["body"].strip().lower() == "menu":
-            return {"type": "interactive", "interactive": {
-                "type": "list", "body": {"text": "What would you like to see?"},
-                "action": {"button": "Menu", "sections": [{"title": "Your health", "rows": MENU_ROWS}]}}}
-        return {"type": "interactive", "interactive": {
-            "type": "button", "body": {"text": "*Hello!* I am the _sandbox_ bot. Shall we start?"},
-            "action": {"buttons": HELLO_BUTTONS}}}
+            return {
+                "type": "interactive",
+                "interactive": {
+                    "type": "list",
+                    "body": {"text": "What would you like to see?"},
+                    "action": {"button": "Menu", "sections": [{"title": "Your health", "rows": MENU_ROWS}]},
+                },
+            }
+        return {
+            "type": "interactive",
+            "interactive": {
+                "type": "button",
+                "body": {"text": "*Hello!* I am the _sandbox_ bot. Shall we start?"},
+                "action": {"buttons": HELLO_BUTTONS},
+            },
+        }
     if kind == "interactive":
         inter = message["interactive"]
         if inter.get("type") == "button_reply":
@@ -54,8 +70,14 @@ def reply_for(message: dict[str, Any]) -> dict[str, Any] | None:
     return None
 
 
-def make_fakebot(graph_url: str, secret: str, token: str, phone_number_id: str,
-                 api_version: str = "v21.0", read_before_ack: bool = False) -> web.Application:
+def make_fakebot(
+    graph_url: str,
+    secret: str,
+    token: str,
+    phone_number_id: str,
+    api_version: str = "v21.0",
+    read_before_ack: bool = False,
+) -> web.Application:
     """read_before_ack: mark each message read before answering the webhook, so the read receipt
     reaches the simulator's outbox before the sender learns the message id (a race the web chat must survive)."""
     app = web.Application()
@@ -66,8 +88,12 @@ def make_fakebot(graph_url: str, secret: str, token: str, phone_number_id: str,
 
     async def graph(body: dict[str, Any]) -> None:
         body = {"messaging_product": "whatsapp", **body}
-        async with session_box[0].post(messages_url, json=body, headers={"Authorization": f"Bearer {token}"},
-                                       timeout=aiohttp.ClientTimeout(total=10)) as resp:
+        async with session_box[0].post(
+            messages_url,
+            json=body,
+            headers={"Authorization": f"Bearer {token}"},
+            timeout=aiohttp.ClientTimeout(total=10),
+        ) as resp:
             await resp.read()
 
     async def mark_read(message: dict[str, Any]) -> None:
@@ -116,8 +142,11 @@ def make_fakebot(graph_url: str, secret: str, token: str, phone_number_id: str,
 
 
 def main() -> None:
-    p = argparse.ArgumentParser(prog="python -m sandbox.whatsapp.fakebot", description=__doc__,
-                                formatter_class=argparse.RawDescriptionHelpFormatter)
+    p = argparse.ArgumentParser(
+        prog="python -m sandbox.whatsapp.fakebot",
+        description=__doc__,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
     p.add_argument("--host", default="127.0.0.1")
     p.add_argument("--port", type=int, default=5005)
     p.add_argument("--graph", default="http://127.0.0.1:9001", help="the simulator (fake Graph API) base URL")

@@ -3,6 +3,7 @@
 Answers like the Cloud API (ids, error shapes, HTTP statuses) and records every call in the outbox,
 so the bot's output mapping is exercised against the same rules Meta applies.
 """
+
 from __future__ import annotations
 
 import asyncio
@@ -78,8 +79,16 @@ class FakeGraph:
             status, response = 200, {"success": True}
         else:
             status, response = 200, self._accepted(body)
-        await self.sim.outbox.add(method=request.method, path=request.path, headers=_masked_headers(request),
-                                  body=body, kind=kind, to=to, status=status, response=response)
+        await self.sim.outbox.add(
+            method=request.method,
+            path=request.path,
+            headers=_masked_headers(request),
+            body=body,
+            kind=kind,
+            to=to,
+            status=status,
+            response=response,
+        )
         if status == 200 and kind == "message" and self.sim.config.send_statuses:
             wamid = response["messages"][0]["id"]
             self.sim.spawn(self._report_statuses(wamid, to or ""))
@@ -90,9 +99,16 @@ class FakeGraph:
         error = GraphError(2500, f"Unknown path components: /{request.match_info['rest']}")
         raw = await request.read()
         response = error.body()
-        await self.sim.outbox.add(method=request.method, path=request.path, headers=_masked_headers(request),
-                                  body=raw.decode("utf-8", "replace"), kind="invalid", to=None,
-                                  status=error.http_status, response=response)
+        await self.sim.outbox.add(
+            method=request.method,
+            path=request.path,
+            headers=_masked_headers(request),
+            body=raw.decode("utf-8", "replace"),
+            kind="invalid",
+            to=None,
+            status=error.http_status,
+            response=response,
+        )
         return web.json_response(response, status=error.http_status)
 
     @staticmethod
@@ -101,8 +117,11 @@ class FakeGraph:
         if body.get("type") == "template":
             message["message_status"] = "accepted"
         to = body.get("to") or body.get("recipient")
-        return {"messaging_product": "whatsapp", "contacts": [{"input": to, "wa_id": recipient(body) or to}],
-                "messages": [message]}
+        return {
+            "messaging_product": "whatsapp",
+            "contacts": [{"input": to, "wa_id": recipient(body) or to}],
+            "messages": [message],
+        }
 
     async def _report_statuses(self, wamid: str, to: str) -> None:
         # Meta notifies sent then delivered, each a separate signed POST

@@ -6,6 +6,7 @@
 The HTTP status follows the code (401 for 190, 429 for rate limits, 400 for request errors, 500/503 for
 server errors) and can be overridden, because a connector must key on the code, not only on the status.
 """
+
 from __future__ import annotations
 
 import secrets
@@ -40,8 +41,9 @@ class GraphError:
     def with_status(self, http_status: int | None) -> GraphError:
         if http_status is None:
             return self
-        return GraphError(self.code, self.message, http_status, self.type, self.subcode, self.details,
-                          self.is_transient, self.extra)
+        return GraphError(
+            self.code, self.message, http_status, self.type, self.subcode, self.details, self.is_transient, self.extra
+        )
 
 
 def invalid_parameter(details: str) -> GraphError:
@@ -55,37 +57,58 @@ def invalid_value(details: str, subcode: int = 2494010) -> GraphError:
 
 
 def bad_token(missing: bool) -> GraphError:
-    message = ("An active access token must be used to query information about the current user."
-               if missing else "Invalid OAuth access token - Cannot parse access token")
+    message = (
+        "An active access token must be used to query information about the current user."
+        if missing
+        else "Invalid OAuth access token - Cannot parse access token"
+    )
     return GraphError(190, message, 401)
 
 
 def unknown_object(phone_number_id: str) -> GraphError:
-    return GraphError(100, f"Unsupported post request. Object with ID '{phone_number_id}' does not exist, "
-                           "cannot be loaded due to missing permissions, or does not support this operation.",
-                      subcode=33, type="GraphMethodException")
+    return GraphError(
+        100,
+        f"Unsupported post request. Object with ID '{phone_number_id}' does not exist, "
+        "cannot be loaded due to missing permissions, or does not support this operation.",
+        subcode=33,
+        type="GraphMethodException",
+    )
 
 
 _KNOWN: dict[int, GraphError] = {
     190: GraphError(190, "Error validating access token: Session has expired.", 401, subcode=463),
     4: GraphError(4, "(#4) Application request limit reached", 429, is_transient=True),
     80007: GraphError(80007, "(#80007) Rate limit issues", 429),
-    130429: GraphError(130429, "(#130429) Rate limit hit", 429,
-                       details="Cloud API message throughput has been reached."),
-    131056: GraphError(131056, "(#131056) (Business Account, Consumer Account) pair rate limit hit", 429,
-                       details="Message failed to send because there were too many messages sent from this "
-                               "phone number to the same phone number in a short period of time."),
-    131047: GraphError(131047, "(#131047) Re-engagement message", 400,
-                       details="Message failed to send because more than 24 hours have passed since the "
-                               "customer last replied to this number."),
-    131026: GraphError(131026, "(#131026) Message undeliverable", 400,
-                       details="Message undeliverable."),
-    131051: GraphError(131051, "(#131051) Unsupported message type", 400,
-                       details="Message type is not currently supported."),
-    132001: GraphError(132001, "(#132001) Template name does not exist in the translation", 404,
-                       details="template name does not exist in the language"),
-    131000: GraphError(131000, "(#131000) Something went wrong", 500, details="Something went wrong.",
-                       is_transient=True),
+    130429: GraphError(
+        130429, "(#130429) Rate limit hit", 429, details="Cloud API message throughput has been reached."
+    ),
+    131056: GraphError(
+        131056,
+        "(#131056) (Business Account, Consumer Account) pair rate limit hit",
+        429,
+        details="Message failed to send because there were too many messages sent from this "
+        "phone number to the same phone number in a short period of time.",
+    ),
+    131047: GraphError(
+        131047,
+        "(#131047) Re-engagement message",
+        400,
+        details="Message failed to send because more than 24 hours have passed since the "
+        "customer last replied to this number.",
+    ),
+    131026: GraphError(131026, "(#131026) Message undeliverable", 400, details="Message undeliverable."),
+    131051: GraphError(
+        131051, "(#131051) Unsupported message type", 400, details="Message type is not currently supported."
+    ),
+    132001: GraphError(
+        132001,
+        "(#132001) Template name does not exist in the translation",
+        404,
+        details="template name does not exist in the language",
+    ),
+    131000: GraphError(
+        131000, "(#131000) Something went wrong", 500, details="Something went wrong.", is_transient=True
+    ),
     131016: GraphError(131016, "(#131016) Service unavailable", 503, is_transient=True),
     1: GraphError(1, "An unknown error occurred", 500, is_transient=True, subcode=99),
     2: GraphError(2, "Service temporarily unavailable", 503, is_transient=True),
@@ -105,5 +128,6 @@ def error_for_code(code: int, http_status: int | None = None) -> GraphError:
     known = _KNOWN.get(code)
     if known is not None:
         return known.with_status(http_status)
-    return GraphError(code, f"(#{code}) Simulated error", http_status or 400,
-                      details="Simulated by the WhatsApp sandbox.")
+    return GraphError(
+        code, f"(#{code}) Simulated error", http_status or 400, details="Simulated by the WhatsApp sandbox."
+    )

@@ -18,6 +18,7 @@ Two layers:
 `encode()` gives the exact bytes to send, `signature()` the `X-Hub-Signature-256` value for them.
 Nothing here does I/O; ids and timestamps are fresh unless given.
 """
+
 from __future__ import annotations
 
 import copy
@@ -45,12 +46,16 @@ _MIME = {
 
 # Errors Meta reports in a failed status (the same codes the Graph API answers with).
 _STATUS_ERRORS = {
-    131047: ("Re-engagement message", "Message failed to send because more than 24 hours have passed "
-             "since the customer last replied to this number."),
+    131047: (
+        "Re-engagement message",
+        "Message failed to send because more than 24 hours have passed since the customer last replied to this number.",
+    ),
     131026: ("Message undeliverable", "Message undeliverable."),
-    131056: ("(Business Account, Consumer Account) pair rate limit hit",
-             "Too many messages sent from the sender phone number to the same recipient phone number "
-             "in a short period of time."),
+    131056: (
+        "(Business Account, Consumer Account) pair rate limit hit",
+        "Too many messages sent from the sender phone number to the same recipient phone number "
+        "in a short period of time.",
+    ),
     131000: ("Something went wrong", "Unknown error"),
 }
 
@@ -79,9 +84,18 @@ def now_timestamp() -> str:
 
 # ---- one element of value.messages -------------------------------------------------------------
 
-def _message(sender: str | None, kind: str, content: Any, *, wamid: str | None = None,
-             timestamp: str | None = None, context_id: str | None = None, user_id: str | None = None,
-             business: Business = SAMPLE_BUSINESS) -> JSON:
+
+def _message(
+    sender: str | None,
+    kind: str,
+    content: Any,
+    *,
+    wamid: str | None = None,
+    timestamp: str | None = None,
+    context_id: str | None = None,
+    user_id: str | None = None,
+    business: Business = SAMPLE_BUSINESS,
+) -> JSON:
     msg: JSON = {}
     if context_id:
         # a reply to one of the bot's messages (buttons and lists always carry it)
@@ -107,8 +121,9 @@ def button_reply_message(sender: str | None, button_id: str, title: str, **meta:
     return _message(sender, "interactive", content, **meta)
 
 
-def list_reply_message(sender: str | None, row_id: str, title: str, description: str | None = None,
-                       **meta: Any) -> JSON:
+def list_reply_message(
+    sender: str | None, row_id: str, title: str, description: str | None = None, **meta: Any
+) -> JSON:
     """The user picked a row of an interactive list."""
     row = {"id": row_id, "title": title}
     if description:
@@ -121,8 +136,16 @@ def quick_reply_message(sender: str | None, payload: str, text: str, **meta: Any
     return _message(sender, "button", {"payload": payload, "text": text}, **meta)
 
 
-def media_message(sender: str | None, kind: str, *, caption: str | None = None, media_id: str | None = None,
-                  mime_type: str | None = None, filename: str | None = None, **meta: Any) -> JSON:
+def media_message(
+    sender: str | None,
+    kind: str,
+    *,
+    caption: str | None = None,
+    media_id: str | None = None,
+    mime_type: str | None = None,
+    filename: str | None = None,
+    **meta: Any,
+) -> JSON:
     """image / audio / voice (an audio with `voice: true`) / video / document / sticker."""
     if kind not in MEDIA_KINDS:
         raise ValueError(f"media kind must be one of {MEDIA_KINDS}, got {kind!r}")
@@ -141,8 +164,14 @@ def media_message(sender: str | None, kind: str, *, caption: str | None = None, 
     return _message(sender, wire_kind, content, **meta)
 
 
-def location_message(sender: str | None, latitude: float, longitude: float, name: str | None = None,
-                     address: str | None = None, **meta: Any) -> JSON:
+def location_message(
+    sender: str | None,
+    latitude: float,
+    longitude: float,
+    name: str | None = None,
+    address: str | None = None,
+    **meta: Any,
+) -> JSON:
     content: JSON = {"latitude": latitude, "longitude": longitude}
     if name:
         content["name"] = name
@@ -158,12 +187,19 @@ def reaction_message(sender: str | None, message_id: str, emoji: str, **meta: An
 
 def unsupported_message(sender: str | None, **meta: Any) -> JSON:
     msg = _message(sender, "unsupported", None, **meta)
-    msg["errors"] = [{"code": 131051, "title": "Message type unknown", "message": "Message type unknown",
-                      "error_data": {"details": "Message type is currently not supported."}}]
+    msg["errors"] = [
+        {
+            "code": 131051,
+            "title": "Message type unknown",
+            "message": "Message type unknown",
+            "error_data": {"details": "Message type is currently not supported."},
+        }
+    ]
     return msg
 
 
 # ---- envelopes ---------------------------------------------------------------------------------
+
 
 def contact(wa_id: str | None, name: str, user_id: str | None = None) -> JSON:
     """An element of `value.contacts` (the sender's profile)."""
@@ -175,13 +211,19 @@ def contact(wa_id: str | None, name: str, user_id: str | None = None) -> JSON:
     return c
 
 
-def wrap(messages: list[JSON] | None = None, contacts: list[JSON] | None = None,
-         statuses: list[JSON] | None = None, business: Business = SAMPLE_BUSINESS) -> JSON:
+def wrap(
+    messages: list[JSON] | None = None,
+    contacts: list[JSON] | None = None,
+    statuses: list[JSON] | None = None,
+    business: Business = SAMPLE_BUSINESS,
+) -> JSON:
     """The webhook envelope around messages (with their senders' contacts) and/or statuses."""
     value: JSON = {
         "messaging_product": "whatsapp",
-        "metadata": {"display_phone_number": business.display_phone_number,
-                     "phone_number_id": business.phone_number_id},
+        "metadata": {
+            "display_phone_number": business.display_phone_number,
+            "phone_number_id": business.phone_number_id,
+        },
     }
     if contacts:
         value["contacts"] = contacts
@@ -189,42 +231,82 @@ def wrap(messages: list[JSON] | None = None, contacts: list[JSON] | None = None,
         value["messages"] = messages
     if statuses:
         value["statuses"] = statuses
-    return {"object": "whatsapp_business_account",
-            "entry": [{"id": business.waba_id, "changes": [{"field": "messages", "value": value}]}]}
+    return {
+        "object": "whatsapp_business_account",
+        "entry": [{"id": business.waba_id, "changes": [{"field": "messages", "value": value}]}],
+    }
 
 
 def _single(msg: JSON, sender: str | None, name: str, business: Business, user_id: str | None) -> JSON:
     return wrap([msg], [contact(sender, name, user_id)], business=business)
 
 
-def text(sender: str | None, body: str, *, name: str = "Asha", business: Business = SAMPLE_BUSINESS,
-         user_id: str | None = None, **meta: Any) -> JSON:
+def text(
+    sender: str | None,
+    body: str,
+    *,
+    name: str = "Asha",
+    business: Business = SAMPLE_BUSINESS,
+    user_id: str | None = None,
+    **meta: Any,
+) -> JSON:
     """A whole webhook body: `sender` wrote `body`. `meta`: wamid, timestamp, context_id."""
     msg = text_message(sender, body, user_id=user_id, business=business, **meta)
     return _single(msg, sender, name, business, user_id)
 
 
-def button_reply(sender: str | None, button_id: str, title: str, *, name: str = "Asha",
-                 business: Business = SAMPLE_BUSINESS, user_id: str | None = None, **meta: Any) -> JSON:
+def button_reply(
+    sender: str | None,
+    button_id: str,
+    title: str,
+    *,
+    name: str = "Asha",
+    business: Business = SAMPLE_BUSINESS,
+    user_id: str | None = None,
+    **meta: Any,
+) -> JSON:
     msg = button_reply_message(sender, button_id, title, user_id=user_id, business=business, **meta)
     return _single(msg, sender, name, business, user_id)
 
 
-def list_reply(sender: str | None, row_id: str, title: str, description: str | None = None, *,
-               name: str = "Asha", business: Business = SAMPLE_BUSINESS, user_id: str | None = None,
-               **meta: Any) -> JSON:
+def list_reply(
+    sender: str | None,
+    row_id: str,
+    title: str,
+    description: str | None = None,
+    *,
+    name: str = "Asha",
+    business: Business = SAMPLE_BUSINESS,
+    user_id: str | None = None,
+    **meta: Any,
+) -> JSON:
     msg = list_reply_message(sender, row_id, title, description, user_id=user_id, business=business, **meta)
     return _single(msg, sender, name, business, user_id)
 
 
-def quick_reply(sender: str | None, payload: str, text: str, *, name: str = "Asha",
-                business: Business = SAMPLE_BUSINESS, user_id: str | None = None, **meta: Any) -> JSON:
+def quick_reply(
+    sender: str | None,
+    payload: str,
+    text: str,
+    *,
+    name: str = "Asha",
+    business: Business = SAMPLE_BUSINESS,
+    user_id: str | None = None,
+    **meta: Any,
+) -> JSON:
     msg = quick_reply_message(sender, payload, text, user_id=user_id, business=business, **meta)
     return _single(msg, sender, name, business, user_id)
 
 
-def media(sender: str | None, kind: str, *, name: str = "Asha", business: Business = SAMPLE_BUSINESS,
-          user_id: str | None = None, **kwargs: Any) -> JSON:
+def media(
+    sender: str | None,
+    kind: str,
+    *,
+    name: str = "Asha",
+    business: Business = SAMPLE_BUSINESS,
+    user_id: str | None = None,
+    **kwargs: Any,
+) -> JSON:
     """A media message body; `kwargs` as for `media_message` (caption, media_id, ...)."""
     msg = media_message(sender, kind, user_id=user_id, business=business, **kwargs)
     return _single(msg, sender, name, business, user_id)
@@ -234,42 +316,82 @@ def image(sender: str | None, caption: str | None = None, **kwargs: Any) -> JSON
     return media(sender, "image", caption=caption, **kwargs)
 
 
-def location(sender: str | None, latitude: float = 9.9312, longitude: float = 76.2673, *,
-             place: str | None = "Ernakulam", address: str | None = "Kochi, Kerala", name: str = "Asha",
-             business: Business = SAMPLE_BUSINESS, user_id: str | None = None, **meta: Any) -> JSON:
-    msg = location_message(sender, latitude, longitude, place, address, user_id=user_id, business=business,
-                           **meta)
+def location(
+    sender: str | None,
+    latitude: float = 9.9312,
+    longitude: float = 76.2673,
+    *,
+    place: str | None = "Ernakulam",
+    address: str | None = "Kochi, Kerala",
+    name: str = "Asha",
+    business: Business = SAMPLE_BUSINESS,
+    user_id: str | None = None,
+    **meta: Any,
+) -> JSON:
+    msg = location_message(sender, latitude, longitude, place, address, user_id=user_id, business=business, **meta)
     return _single(msg, sender, name, business, user_id)
 
 
-def reaction(sender: str | None, message_id: str, emoji: str = "\U0001F44D", *, name: str = "Asha",
-             business: Business = SAMPLE_BUSINESS, user_id: str | None = None, **meta: Any) -> JSON:
+def reaction(
+    sender: str | None,
+    message_id: str,
+    emoji: str = "\U0001f44d",
+    *,
+    name: str = "Asha",
+    business: Business = SAMPLE_BUSINESS,
+    user_id: str | None = None,
+    **meta: Any,
+) -> JSON:
     msg = reaction_message(sender, message_id, emoji, user_id=user_id, business=business, **meta)
     return _single(msg, sender, name, business, user_id)
 
 
-def unsupported(sender: str | None, *, name: str = "Asha", business: Business = SAMPLE_BUSINESS,
-                user_id: str | None = None, **meta: Any) -> JSON:
+def unsupported(
+    sender: str | None,
+    *,
+    name: str = "Asha",
+    business: Business = SAMPLE_BUSINESS,
+    user_id: str | None = None,
+    **meta: Any,
+) -> JSON:
     msg = unsupported_message(sender, user_id=user_id, business=business, **meta)
     return _single(msg, sender, name, business, user_id)
 
 
-def status(message_id: str, recipient_id: str, state: str = "delivered", *, error_code: int | None = None,
-           timestamp: str | None = None, business: Business = SAMPLE_BUSINESS) -> JSON:
+def status(
+    message_id: str,
+    recipient_id: str,
+    state: str = "delivered",
+    *,
+    error_code: int | None = None,
+    timestamp: str | None = None,
+    business: Business = SAMPLE_BUSINESS,
+) -> JSON:
     """A status notification (sent / delivered / read / failed) for one of the bot's messages.
 
     A `failed` status carries `errors[]`; give `error_code` (131047, 131026, 131056, 131000).
     """
-    st: JSON = {"id": message_id, "status": state, "timestamp": timestamp or now_timestamp(),
-                "recipient_id": recipient_id}
+    st: JSON = {
+        "id": message_id,
+        "status": state,
+        "timestamp": timestamp or now_timestamp(),
+        "recipient_id": recipient_id,
+    }
     if state in ("sent", "delivered"):
         st["conversation"] = {"id": secrets.token_hex(6), "origin": {"type": "service"}}
         st["pricing"] = {"billable": True, "pricing_model": "PMP", "category": "service", "type": "regular"}
     if state == "failed":
         code = error_code or 131000
         title, details = _STATUS_ERRORS.get(code, ("Something went wrong", "Unknown error"))
-        st["errors"] = [{"code": code, "title": title, "message": title, "error_data": {"details": details},
-                         "href": "https://developers.facebook.com/docs/whatsapp/cloud-api/support/error-codes/"}]
+        st["errors"] = [
+            {
+                "code": code,
+                "title": title,
+                "message": title,
+                "error_data": {"details": details},
+                "href": "https://developers.facebook.com/docs/whatsapp/cloud-api/support/error-codes/",
+            }
+        ]
     return wrap(statuses=[st], business=business)
 
 
@@ -300,11 +422,16 @@ def batch(*bodies: JSON, split_entries: bool = False) -> JSON:
 
 def message_ids(body: JSON) -> list[str]:
     """Every wamid in a webhook body (messages only), in order."""
-    return [m["id"] for e in body.get("entry", []) for c in e.get("changes", [])
-            for m in c.get("value", {}).get("messages", [])]
+    return [
+        m["id"]
+        for e in body.get("entry", [])
+        for c in e.get("changes", [])
+        for m in c.get("value", {}).get("messages", [])
+    ]
 
 
 # ---- bytes and signature -----------------------------------------------------------------------
+
 
 def encode(body: JSON) -> bytes:
     """The exact bytes to POST (and to sign): compact UTF-8 JSON like Meta's."""

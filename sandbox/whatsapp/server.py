@@ -1,10 +1,12 @@
 """The simulator's aiohttp application: fake Graph API + `/_sim/` control API + the web chat page."""
+
 from __future__ import annotations
 
 import asyncio
+from collections.abc import AsyncIterator, Coroutine
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, AsyncIterator, Coroutine
+from typing import Any
 
 from aiohttp import web
 

@@ -13,6 +13,7 @@ A send spec is one JSON object:
 
 or {"batch": [spec, spec, ...]} for several messages in one POST.
 """
+
 from __future__ import annotations
 
 from typing import Any
@@ -64,8 +65,12 @@ def build_message(spec: JSON, business: Business) -> tuple[str, str, JSON]:
         payload, text = _pair(spec, "quick_reply", ("payload", "text"))
         return sender, name, payloads.quick_reply_message(sender, payload, text, **meta)
     if "location" in spec or spec.get("media") == "location":
-        loc = spec.get("location") or {"latitude": 9.9312, "longitude": 76.2673, "name": "Ernakulam",
-                                       "address": "Kochi, Kerala"}
+        loc = spec.get("location") or {
+            "latitude": 9.9312,
+            "longitude": 76.2673,
+            "name": "Ernakulam",
+            "address": "Kochi, Kerala",
+        }
         try:
             lat, lon = float(loc["latitude"]), float(loc["longitude"])
         except (KeyError, TypeError, ValueError) as exc:

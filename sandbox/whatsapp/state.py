@@ -4,6 +4,7 @@
 Kept in memory on purpose: the sandbox is for one developer or one test run, and `POST /_sim/reset`
 must give a clean slate.
 """
+
 from __future__ import annotations
 
 import asyncio
@@ -73,8 +74,11 @@ class Outbox:
         # records are kept in seq order with no gaps: skip straight to the first one after `after`
         # (a poller asks after every new record; scanning all 5000 each time was most of the simulator's CPU)
         start = max(len(self._records) - (self._seq - max(after, 0)), 0)
-        return [r for r in itertools.islice(self._records, start, None)
-                if (to is None or r.to == to) and (kind is None or r.kind == kind)]
+        return [
+            r
+            for r in itertools.islice(self._records, start, None)
+            if (to is None or r.to == to) and (kind is None or r.kind == kind)
+        ]
 
     async def wait(self, to: str | None, after: int, kind: str | None, timeout: float) -> list[Record]:
         """Long poll: the matching records, waiting up to `timeout` s for the first one to arrive."""
@@ -175,8 +179,15 @@ class FailurePlan:
         return None
 
     def pending(self) -> list[dict[str, Any]]:
-        return [{"code": a.error.code, "http_status": a.error.http_status, "remaining": a.remaining,
-                 "applies_to": a.applies_to} for a in self.armed]
+        return [
+            {
+                "code": a.error.code,
+                "http_status": a.error.http_status,
+                "remaining": a.remaining,
+                "applies_to": a.applies_to,
+            }
+            for a in self.armed
+        ]
 
     def clear(self) -> None:
         self.armed.clear()

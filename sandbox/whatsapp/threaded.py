@@ -1,4 +1,5 @@
 """Run an aiohttp application on its own event loop in a background thread (tests, scripts)."""
+
 from __future__ import annotations
 
 import asyncio
@@ -54,6 +55,7 @@ class BackgroundServer:
     def __enter__(self) -> BackgroundServer:
         return self.start()
 
-    def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
-                 tb: TracebackType | None) -> None:
+    def __exit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
         self.stop()

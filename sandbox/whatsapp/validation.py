@@ -4,6 +4,7 @@ Only the limits a bot is likely to hit are checked, with Graph's codes: 100 for 
 parameters and over-long text, 131009 for values outside the interactive-message limits. A body that
 passes here may still be refused by Meta for other reasons; one that fails here would fail there too.
 """
+
 from __future__ import annotations
 
 from typing import Any
@@ -24,8 +25,19 @@ ROW_TITLE_MAX = 24
 ROW_ID_MAX = 200
 ROW_DESCRIPTION_MAX = 72
 
-SEND_TYPES = ("text", "interactive", "template", "image", "audio", "video", "document", "sticker",
-              "location", "contacts", "reaction")
+SEND_TYPES = (
+    "text",
+    "interactive",
+    "template",
+    "image",
+    "audio",
+    "video",
+    "document",
+    "sticker",
+    "location",
+    "contacts",
+    "reaction",
+)
 MEDIA_TYPES = ("image", "audio", "video", "document", "sticker")
 
 
@@ -55,7 +67,7 @@ def validate(body: Any) -> GraphError | None:
         return invalid_parameter("The parameter to is required.")
     kind = body.get("type", "text")  # Graph defaults a missing type to text
     if kind not in SEND_TYPES:
-        return invalid_parameter(f"Param type must be one of {{{', '.join(SEND_TYPES).upper()}}} - got \"{kind}\".")
+        return invalid_parameter(f'Param type must be one of {{{", ".join(SEND_TYPES).upper()}}} - got "{kind}".')
     content = body.get(kind)
     if not isinstance(content, dict):
         return invalid_parameter(f"The parameter {kind} is required.")
@@ -102,17 +114,27 @@ def _interactive(content: dict[str, Any]) -> GraphError | None:
     if itype not in ("button", "list", "cta_url", "product", "product_list", "flow", "location_request_message"):
         return invalid_parameter(f"Param interactive['type'] is invalid: {itype!r}.")
     body = content.get("body")
-    err = _length_error(body.get("text") if isinstance(body, dict) else None, INTERACTIVE_BODY_MAX,
-                        "interactive['body']['text']", code100=True)
+    err = _length_error(
+        body.get("text") if isinstance(body, dict) else None,
+        INTERACTIVE_BODY_MAX,
+        "interactive['body']['text']",
+        code100=True,
+    )
     if err:
         return err
     header, footer = content.get("header"), content.get("footer")
-    if isinstance(header, dict) and header.get("type") == "text":
-        if err := _length_error(header.get("text"), HEADER_FOOTER_MAX, "Header text"):
-            return err
-    if isinstance(footer, dict) and "text" in footer:
-        if err := _length_error(footer.get("text"), HEADER_FOOTER_MAX, "Footer text"):
-            return err
+    if (
+        isinstance(header, dict)
+        and header.get("type") == "text"
+        and (err := _length_error(header.get("text"), HEADER_FOOTER_MAX, "Header text"))
+    ):
+        return err
+    if (
+        isinstance(footer, dict)
+        and "text" in footer
+        and (err := _length_error(footer.get("text"), HEADER_FOOTER_MAX, "Footer text"))
+    ):
+        return err
     action = content.get("action")
     if not isinstance(action, dict):
         return invalid_parameter("The parameter interactive['action'] is required.")
@@ -127,8 +149,10 @@ def _buttons(action: dict[str, Any]) -> GraphError | None:
     buttons = action.get("buttons")
     if not isinstance(buttons, list) or not 1 <= len(buttons) <= MAX_BUTTONS:
         count = len(buttons) if isinstance(buttons, list) else 0
-        return invalid_value(f"Invalid buttons count. Min allowed buttons: 1, Max allowed buttons: "
-                             f"{MAX_BUTTONS}. Got: {count}", subcode=2494009)
+        return invalid_value(
+            f"Invalid buttons count. Min allowed buttons: 1, Max allowed buttons: {MAX_BUTTONS}. Got: {count}",
+            subcode=2494009,
+        )
     ids: set[str] = set()
     titles: set[str] = set()
     for button in buttons:
@@ -157,9 +181,10 @@ def _list(action: dict[str, Any]) -> GraphError | None:
         return invalid_value(f"Total row count exceed max allowed count: {LIST_ROWS_MAX}. Got: {len(rows)}")
     for section in sections:
         # a title is required once there are several sections
-        if len(sections) > 1 or "title" in section:
-            if err := _length_error(section.get("title"), SECTION_TITLE_MAX, "Section title"):
-                return err
+        if (len(sections) > 1 or "title" in section) and (
+            err := _length_error(section.get("title"), SECTION_TITLE_MAX, "Section title")
+        ):
+            return err
     ids: set[str] = set()
     for row in rows:
         if not isinstance(row, dict):

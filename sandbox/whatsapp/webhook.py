@@ -1,4 +1,5 @@
 """Posting notification bodies to the bot's webhook, signed like Meta signs them."""
+
 from __future__ import annotations
 
 import asyncio
@@ -45,8 +46,9 @@ class WebhookClient:
         assert self._session is not None, "WebhookClient.start() was not awaited"
         timeout = aiohttp.ClientTimeout(total=self.config.webhook_timeout_seconds)
         try:
-            async with self._session.post(self.config.webhook_url, data=raw, headers=self.headers_for(raw, sign),
-                                          timeout=timeout) as resp:
+            async with self._session.post(
+                self.config.webhook_url, data=raw, headers=self.headers_for(raw, sign), timeout=timeout
+            ) as resp:
                 return Delivery(resp.status, (await resp.text())[:2000])
         except (aiohttp.ClientError, asyncio.TimeoutError) as exc:
             return Delivery(None, f"webhook unreachable at {self.config.webhook_url}: {exc!r}")

@@ -1,4 +1,5 @@
 """Fixtures for the WhatsApp channel tests (helpers live in wa_support.py, expectations in wa_cases.py)."""
+
 from __future__ import annotations
 
 import uuid
@@ -10,12 +11,12 @@ import pytest_asyncio
 from aiohttp import web
 from rasa.core.channels.channel import register
 from sanic import Sanic
+from wa_support import FakeAgent, FakeGraph, Harness, fast_graph_client, free_port, make_settings, serving
 
 from connectors.whatsapp.channel import WhatsAppInput
 from connectors.whatsapp.dedupe import Deduplicator
 from sessions.kv import SQLKeyValueStore
 from sessions.store import SessionStore
-from wa_support import FakeAgent, FakeGraph, Harness, fast_graph_client, free_port, make_settings, serving
 
 
 @pytest_asyncio.fixture

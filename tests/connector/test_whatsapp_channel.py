@@ -1,4 +1,5 @@
 """Channel wiring: credentials.yml loading, session expiry, the health route."""
+
 from __future__ import annotations
 
 import asyncio
@@ -24,6 +25,16 @@ from rasa.shared.core.events import UserUttered
 from rasa.shared.core.trackers import DialogueStateTracker
 from rasa.utils.endpoints import EndpointConfig
 from sanic import Sanic
+from wa_support import (
+    SECRET,
+    VERIFY_TOKEN,
+    fast_graph_client,
+    free_port,
+    make_settings,
+    payload_bytes,
+    serving,
+    text_batch,
+)
 
 import settings as settings_module
 from connectors.whatsapp.channel import WhatsAppInput, apply_session_timeout
@@ -31,11 +42,9 @@ from connectors.whatsapp.dedupe import Deduplicator
 from connectors.whatsapp.health import action_server_health_url, probe_store
 from connectors.whatsapp.output import WhatsAppOutput
 from connectors.whatsapp.signature import sign
-from wa_support import (SECRET, VERIFY_TOKEN, fast_graph_client, free_port, make_settings, payload_bytes, serving,
-                        text_batch)
-
 
 # --- credentials.yml ---------------------------------------------------------------------------------------
+
 
 @pytest.mark.parametrize("credentials", [None, {}])
 def test_rasa_loads_the_channel_from_its_class_path(monkeypatch, credentials):
@@ -64,6 +73,7 @@ def test_only_the_servers_channel_freezes_the_loaded_model(monkeypatch):
     monkeypatch.setattr("connectors.whatsapp.channel.install_log_masking", lambda: None)
     monkeypatch.setattr(heap, "_frozen_for", lambda: None)
     threshold = gc.get_threshold()
+
     class Processor:  # the real MessageProcessor can be weakly referenced; a SimpleNamespace cannot
         domain = Domain.empty()
 
@@ -89,7 +99,9 @@ async def test_in_rasas_own_app_without_a_model_messages_wait_for_redelivery():
         async with http.get(f"{url}/webhooks/whatsapp/webhook", params=verify) as resp:
             assert (resp.status, await resp.text()) == (200, "42")
         raw = payload_bytes("text.json")
-        async with http.post(f"{url}/webhooks/whatsapp/webhook", data=raw, headers={"X-Hub-Signature-256": sign(SECRET, raw)}) as resp:
+        async with http.post(
+            f"{url}/webhooks/whatsapp/webhook", data=raw, headers={"X-Hub-Signature-256": sign(SECRET, raw)}
+        ) as resp:
             assert resp.status == 503
         async with http.get(f"{url}/webhooks/whatsapp/health") as resp:
             assert resp.status == 503 and (await resp.json())["model"] == {"loaded": False}
@@ -97,6 +109,7 @@ async def test_in_rasas_own_app_without_a_model_messages_wait_for_redelivery():
 
 
 # --- session expiry ----------------------------------------------------------------------------------------
+
 
 def _agent_with(domain: Domain) -> SimpleNamespace:
     return SimpleNamespace(domain=domain, processor=SimpleNamespace(domain=domain))
@@ -111,7 +124,9 @@ def _expired(domain: Domain, silent_for_hours: float) -> bool:
 
 
 def test_session_timeout_is_what_the_processor_reads():
-    domain = Domain.from_dict({"session_config": {"session_expiration_time": 60, "carry_over_slots_to_new_session": True}})
+    domain = Domain.from_dict(
+        {"session_config": {"session_expiration_time": 60, "carry_over_slots_to_new_session": True}}
+    )
     agent = _agent_with(domain)
     assert apply_session_timeout(agent, 2) is True
     assert agent.processor.domain.session_config == SessionConfig(session_expiration_time=120, carry_over_slots=False)
@@ -154,6 +169,7 @@ async def test_session_timeout_is_applied_before_a_message_is_handled(harness):
 
 
 # --- health ------------------------------------------------------------------------------------------------
+
 
 @pytest_asyncio.fixture
 async def action_server():
@@ -233,8 +249,13 @@ async def test_conversation_thread_runs_messages_off_the_web_loop_in_order(fake_
     """With the conversation thread (as `rasa run` uses it), Rasa's work never runs on the web server's loop,
     and one sender's messages still arrive in order."""
     settings = make_settings(fake_graph.base_url)
-    channel = WhatsAppInput(settings, graph=fast_graph_client(settings),
-                            dedupe=Deduplicator(100, 60), conversation_thread=True, sessions=_NoSecrets())
+    channel = WhatsAppInput(
+        settings,
+        graph=fast_graph_client(settings),
+        dedupe=Deduplicator(100, 60),
+        conversation_thread=True,
+        sessions=_NoSecrets(),
+    )
     seen: list[tuple[str, str]] = []
 
     class ThreadAgent:
@@ -254,10 +275,15 @@ async def test_conversation_thread_runs_messages_off_the_web_loop_in_order(fake_
     body = text_batch(*[("919876543210", f"wamid.T{i}", f"m{i}") for i in range(5)])
     raw = json.dumps(body).encode()
     async with serving(app) as url:
-        async with aiohttp.ClientSession() as http:
-            async with http.post(f"{url}/webhooks/whatsapp/webhook", data=raw,
-                                 headers={"X-Hub-Signature-256": sign(settings.whatsapp_webhook_secret, raw)}) as r:
-                assert r.status == 200
+        async with (
+            aiohttp.ClientSession() as http,
+            http.post(
+                f"{url}/webhooks/whatsapp/webhook",
+                data=raw,
+                headers={"X-Hub-Signature-256": sign(settings.whatsapp_webhook_secret, raw)},
+            ) as r,
+        ):
+            assert r.status == 200
         assert await channel.queues.wait_idle(timeout=10)
     assert [text for text, _ in seen] == [f"m{i}" for i in range(5)]
     assert {thread for _, thread in seen} == {"whatsapp-conversations"}

@@ -1,11 +1,13 @@
 """Redelivered messages are answered once: in-process LRU+TTL, shared Redis, and the fallback when Redis is down."""
+
 from __future__ import annotations
 
 import logging
 import uuid
 
-from connectors.whatsapp.dedupe import KEY_PREFIX, Deduplicator, SeenIds
 from wa_support import free_port
+
+from connectors.whatsapp.dedupe import KEY_PREFIX, Deduplicator, SeenIds
 
 
 class Clock:
@@ -70,8 +72,9 @@ async def test_redis_is_shared_between_instances_with_the_ttl():
 
 async def test_unreachable_redis_falls_back_and_never_drops_a_message(caplog):
     caplog.set_level(logging.WARNING)
-    dedupe = Deduplicator(capacity=100, ttl_seconds=60, redis_url=f"redis://127.0.0.1:{free_port()}/0",
-                          redis_timeout_seconds=0.5)
+    dedupe = Deduplicator(
+        capacity=100, ttl_seconds=60, redis_url=f"redis://127.0.0.1:{free_port()}/0", redis_timeout_seconds=0.5
+    )
     assert await dedupe.first_seen("wamid.1") is True  # answered, not dropped
     assert await dedupe.first_seen("wamid.1") is False  # and still deduplicated, in process
     assert await dedupe.first_seen("wamid.2") is True

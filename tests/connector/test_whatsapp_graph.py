@@ -1,4 +1,5 @@
 """GraphClient against a fake Graph API on 127.0.0.1: retries, typed errors, the shared session."""
+
 from __future__ import annotations
 
 import logging
@@ -6,6 +7,7 @@ from types import SimpleNamespace
 
 import pytest
 import pytest_asyncio
+from wa_support import ACCESS_TOKEN, fast_graph_client, free_port, graph_error_body, make_settings
 
 from connectors.whatsapp.graph import (
     GraphAuthError,
@@ -15,11 +17,10 @@ from connectors.whatsapp.graph import (
     InvalidParameter,
     PairRateLimited,
     RateLimited,
-    ReEngagementRequired,
     RecipientUnavailable,
+    ReEngagementRequired,
     graph_error,
 )
-from wa_support import ACCESS_TOKEN, fast_graph_client, free_port, graph_error_body, make_settings
 
 MESSAGE = {"messaging_product": "whatsapp", "to": "919876543210", "type": "text", "text": {"body": "hi"}}
 
@@ -96,11 +97,18 @@ async def test_errors_that_retrying_cannot_fix_fail_at_once(client, fake_graph, 
     assert len(fake_graph.calls) == 1
     err = info.value
     assert not err.retryable
-    assert (err.http_status, err.code, err.title, err.fbtrace_id) == (status, body["error"]["code"], body["error"]["message"], "AbCdEf")
+    assert (err.http_status, err.code, err.title, err.fbtrace_id) == (
+        status,
+        body["error"]["code"],
+        body["error"]["message"],
+        "AbCdEf",
+    )
 
 
 async def test_error_carries_subcode_and_details(client, fake_graph):
-    fake_graph.then((401, graph_error_body(190, "Error validating access token", subcode=463, details="Session expired")))
+    fake_graph.then(
+        (401, graph_error_body(190, "Error validating access token", subcode=463, details="Session expired"))
+    )
     with pytest.raises(GraphAuthError) as info:
         await client.send_message(MESSAGE)
     assert (info.value.subcode, info.value.details) == (463, "Session expired")
@@ -135,7 +143,10 @@ async def test_timeout_is_graph_unavailable(fake_graph):
 async def test_mark_read_sends_typing_indicator_and_is_not_retried(client, fake_graph):
     await client.mark_read("wamid.IN1")
     assert fake_graph.calls[-1].body == {
-        "messaging_product": "whatsapp", "status": "read", "message_id": "wamid.IN1", "typing_indicator": {"type": "text"},
+        "messaging_product": "whatsapp",
+        "status": "read",
+        "message_id": "wamid.IN1",
+        "typing_indicator": {"type": "text"},
     }
     fake_graph.then((429, graph_error_body(130429, "Rate limit hit")))
     with pytest.raises(RateLimited):

@@ -1,8 +1,10 @@
 """Rasa responses -> WhatsApp messages: splitting, reply buttons, lists, custom payloads, failed sends."""
+
 from __future__ import annotations
 
 import pytest
 import pytest_asyncio
+from wa_support import fast_graph_client, graph_error_body, make_settings
 
 from connectors.whatsapp.output import (
     INTERACTIVE_BODY_MAX,
@@ -12,7 +14,6 @@ from connectors.whatsapp.output import (
     text_messages,
 )
 from connectors.whatsapp.recorder import EventKind, EventRecorder
-from wa_support import fast_graph_client, graph_error_body, make_settings
 
 USER = "919876543210"
 
@@ -27,6 +28,7 @@ def interactive(message: dict) -> dict:
 
 
 # --- builders (pure) ----------------------------------------------------------------------------------------
+
 
 def test_long_text_is_split_under_the_limit_without_losing_words():
     paragraphs = [" ".join(f"p{p}w{w}" for w in range(300)) for p in range(6)]
@@ -43,15 +45,22 @@ def test_configured_max_length_is_honoured():
 
 
 def test_short_text_is_one_message_and_links_get_a_preview():
-    assert text_messages(USER, "Hello Asha") == [{
-        "messaging_product": "whatsapp", "recipient_type": "individual", "to": USER,
-        "type": "text", "text": {"body": "Hello Asha", "preview_url": False},
-    }]
+    assert text_messages(USER, "Hello Asha") == [
+        {
+            "messaging_product": "whatsapp",
+            "recipient_type": "individual",
+            "to": USER,
+            "type": "text",
+            "text": {"body": "Hello Asha", "preview_url": False},
+        }
+    ]
     assert text_messages(USER, "See https://care.example/x")[0]["text"]["preview_url"] is True
 
 
 def test_up_to_three_short_buttons_are_reply_buttons_with_rasa_payload_ids():
-    [message] = button_messages(USER, "Log in?", [{"title": "Yes", "payload": "/affirm"}, {"title": "No", "payload": "/deny"}])
+    [message] = button_messages(
+        USER, "Log in?", [{"title": "Yes", "payload": "/affirm"}, {"title": "No", "payload": "/deny"}]
+    )
     content = interactive(message)
     assert content["type"] == "button" and content["body"] == {"text": "Log in?"}
     assert content["action"]["buttons"] == [
@@ -106,10 +115,15 @@ def test_long_text_with_buttons_sends_the_text_first_and_keeps_the_body_in_limit
 
 
 def test_duplicate_payloads_and_url_buttons():
-    messages = button_messages(USER, "Help", [
-        {"title": "Yes", "payload": "/affirm"}, {"title": "Yes again", "payload": "/affirm"},
-        {"title": "Website", "url": "https://care.example"},
-    ])
+    messages = button_messages(
+        USER,
+        "Help",
+        [
+            {"title": "Yes", "payload": "/affirm"},
+            {"title": "Yes again", "payload": "/affirm"},
+            {"title": "Website", "url": "https://care.example"},
+        ],
+    )
     content = interactive(messages[0])
     assert [b["reply"]["id"] for b in content["action"]["buttons"]] == ["/affirm"]
     assert content["body"]["text"] == "Help\nWebsite: https://care.example"
@@ -117,22 +131,33 @@ def test_duplicate_payloads_and_url_buttons():
 
 def test_payload_too_long_for_a_button_id_is_left_out():
     long_payload = "/inform" + "x" * 300
-    [message] = button_messages(USER, "Pick", [{"title": "A", "payload": long_payload}, {"title": "B", "payload": "/b"}])
+    [message] = button_messages(
+        USER, "Pick", [{"title": "A", "payload": long_payload}, {"title": "B", "payload": "/b"}]
+    )
     assert [b["reply"]["id"] for b in interactive(message)["action"]["buttons"]] == ["/b"]
 
 
 @pytest.mark.parametrize(
     "custom, expected",
     [
-        ({"type": "template", "template": {"name": "appointment_reminder", "language": {"code": "en"}}},
-         {"type": "template", "template": {"name": "appointment_reminder", "language": {"code": "en"}}}),
-        ({"whatsapp": {"type": "location", "location": {"latitude": 9.9, "longitude": 76.2}}},
-         {"type": "location", "location": {"latitude": 9.9, "longitude": 76.2}}),
+        (
+            {"type": "template", "template": {"name": "appointment_reminder", "language": {"code": "en"}}},
+            {"type": "template", "template": {"name": "appointment_reminder", "language": {"code": "en"}}},
+        ),
+        (
+            {"whatsapp": {"type": "location", "location": {"latitude": 9.9, "longitude": 76.2}}},
+            {"type": "location", "location": {"latitude": 9.9, "longitude": 76.2}},
+        ),
         ({"type": "text", "text": {"body": "hi"}, "to": "910000000000"}, {"type": "text", "text": {"body": "hi"}}),
     ],
 )
 def test_custom_whatsapp_payload_passes_through_to_this_user(custom, expected):
-    assert custom_message(USER, custom) == {"messaging_product": "whatsapp", "recipient_type": "individual", "to": USER, **expected}
+    assert custom_message(USER, custom) == {
+        "messaging_product": "whatsapp",
+        "recipient_type": "individual",
+        "to": USER,
+        **expected,
+    }
 
 
 @pytest.mark.parametrize("custom", [{"blocks": []}, {"type": "carousel"}, {"whatsapp": "x"}])
@@ -146,6 +171,7 @@ def test_business_scoped_recipient_goes_in_the_recipient_field():
 
 
 # --- WhatsAppOutput against the fake Graph API -----------------------------------------------------------------
+
 
 @pytest_asyncio.fixture
 async def output(fake_graph):
@@ -161,11 +187,16 @@ async def test_rasa_response_with_buttons_goes_out_as_interactive(output, fake_g
 
 
 async def test_custom_and_image_responses(output, fake_graph):
-    await output.send_response(USER, {"custom": {"type": "template", "template": {"name": "t", "language": {"code": "en"}}}})
+    await output.send_response(
+        USER, {"custom": {"type": "template", "template": {"name": "t", "language": {"code": "en"}}}}
+    )
     await output.send_response(USER, {"image": "https://care.example/x.png"})
     await output.send_response(USER, {"attachment": {"type": "file", "payload": {"src": "https://care.example/r.pdf"}}})
     assert [s["type"] for s in fake_graph.sent] == ["template", "text", "text"]
-    assert [s["text"]["body"] for s in fake_graph.sent[1:]] == ["https://care.example/x.png", "https://care.example/r.pdf"]
+    assert [s["text"]["body"] for s in fake_graph.sent[1:]] == [
+        "https://care.example/x.png",
+        "https://care.example/r.pdf",
+    ]
 
 
 async def test_unknown_custom_payload_is_recorded_not_sent(output, fake_graph):

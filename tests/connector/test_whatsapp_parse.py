@@ -1,13 +1,14 @@
 """parse.py on every payload file and on the shapes around them (pure: no server)."""
+
 from __future__ import annotations
 
 import copy
 
 import pytest
+from wa_cases import ASHA, CASES
+from wa_support import PAYLOAD_FILES, payload
 
 from connectors.whatsapp.parse import InboundMessage, parse_webhook, unsupported_payload
-from wa_support import PAYLOAD_FILES, payload
-from wa_cases import ASHA, CASES
 
 
 def test_every_payload_file_has_an_expected_outcome():
@@ -26,7 +27,10 @@ def test_payload_file_gives_the_expected_messages(name):
 def test_metadata_is_small_and_has_no_phone_number():
     message = parse_webhook(payload("text.json")).messages[0]
     assert message.metadata() == {
-        "message_id": "wamid.HBgMOTE5ODc2NTQzMjEwFQIAEhgUM0EB", "timestamp": 1764039600, "type": "text", "name": "Asha",
+        "message_id": "wamid.HBgMOTE5ODc2NTQzMjEwFQIAEhgUM0EB",
+        "timestamp": 1764039600,
+        "type": "text",
+        "name": "Asha",
     }
 
 
@@ -42,7 +46,9 @@ def test_status_updates_are_parsed_with_errors():
 def test_reaction_is_not_a_message():
     parsed = parse_webhook(payload("reaction.json"))
     assert parsed.messages == []
-    assert [(r.sender_id, r.reacted_message_id, r.emoji) for r in parsed.reactions] == [(ASHA, "wamid.BOTMSG0001", "👍")]
+    assert [(r.sender_id, r.reacted_message_id, r.emoji) for r in parsed.reactions] == [
+        (ASHA, "wamid.BOTMSG0001", "👍")
+    ]
 
 
 def test_value_errors_and_message_errors_are_recorded():
@@ -64,7 +70,11 @@ def test_every_entry_and_change_of_a_batch_is_read():
     status_change = payload("status_delivered.json")["entry"][0]["changes"][0]
     body["entry"][1]["changes"].append(status_change)
     parsed = parse_webhook(body)
-    assert [m.message_id for m in parsed.messages] == ["wamid.HBgMOTE5ODc2NTQzMjEwFQIAEhgUM0EB", "wamid.SECOND", "wamid.THIRD"]
+    assert [m.message_id for m in parsed.messages] == [
+        "wamid.HBgMOTE5ODc2NTQzMjEwFQIAEhgUM0EB",
+        "wamid.SECOND",
+        "wamid.THIRD",
+    ]
     assert [s.status for s in parsed.statuses] == ["delivered"]
 
 
@@ -85,7 +95,11 @@ def test_other_types_reach_rasa_as_unsupported(kind):
     body = payload("image.json")
     message = body["entry"][0]["changes"][0]["value"]["messages"][0]
     message["type"] = kind
-    assert parse_webhook(body).messages[0].text == unsupported_payload(kind) == '/unsupported_message{"message_type":"%s"}' % kind
+    assert (
+        parse_webhook(body).messages[0].text
+        == unsupported_payload(kind)
+        == f'/unsupported_message{{"message_type":"{kind}"}}'
+    )
 
 
 def test_system_notices_do_not_reach_rasa():
@@ -110,9 +124,27 @@ def test_other_objects_and_fields_are_not_read():
         {},
         {"object": "whatsapp_business_account"},
         {"object": "whatsapp_business_account", "entry": "x"},
-        {"object": "whatsapp_business_account", "entry": [None, 1, {"changes": [None, {"field": "messages", "value": []}]}]},
-        {"object": "whatsapp_business_account", "entry": [{"changes": [{"field": "messages", "value": {
-            "messages": [None, {"type": "text"}, {"id": "wamid.X", "type": "text"}], "statuses": [{}, "x"], "errors": [1]}}]}]},
+        {
+            "object": "whatsapp_business_account",
+            "entry": [None, 1, {"changes": [None, {"field": "messages", "value": []}]}],
+        },
+        {
+            "object": "whatsapp_business_account",
+            "entry": [
+                {
+                    "changes": [
+                        {
+                            "field": "messages",
+                            "value": {
+                                "messages": [None, {"type": "text"}, {"id": "wamid.X", "type": "text"}],
+                                "statuses": [{}, "x"],
+                                "errors": [1],
+                            },
+                        }
+                    ]
+                }
+            ],
+        },
     ],
 )
 def test_malformed_pieces_are_skipped_not_raised(body):

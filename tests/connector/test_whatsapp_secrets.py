@@ -1,4 +1,5 @@
 """A code or password the assistant asked for never reaches Rasa (and so never the tracker store)."""
+
 from __future__ import annotations
 
 from wa_support import text_batch

@@ -1,18 +1,19 @@
 """The channel in a running Sanic app (wired with rasa's `register`, like `rasa run`), fed signed webhook bodies."""
+
 from __future__ import annotations
 
 import asyncio
 import json
 
 import pytest
-
-from connectors.whatsapp.recorder import EventKind
-from connectors.whatsapp.signature import sign
 from wa_cases import ASHA, CASES
 from wa_support import PAYLOAD_FILES, SECRET, VERIFY_TOKEN, payload, payload_bytes, text_batch
 
+from connectors.whatsapp.recorder import EventKind
+from connectors.whatsapp.signature import sign
 
 # --- every payload file ------------------------------------------------------------------------------------
+
 
 @pytest.mark.parametrize("name", PAYLOAD_FILES)
 async def test_payload_file_reaches_rasa_and_the_recorder_as_expected(harness, name):
@@ -23,11 +24,18 @@ async def test_payload_file_reaches_rasa_and_the_recorder_as_expected(harness, n
 
     # different senders are handled concurrently: compare in message id order
     got = sorted((m.message_id, m.sender_id, m.text, m.input_channel, m.metadata) for m in harness.agent.received)
-    assert got == sorted([
-        (e.message_id, e.sender_id, e.text, "whatsapp",
-         {"message_id": e.message_id, "timestamp": e.timestamp, "type": e.type, "name": e.name})
-        for e in expected.to_rasa
-    ])
+    assert got == sorted(
+        [
+            (
+                e.message_id,
+                e.sender_id,
+                e.text,
+                "whatsapp",
+                {"message_id": e.message_id, "timestamp": e.timestamp, "type": e.type, "name": e.name},
+            )
+            for e in expected.to_rasa
+        ]
+    )
     recorded = [(e.kind.value, e.message_id, e.status, e.code) for e in harness.channel.recorder.events]
     assert recorded == [(r.kind, r.message_id, r.status, r.code) for r in expected.recorded]
     # only answered messages get a reply; statuses, reactions and errors get none
@@ -54,12 +62,19 @@ async def test_user_without_phone_number_is_answered_by_business_scoped_id(harne
 async def test_message_is_marked_read_with_typing_indicator_before_rasa_handles_it(harness):
     await harness.post(payload_bytes("text.json"))
     await harness.settle()
-    kinds = [kind if kind != "graph" else ("read" if item.get("status") == "read" else "send") for kind, item in harness.timeline]
+    kinds = [
+        kind if kind != "graph" else ("read" if item.get("status") == "read" else "send")
+        for kind, item in harness.timeline
+    ]
     assert kinds == ["read", "rasa-start", "rasa-end", "send"]
-    assert harness.graph.reads == [{
-        "messaging_product": "whatsapp", "status": "read",
-        "message_id": "wamid.HBgMOTE5ODc2NTQzMjEwFQIAEhgUM0EB", "typing_indicator": {"type": "text"},
-    }]
+    assert harness.graph.reads == [
+        {
+            "messaging_product": "whatsapp",
+            "status": "read",
+            "message_id": "wamid.HBgMOTE5ODc2NTQzMjEwFQIAEhgUM0EB",
+            "typing_indicator": {"type": "text"},
+        }
+    ]
 
 
 async def test_failed_read_receipt_does_not_stop_the_message(harness):
@@ -70,6 +85,7 @@ async def test_failed_read_receipt_does_not_stop_the_message(harness):
 
 
 # --- signatures and bodies ---------------------------------------------------------------------------------
+
 
 async def test_missing_signature_is_401_and_nothing_is_handled(harness):
     resp = await harness.post(payload_bytes("text.json"), signature=None)
@@ -136,6 +152,7 @@ async def test_message_for_another_business_number_is_not_answered(harness):
 
 # --- verification (GET) ------------------------------------------------------------------------------------
 
+
 async def test_verification_echoes_the_challenge(harness):
     status, text, content_type = await harness.get(
         "webhook", {"hub.mode": "subscribe", "hub.verify_token": VERIFY_TOKEN, "hub.challenge": "1158201444"}
@@ -165,6 +182,7 @@ async def test_empty_configured_verify_token_never_matches(harness):
 
 
 # --- batches, duplicates, ordering, shutdown ---------------------------------------------------------------
+
 
 async def test_redelivered_message_gets_one_answer(harness):
     for _ in range(3):

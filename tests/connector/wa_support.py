@@ -1,14 +1,16 @@
 """Helpers for the WhatsApp channel tests: payload files, a fake Graph API, a fake agent, the app harness."""
+
 from __future__ import annotations
 
 import asyncio
-import json
 import contextlib
+import json
 import socket
 from collections import deque
+from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, AsyncIterator
+from typing import Any
 
 import aiohttp
 from aiohttp import web
@@ -42,14 +44,27 @@ def text_batch(*messages: tuple[str, str, str]) -> dict[str, Any]:
     """A webhook body with one text message per (sender wa_id, message id, body), in that order."""
     return {
         "object": "whatsapp_business_account",
-        "entry": [{"id": "1", "changes": [{"field": "messages", "value": {
-            "messaging_product": "whatsapp",
-            "metadata": {"display_phone_number": "15550783881", "phone_number_id": PHONE_NUMBER_ID},
-            "contacts": [{"profile": {"name": "User"}, "wa_id": s} for s in dict.fromkeys(m[0] for m in messages)],
-            "messages": [
-                {"from": s, "id": i, "timestamp": "1764039600", "type": "text", "text": {"body": b}} for s, i, b in messages
-            ],
-        }}]}],
+        "entry": [
+            {
+                "id": "1",
+                "changes": [
+                    {
+                        "field": "messages",
+                        "value": {
+                            "messaging_product": "whatsapp",
+                            "metadata": {"display_phone_number": "15550783881", "phone_number_id": PHONE_NUMBER_ID},
+                            "contacts": [
+                                {"profile": {"name": "User"}, "wa_id": s} for s in dict.fromkeys(m[0] for m in messages)
+                            ],
+                            "messages": [
+                                {"from": s, "id": i, "timestamp": "1764039600", "type": "text", "text": {"body": b}}
+                                for s, i, b in messages
+                            ],
+                        },
+                    }
+                ],
+            }
+        ],
     }
 
 
@@ -60,6 +75,7 @@ def free_port() -> int:
 
 
 # --- fake Graph API -----------------------------------------------------------------------------------------
+
 
 @dataclass
 class GraphCall:
@@ -78,7 +94,7 @@ class FakeGraph:
     timeline: list[tuple[str, Any]] | None = None  # shared with the fake agent to check the order of events
     released: asyncio.Event = field(default_factory=asyncio.Event)  # ends "hang" answers at teardown
 
-    def then(self, *responses: Any) -> "FakeGraph":
+    def then(self, *responses: Any) -> FakeGraph:
         self.script.extend(responses)
         return self
 
@@ -104,7 +120,9 @@ class FakeGraph:
             await self.released.wait()
             return web.json_response({})
         if action is None:
-            return web.json_response({"messaging_product": "whatsapp", "messages": [{"id": f"wamid.OUT{len(self.calls)}"}]})
+            return web.json_response(
+                {"messaging_product": "whatsapp", "messages": [{"id": f"wamid.OUT{len(self.calls)}"}]}
+            )
         status, json_body, *headers = action
         return web.json_response(json_body, status=status, headers=headers[0] if headers else None)
 
@@ -116,8 +134,6 @@ def graph_error_body(code: int, message: str = "error", subcode: int | None = No
     if details:
         err["error_data"] = {"messaging_product": "whatsapp", "details": details}
     return {"error": err}
-
-
 
 
 def make_settings(graph_base_url: str = "http://127.0.0.1:9", **overrides: Any) -> Settings:
@@ -139,11 +155,13 @@ def fast_graph_client(settings: Settings, **kwargs: Any) -> GraphClient:
     """A client with tiny backoffs: retry tests check behaviour, not waiting."""
     kwargs.setdefault("timeout_seconds", settings.whatsapp_timeout_seconds)
     kwargs.setdefault("max_retries", settings.whatsapp_max_retries)
-    return GraphClient(settings.graph_messages_url, settings.whatsapp_access_token,
-                       backoff_initial=0.001, backoff_max=0.01, **kwargs)
+    return GraphClient(
+        settings.graph_messages_url, settings.whatsapp_access_token, backoff_initial=0.001, backoff_max=0.01, **kwargs
+    )
 
 
 # --- the channel in a running Sanic app, wired like `rasa run` does it ----------------------------------------
+
 
 class FakeAgent:
     """Stands in for rasa's Agent: records UserMessages, echoes text through the output channel.
@@ -213,10 +231,6 @@ class Harness:
     async def settle(self) -> None:
         """Wait until everything the channel accepted has been handled."""
         assert await self.channel.queues.wait_idle(timeout=10)
-
-
-
-
 
 
 @contextlib.asynccontextmanager

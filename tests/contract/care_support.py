@@ -1,5 +1,6 @@
 """Helpers of the CARE contract tests: the recordings, a JSON shape comparator, unsigned test JWTs,
 TOTP codes, and the sandbox run as a real subprocess on a free port."""
+
 from __future__ import annotations
 
 import base64
@@ -24,6 +25,7 @@ RECORDINGS = Path(os.environ.get("CARE_RECORDINGS_DIR", ROOT / "tests" / "fixtur
 
 # ---------------------------------------------------------------------- recordings
 
+
 def recording(number: str) -> dict[str, Any]:
     """`recording("74")` -> {"request": ..., "response": ...} of shared/care-api/74-*.json."""
     [path] = RECORDINGS.glob(f"{number}-*.json")
@@ -38,6 +40,7 @@ def all_recordings() -> list[tuple[str, dict[str, Any]]]:
 
 
 # ---------------------------------------------------------------------- shapes
+
 
 def jtype(value: Any) -> str:
     if isinstance(value, bool):
@@ -68,10 +71,13 @@ def shape_misses(real: Any, got: Any, path: str = "$") -> list[str]:
 
 # ---------------------------------------------------------------------- tokens
 
+
 def fake_jwt(claims: dict[str, Any] | None = None, expires_in: float = 3600) -> str:
     """An unsigned JWT the client can read `exp` from (it never verifies signatures)."""
+
     def b64(obj: dict[str, Any]) -> str:
         return base64.urlsafe_b64encode(json.dumps(obj).encode()).decode().rstrip("=")
+
     payload = {"exp": int(time.time() + expires_in), **(claims or {})}
     return f"{b64({'alg': 'none', 'typ': 'JWT'})}.{b64(payload)}.sig"
 
@@ -81,10 +87,11 @@ def totp(secret_b32: str, at: float | None = None, step: int = 30, digits: int =
     key = base64.b32decode(secret_b32.upper() + "=" * (-len(secret_b32) % 8))
     digest = hmac.new(key, struct.pack(">Q", int((time.time() if at is None else at) // step)), hashlib.sha1).digest()
     offset = digest[-1] & 0x0F
-    return str((struct.unpack(">I", digest[offset:offset + 4])[0] & 0x7FFFFFFF) % 10 ** digits).zfill(digits)
+    return str((struct.unpack(">I", digest[offset : offset + 4])[0] & 0x7FFFFFFF) % 10**digits).zfill(digits)
 
 
 # ---------------------------------------------------------------------- the sandbox subprocess
+
 
 def free_port() -> int:
     with socket.socket() as s:
@@ -105,11 +112,16 @@ class SandboxProcess:
     def url(self) -> str:
         return f"http://127.0.0.1:{self.port}"
 
-    def start(self, timeout: float = 30.0) -> "SandboxProcess":
+    def start(self, timeout: float = 30.0) -> SandboxProcess:
         log = open(self.log_path, "ab")  # noqa: SIM115 (kept open for the child's lifetime)
-        self.proc = subprocess.Popen([sys.executable, "-m", "sandbox.care", "--host", "127.0.0.1",
-                                      "--port", str(self.port)], cwd=ROOT, env={**os.environ, **self.env},
-                                     stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+        self.proc = subprocess.Popen(
+            [sys.executable, "-m", "sandbox.care", "--host", "127.0.0.1", "--port", str(self.port)],
+            cwd=ROOT,
+            env={**os.environ, **self.env},
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             if self.proc.poll() is not None:

@@ -1,7 +1,8 @@
 """Fixtures of the CARE contract tests: the sandbox as a real subprocess on a free port."""
+
 from __future__ import annotations
 
-from typing import Callable, Iterator
+from collections.abc import Callable, Iterator
 
 import pytest
 from care_support import RECORDINGS, SandboxProcess

@@ -1,4 +1,5 @@
 """The client against the sandbox subprocess: what a patient or a staff member would notice."""
+
 from __future__ import annotations
 
 import datetime as dt
@@ -19,10 +20,12 @@ FAMILY_PHONE = "919876543210"  # as WhatsApp gives it: Ramesh and Sunita Kumar s
 ANITA_PHONE = "+919123456789"
 
 
-def service(sandbox: SandboxProcess, username: str = "care-doctor",
-            session: requests.Session | None = None) -> CareClient:
-    return CareClient.create(sandbox.url, username=username, password=PASSWORD, timeout=5, max_retries=1,
-                             session=session)
+def service(
+    sandbox: SandboxProcess, username: str = "care-doctor", session: requests.Session | None = None
+) -> CareClient:
+    return CareClient.create(
+        sandbox.url, username=username, password=PASSWORD, timeout=5, max_retries=1, session=session
+    )
 
 
 def logged(sandbox: SandboxProcess) -> tuple[CareClient, CallLog]:
@@ -48,6 +51,7 @@ def free_slot(care: CareClient, fac: str, practitioner: str, skip_days: int = 0)
 
 
 # ---------------------------------------------------------------------- patients
+
 
 def test_otp_login_shows_every_family_member_on_the_phone(care_sandbox: SandboxProcess) -> None:
     care = service(care_sandbox)
@@ -136,6 +140,7 @@ def test_a_patient_cannot_book_for_another_family(care_sandbox: SandboxProcess) 
 
 
 # ---------------------------------------------------------------------- staff
+
 
 def test_staff_search_by_name_and_phone(care_sandbox: SandboxProcess) -> None:
     care = service(care_sandbox)
@@ -239,6 +244,7 @@ def test_pagination_follows_offsets_until_count(care_sandbox: SandboxProcess) ->
 
 
 # ---------------------------------------------------------------------- tokens over time
+
 
 def test_rotating_refresh_keeps_the_service_account_logged_in(start_sandbox) -> None:
     # access tokens of 6 s are always inside the client's 30 s refresh margin: every call refreshes

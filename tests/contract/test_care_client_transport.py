@@ -1,5 +1,6 @@
 """Error mapping, the one re-login on a refused token, retries (only for idempotent calls) and an
 unreachable CARE, with a fake CARE (`responses`) or real sockets that never answer."""
+
 from __future__ import annotations
 
 import datetime as dt
@@ -7,7 +8,7 @@ import json
 import socket
 import threading
 import time
-from typing import Iterator
+from collections.abc import Iterator
 
 import pytest
 import requests
@@ -49,13 +50,28 @@ def _staff(on_refresh=None, access_expires_in: float = 3600) -> CareClient:
 
 # ---------------------------------------------------------------------- status -> typed error
 
+
 @pytest.mark.usefixtures("recordings_dir")
-@pytest.mark.parametrize("number, error", [
-    ("29", CareInvalid), ("39", CareInvalid), ("69", CareInvalid), ("82", CareInvalid), ("88", CareInvalid),
-    ("89", CareInvalid), ("96", CareInvalid), ("20", CareInvalid), ("100", CareForbidden), ("90", CareForbidden),
-    ("86", CareNotFound), ("52", CareNotFound), ("63", CareUnauthenticated), ("53", CareUnauthenticated),
-    ("60", CareUnauthenticated),
-])
+@pytest.mark.parametrize(
+    "number, error",
+    [
+        ("29", CareInvalid),
+        ("39", CareInvalid),
+        ("69", CareInvalid),
+        ("82", CareInvalid),
+        ("88", CareInvalid),
+        ("89", CareInvalid),
+        ("96", CareInvalid),
+        ("20", CareInvalid),
+        ("100", CareForbidden),
+        ("90", CareForbidden),
+        ("86", CareNotFound),
+        ("52", CareNotFound),
+        ("63", CareUnauthenticated),
+        ("53", CareUnauthenticated),
+        ("60", CareUnauthenticated),
+    ],
+)
 def test_each_recorded_error_status_maps_to_its_error(number: str, error: type[CareError]) -> None:
     rec = recording(number)["response"]
     body = rec["body"]
@@ -94,6 +110,7 @@ def test_5xx_and_non_json_answers_are_unavailable() -> None:
 
 # ---------------------------------------------------------------------- re-login on a refused token
 
+
 @pytest.mark.usefixtures("recordings_dir")
 @pytest.mark.parametrize("refusal", ["59", "62"])  # expired/garbage token, and a token of the wrong type
 def test_a_refused_service_token_logs_in_again_once_and_retries(refusal: str) -> None:
@@ -101,8 +118,13 @@ def test_a_refused_service_token_logs_in_again_once_and_retries(refusal: str) ->
     answers = iter([first, second])
     with responses.RequestsMock() as rsps:
         rsps.add_callback("POST", LOGIN, callback=lambda req: (200, {}, json.dumps(next(answers))))
-        rsps.add("GET", ME, status=403, json=recording(refusal)["response"]["body"],
-                 match=[matchers.header_matcher({"Authorization": f"Bearer {first['access']}"})])
+        rsps.add(
+            "GET",
+            ME,
+            status=403,
+            json=recording(refusal)["response"]["body"],
+            match=[matchers.header_matcher({"Authorization": f"Bearer {first['access']}"})],
+        )
         rsps.add("GET", ME, json=USER, match=[matchers.header_matcher({"Authorization": f"Bearer {second['access']}"})])
         user = _service().current_user()
         logins = [c for c in rsps.calls if c.request.url == LOGIN]
@@ -130,8 +152,9 @@ def test_a_refused_staff_token_is_refreshed_once_and_the_new_pair_handed_back() 
     with responses.RequestsMock() as rsps:
         rsps.add("GET", ME, status=403, json=expired)
         rsps.add("POST", REFRESH, json=rotated)
-        rsps.add("GET", ME, json=USER,
-                 match=[matchers.header_matcher({"Authorization": f"Bearer {rotated['access']}"})])
+        rsps.add(
+            "GET", ME, json=USER, match=[matchers.header_matcher({"Authorization": f"Bearer {rotated['access']}"})]
+        )
         staff = _staff(on_refresh=seen.append)
         assert staff.current_user().id == "u1"
     assert [p.refresh for p in seen] == [rotated["refresh"]]
@@ -152,21 +175,27 @@ def test_an_expired_staff_access_token_is_refreshed_before_the_call() -> None:
     rotated = _pair()
     with responses.RequestsMock() as rsps:
         rsps.add("POST", REFRESH, json=rotated)
-        rsps.add("GET", ME, json=USER,
-                 match=[matchers.header_matcher({"Authorization": f"Bearer {rotated['access']}"})])
+        rsps.add(
+            "GET", ME, json=USER, match=[matchers.header_matcher({"Authorization": f"Bearer {rotated['access']}"})]
+        )
         assert _staff(access_expires_in=-60).current_user().id == "u1"
 
 
 def test_a_patient_token_is_never_refreshed() -> None:
     with responses.RequestsMock() as rsps:
-        rsps.add("GET", BASE + "/api/v1/otp/patient/", status=401,
-                 json={"detail": "Authentication credentials were not provided."})
+        rsps.add(
+            "GET",
+            BASE + "/api/v1/otp/patient/",
+            status=401,
+            json={"detail": "Authentication credentials were not provided."},
+        )
         with pytest.raises(CareUnauthenticated):
             CareClient.create(BASE).as_patient(PatientToken(fake_jwt(), "+919876543210")).list_patients()
         assert len(rsps.calls) == 1
 
 
 # ---------------------------------------------------------------------- retries
+
 
 def test_reads_are_retried_on_5xx_but_bookings_are_not() -> None:
     with responses.RequestsMock() as rsps:
@@ -193,6 +222,7 @@ def test_slots_for_a_day_is_a_post_but_a_read_so_it_is_retried() -> None:
 
 
 # ---------------------------------------------------------------------- unreachable CARE
+
 
 class SilentServer:
     """Accepts TCP connections and never answers (a hung CARE); counts the connections."""
@@ -243,6 +273,7 @@ def _bounded(seconds: float):
         def __exit__(self, *exc):
             self.elapsed = time.monotonic() - self.start
             assert self.elapsed < seconds, f"took {self.elapsed:.1f}s, the bound is {seconds}s"
+
     return Clock()
 
 
@@ -255,7 +286,8 @@ def test_a_closed_port_is_unavailable_at_once() -> None:
 def test_a_care_that_never_answers_is_unavailable_within_the_timeout(silent_care: SilentServer) -> None:
     timeout, retries = 0.5, 1
     care = CareClient.create(silent_care.url, max_retries=retries, timeout=timeout, backoff=0).as_staff(
-        TokenPair(fake_jwt(), fake_jwt()))
+        TokenPair(fake_jwt(), fake_jwt())
+    )
     # each attempt waits `timeout` at most; the bound leaves room for a slow machine, not for a hang
     with _bounded(timeout * (retries + 1) + 2.0), pytest.raises(CareUnavailable):
         care.list_facilities()

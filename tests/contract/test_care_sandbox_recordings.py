@@ -13,6 +13,7 @@ recording's note names (BODY_TOKENS); TOTP codes come from the `secret_key` the 
 (107), backup codes from its verify (109). Expired tokens (153-156) are minted, as the recordings were,
 with the server's own claims and key: the sandbox runs with a known SANDBOX_JWT_SECRET.
 """
+
 from __future__ import annotations
 
 import datetime as dt
@@ -20,7 +21,8 @@ import re
 import secrets
 import time
 import uuid
-from typing import Any, Iterator
+from collections.abc import Iterator
+from typing import Any
 
 import jwt
 import pytest
@@ -37,20 +39,43 @@ JWT_SECRET = secrets.token_urlsafe(32)  # the replay sandbox's signing key, to m
 
 NOT_SERVED = {  # recordings the sandbox deliberately does not serve
     "23": "creating schedules: the assistant only reads them",
-    "103": "questionnaires", "104": "questionnaires", "105": "questionnaires", "106": "questionnaires",
+    "103": "questionnaires",
+    "104": "questionnaires",
+    "105": "questionnaires",
+    "106": "questionnaires",
 }
-CALLER = {**{n: "volunteer" for n in ("90", "91", "92", "93", "94")}, "95": "staff", "10": "admin",
-          **{n: "patient" for n in ("41", "42", "43", "44", "45", "46", "47", "48", "49", "50", "51", "52")},
-          "56": "patient-anita", "58": "patient-unknown", "53": "doctor", "59": "garbage", "61": "garbage",
-          "60": None, "62": "doctor-refresh",
-          # 107+: care-nurse sets up TOTP, then logs in with it; "session" is a fresh care-doctor login
-          # that is rotated (145) and logged out (147); "expired-*" are minted with exp in the past
-          **{n: "nurse" for n in ("107", "108", "109", "110")}, "112": "temp", "119": "nurse-mfa",
-          "141": "volunteer", **{n: "session" for n in ("142", "143", "147", "148")},
-          "151": "session-rotated", "152": "session-rotated", "153": "expired-access",
-          "155": "expired-patient", "156": "expired-patient"}
-USERS = {"doctor": "care-doctor", "volunteer": "care-volunteer", "staff": "care-staff", "admin": "admin",
-         "nurse": "care-nurse"}
+CALLER = {
+    **dict.fromkeys(("90", "91", "92", "93", "94"), "volunteer"),
+    "95": "staff",
+    "10": "admin",
+    **dict.fromkeys(("41", "42", "43", "44", "45", "46", "47", "48", "49", "50", "51", "52"), "patient"),
+    "56": "patient-anita",
+    "58": "patient-unknown",
+    "53": "doctor",
+    "59": "garbage",
+    "61": "garbage",
+    "60": None,
+    "62": "doctor-refresh",
+    # 107+: care-nurse sets up TOTP, then logs in with it; "session" is a fresh care-doctor login
+    # that is rotated (145) and logged out (147); "expired-*" are minted with exp in the past
+    **dict.fromkeys(("107", "108", "109", "110"), "nurse"),
+    "112": "temp",
+    "119": "nurse-mfa",
+    "141": "volunteer",
+    **dict.fromkeys(("142", "143", "147", "148"), "session"),
+    "151": "session-rotated",
+    "152": "session-rotated",
+    "153": "expired-access",
+    "155": "expired-patient",
+    "156": "expired-patient",
+}
+USERS = {
+    "doctor": "care-doctor",
+    "volunteer": "care-volunteer",
+    "staff": "care-staff",
+    "admin": "admin",
+    "nurse": "care-nurse",
+}
 
 SECOND_SERVER = {  # ids of the second CARE (107+) -> the sandbox's seeded ones (README "Key ids")
     "63a65370-3428-44b7-ad8f-051a565a829a": "788d76a3-70dc-4d84-93ad-9751f20ba63f",  # facility
@@ -65,20 +90,38 @@ SECOND_SERVER = {  # ids of the second CARE (107+) -> the sandbox's seeded ones 
 _TEMP, _TEMP2 = {"<temp-token-jwt>": "temp"}, {"<temp-token-jwt>": "temp-2"}
 _SESSION = {"<access-jwt>": "session", "<refresh-jwt>": "session-refresh"}
 BODY_TOKENS = {  # redacted tokens in request bodies -> the token the recording's note names
-    "113": {"<refresh-jwt>": "temp"}, "114": _TEMP, "116": {"<temp-token-jwt>": "doctor-refresh"}, "117": _TEMP,
-    "118": _TEMP, "120": _TEMP, "121": _TEMP2, "122": _TEMP2,
-    "142": {"<access-jwt>": "session"}, "143": {"<access-jwt>": "session", "<refresh-jwt>": "staff-refresh"},
-    "144": _SESSION, "145": {"<refresh-jwt>": "session-refresh"}, "146": {"<refresh-jwt>": "session-refresh"},
-    "147": _SESSION, "149": {"<refresh-jwt>": "session-refresh"},
-    "150": {"<refresh-jwt>": "session-rotated-refresh"}, "152": _SESSION,
+    "113": {"<refresh-jwt>": "temp"},
+    "114": _TEMP,
+    "116": {"<temp-token-jwt>": "doctor-refresh"},
+    "117": _TEMP,
+    "118": _TEMP,
+    "120": _TEMP,
+    "121": _TEMP2,
+    "122": _TEMP2,
+    "142": {"<access-jwt>": "session"},
+    "143": {"<access-jwt>": "session", "<refresh-jwt>": "staff-refresh"},
+    "144": _SESSION,
+    "145": {"<refresh-jwt>": "session-refresh"},
+    "146": {"<refresh-jwt>": "session-refresh"},
+    "147": _SESSION,
+    "149": {"<refresh-jwt>": "session-refresh"},
+    "150": {"<refresh-jwt>": "session-rotated-refresh"},
+    "152": _SESSION,
     "154": {"<refresh-jwt>": "expired-refresh"},
 }
 _BOOKING = ("status", "note", "token_slot.allocated")
 SAME_VALUES = {  # 107+: beyond the shape, these values must be the recorded ones (the behaviour the README names)
-    "123": _BOOKING, "124": _BOOKING, "125": _BOOKING, "127": _BOOKING, "131": _BOOKING, "132": _BOOKING,
+    "123": _BOOKING,
+    "124": _BOOKING,
+    "125": _BOOKING,
+    "127": _BOOKING,
+    "131": _BOOKING,
+    "132": _BOOKING,
     "136": ("status", "information_source", "dosage_text", "effective_period"),
-    "137": ("status", "information_source", "effective_period"), "110": ("mfa_enabled",),
-    "119": ("username", "mfa_enabled"), "151": ("username",),
+    "137": ("status", "information_source", "effective_period"),
+    "110": ("mfa_enabled",),
+    "119": ("username", "mfa_enabled"),
+    "151": ("username",),
 }
 TOTP_NOW = ("109", "118", "120")  # their recorded codes were current then: send the current one
 BACKUP_CODE = re.compile(r"^<backup-code-(\d+)>$")
@@ -94,6 +137,7 @@ def _seeded_ids() -> set[str]:
         elif isinstance(node, list):
             for v in node:
                 walk(v)
+
     walk(yaml.safe_load((ROOT / "sandbox/care/fixtures.yml").read_text()))
     return found
 
@@ -112,6 +156,7 @@ def _second_server_slots() -> dict[str, str]:
         elif isinstance(node, list):
             for v in node:
                 walk(v)
+
     for number, rec in all_recordings():
         if int(number) >= 107:
             walk(rec["response"]["body"])
@@ -134,8 +179,9 @@ class Replayer:
     # -------------------------------------------------------------- callers
 
     def _login(self, who: str) -> dict[str, str]:
-        r = requests.post(self.base + "/api/v1/auth/login/", json={"username": USERS[who], "password": PASSWORD},
-                          timeout=10)
+        r = requests.post(
+            self.base + "/api/v1/auth/login/", json={"username": USERS[who], "password": PASSWORD}, timeout=10
+        )
         r.raise_for_status()
         return r.json()
 
@@ -147,8 +193,7 @@ class Replayer:
 
     def patient(self, phone: str, send: bool = True) -> str:
         if send:
-            requests.post(self.base + "/api/v1/otp/send/", json={"phone_number": phone},
-                          timeout=10).raise_for_status()
+            requests.post(self.base + "/api/v1/otp/send/", json={"phone_number": phone}, timeout=10).raise_for_status()
         r = requests.post(self.base + "/api/v1/otp/login/", json={"phone_number": phone, "otp": OTP}, timeout=10)
         r.raise_for_status()
         return r.json()["access"]
@@ -170,8 +215,12 @@ class Replayer:
         """Signed with the sandbox's key and its claims, `exp` in the past (153: 10 min, 155: 1 h)."""
         now = int(time.time())
         if kind == "patient":
-            claims: dict[str, Any] = {"token_type": "patient_login", "phone_number": RAMESH_PHONE,
-                                      "iat": now - 7200, "exp": now - 3600}
+            claims: dict[str, Any] = {
+                "token_type": "patient_login",
+                "phone_number": RAMESH_PHONE,
+                "iat": now - 7200,
+                "exp": now - 3600,
+            }
         else:
             doctor = jwt.decode(self.staff("doctor"), options={"verify_signature": False})
             claims = {"token_type": kind, "user_id": doctor["user_id"], "iat": now - 2400, "exp": now - 600}
@@ -208,13 +257,19 @@ class Replayer:
 
     def map_second_server_slots(self) -> None:
         """The second server's slots -> the sandbox doctor's slots at the same moved time."""
-        doctor, facility = SECOND_SERVER["3bd35d3d-7aee-4b7d-ab1f-5ffa084bc1e5"], SECOND_SERVER[
-            "63a65370-3428-44b7-ad8f-051a565a829a"]
+        doctor, facility = (
+            SECOND_SERVER["3bd35d3d-7aee-4b7d-ab1f-5ffa084bc1e5"],
+            SECOND_SERVER["63a65370-3428-44b7-ad8f-051a565a829a"],
+        )
         headers = {"Authorization": f"Bearer {self.staff('doctor')}"}
         for slot_id, start in _second_server_slots().items():
             day = self.sub(start[:10])
-            r = requests.post(f"{self.base}/api/v1/facility/{facility}/slots/get_slots_for_day/", headers=headers,
-                              json={"resource_type": "practitioner", "resource_id": doctor, "day": day}, timeout=10)
+            r = requests.post(
+                f"{self.base}/api/v1/facility/{facility}/slots/get_slots_for_day/",
+                headers=headers,
+                json={"resource_type": "practitioner", "resource_id": doctor, "day": day},
+                timeout=10,
+            )
             r.raise_for_status()
             [mine] = [s for s in r.json()["results"] if s["start_datetime"][11:] == start[11:]]
             self.ids[slot_id] = mine["id"]
@@ -253,17 +308,28 @@ class Replayer:
         if number in ("27", "42"):  # slot ids by position
             for old, new in zip(real["results"], got["results"], strict=False):
                 self.ids[old["id"]] = new["id"]
-        elif isinstance(real, dict) and isinstance(got, dict) and real.get("id") and got.get("id") \
-                and rec["response"]["status"] == 200 and real["id"] not in self.seeded \
-                and real["id"] not in SECOND_SERVER:
+        elif (
+            isinstance(real, dict)
+            and isinstance(got, dict)
+            and real.get("id")
+            and got.get("id")
+            and rec["response"]["status"] == 200
+            and real["id"] not in self.seeded
+            and real["id"] not in SECOND_SERVER
+        ):
             self.ids[real["id"]] = got["id"]
         if number == "55":
             self.tokens["patient-anita"] = got["access"]
         if rec["response"]["status"] != 200 or not isinstance(got, dict):
             return
-        learnt = {"107": ("secret_key", "totp"), "109": ("backup_codes", "backup"), "111": ("temp_token", "temp"),
-                  "118": ("access", "nurse-mfa"), "145": ("refresh", "session-rotated-refresh"),
-                  "150": ("access", "session-rotated")}
+        learnt = {
+            "107": ("secret_key", "totp"),
+            "109": ("backup_codes", "backup"),
+            "111": ("temp_token", "temp"),
+            "118": ("access", "nurse-mfa"),
+            "145": ("refresh", "session-rotated-refresh"),
+            "150": ("access", "session-rotated"),
+        }
         if number in learnt:
             key, name = learnt[number]
             if name == "totp":
@@ -287,8 +353,14 @@ class Replayer:
         if number == "64":
             self.staff("doctor")
             body = {"refresh": self.tokens["doctor-refresh"]}
-        r = requests.request(req["method"], self.base + self.sub(req["path"]), params=self.sub(req["query"]),
-                             json=body, headers=headers, timeout=10)
+        r = requests.request(
+            req["method"],
+            self.base + self.sub(req["path"]),
+            params=self.sub(req["query"]),
+            json=body,
+            headers=headers,
+            timeout=10,
+        )
         try:
             got = r.json()
         except ValueError:
@@ -311,8 +383,7 @@ def strict_misses(real: Any, got: Any, path: str = "$") -> list[str]:
             if isinstance(value, list) and value and isinstance(got.get(key), list) and not got[key]:
                 misses.append(f"{path}.{key} is empty")
             elif isinstance(value, dict):
-                misses.extend(m for m in strict_misses(value, got.get(key), f"{path}.{key}")
-                              if m.endswith("is empty"))
+                misses.extend(m for m in strict_misses(value, got.get(key), f"{path}.{key}") if m.endswith("is empty"))
     return misses
 
 

@@ -1,5 +1,6 @@
 """A WhatsApp user for end-to-end tests: posts signed Cloud-API webhooks to the real Rasa server and reads
 the bot's answers from the simulator's fake Graph API."""
+
 from __future__ import annotations
 
 import time
@@ -27,7 +28,9 @@ class WhatsAppUser:
 
     def post(self, body: dict, secret: str | None = None, headers: dict | None = None) -> requests.Response:
         raw, signed_headers = payloads.signed(body, secret or self.secret)
-        return requests.post(self.stack.webhook_url, data=raw, headers={**signed_headers, **(headers or {})}, timeout=10)
+        return requests.post(
+            self.stack.webhook_url, data=raw, headers={**signed_headers, **(headers or {})}, timeout=10
+        )
 
     def say(self, text: str) -> requests.Response:
         return self.post(payloads.text(self.phone, text, name=self.name))
@@ -36,8 +39,11 @@ class WhatsAppUser:
         return self.post(payloads.button_reply(self.phone, button_id, title or button_id, name=self.name))
 
     def outbox(self, wait: float = 0.0) -> list[dict]:
-        r = requests.get(f"{self.stack.sim_url}/_sim/outbox",
-                         params={"to": self.phone, "after": self.seen, "wait": wait}, timeout=wait + 10)
+        r = requests.get(
+            f"{self.stack.sim_url}/_sim/outbox",
+            params={"to": self.phone, "after": self.seen, "wait": wait},
+            timeout=wait + 10,
+        )
         r.raise_for_status()
         return r.json()["messages"]
 

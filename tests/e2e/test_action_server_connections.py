@@ -1,5 +1,6 @@
 """The link between Rasa and the action server. Rasa keeps idle connections to it for 15 s (aiohttp's pool); an
 action server that closes them sooner races Rasa's next request, and that message's action and reply are lost."""
+
 from __future__ import annotations
 
 import http.client

@@ -1,13 +1,13 @@
 """End to end: signed webhooks into the real Rasa server (model, action server, sandbox CARE), answers read
 from the simulator's fake Graph API — what a WhatsApp user would see."""
+
 from __future__ import annotations
 
+import pytest
 import requests
 
 from sandbox.whatsapp import payloads
 from tests.e2e.conftest import choices_of, text_of
-
-import pytest
 
 pytestmark = pytest.mark.e2e
 
@@ -78,8 +78,12 @@ def test_the_users_message_is_marked_read_with_typing_indicator(user):
 
 def test_forged_and_missing_signatures_are_refused_and_never_answered(user, stack):
     raw = payloads.encode(payloads.text(user.phone, "hi"))
-    forged = requests.post(stack.webhook_url, data=raw, timeout=10,
-                           headers={"Content-Type": "application/json", "X-Hub-Signature-256": "sha256=" + "0" * 64})
+    forged = requests.post(
+        stack.webhook_url,
+        data=raw,
+        timeout=10,
+        headers={"Content-Type": "application/json", "X-Hub-Signature-256": "sha256=" + "0" * 64},
+    )
     missing = requests.post(stack.webhook_url, data=raw, timeout=10, headers={"Content-Type": "application/json"})
     assert (forged.status_code, missing.status_code) == (403, 401)
     assert user.replies(1, timeout=2) == []
@@ -87,17 +91,29 @@ def test_forged_and_missing_signatures_are_refused_and_never_answered(user, stac
 
 def test_malformed_json_is_a_400(stack, user):
     raw = b'{"object": "whatsapp_business_account", "entry": ['
-    r = requests.post(stack.webhook_url, data=raw, timeout=10,
-                      headers={"Content-Type": "application/json",
-                               "X-Hub-Signature-256": payloads.signature(user.secret, raw)})
+    r = requests.post(
+        stack.webhook_url,
+        data=raw,
+        timeout=10,
+        headers={"Content-Type": "application/json", "X-Hub-Signature-256": payloads.signature(user.secret, raw)},
+    )
     assert r.status_code == 400
 
 
 def test_webhook_verification_handshake(stack, settings):
     url = stack.webhook_url
-    ok = requests.get(url, params={"hub.mode": "subscribe", "hub.verify_token": settings.whatsapp_webhook_verify_token,
-                                   "hub.challenge": "1158201444"}, timeout=10)
-    bad = requests.get(url, params={"hub.mode": "subscribe", "hub.verify_token": "nope", "hub.challenge": "1"}, timeout=10)
+    ok = requests.get(
+        url,
+        params={
+            "hub.mode": "subscribe",
+            "hub.verify_token": settings.whatsapp_webhook_verify_token,
+            "hub.challenge": "1158201444",
+        },
+        timeout=10,
+    )
+    bad = requests.get(
+        url, params={"hub.mode": "subscribe", "hub.verify_token": "nope", "hub.challenge": "1"}, timeout=10
+    )
     assert (ok.status_code, ok.text, bad.status_code) == (200, "1158201444", 403)
 
 

@@ -1,4 +1,5 @@
 """The assistant's own logs (Rasa server, action server) never show a sender's phone number unmasked."""
+
 from __future__ import annotations
 
 import pytest

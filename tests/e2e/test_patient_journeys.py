@@ -1,5 +1,6 @@
 """Patients end to end: signed webhooks into the real Rasa server, actions and the sandbox CARE; answers read
 from the simulator's Graph API, as a WhatsApp user would see them."""
+
 from __future__ import annotations
 
 import datetime as dt
@@ -21,9 +22,22 @@ ANITA_PHONE = "919123456789"
 MEERA_PHONE = "919900112233"
 
 # clinical data of patients who are NOT on Ramesh's phone
-OTHER_PATIENTS_DATA = ["Amoxicillin", "Hypertensive disorder", "Appendectomy", "Levothyroxine", "Hypothyroidism",
-                       "Salbutamol", "Budesonide", "Asthma", "Nitrofurantoin", "Urinary tract infection",
-                       "Thyroid function test", "Anita", "Meera", "Ravi"]
+OTHER_PATIENTS_DATA = [
+    "Amoxicillin",
+    "Hypertensive disorder",
+    "Appendectomy",
+    "Levothyroxine",
+    "Hypothyroidism",
+    "Salbutamol",
+    "Budesonide",
+    "Asthma",
+    "Nitrofurantoin",
+    "Urinary tract infection",
+    "Thyroid function test",
+    "Anita",
+    "Meera",
+    "Ravi",
+]
 
 
 def stack_tz() -> str:
@@ -186,8 +200,8 @@ def test_family_switching_booking_cancelling_and_logout(ramesh):
 
 
 def test_after_a_full_login_no_code_token_or_full_number_is_stored_or_logged(stack):
-    from sessions.store import SessionStore
     from sessions.kv import make_kv_store
+    from sessions.store import SessionStore
 
     user = WhatsAppUser(stack, phone=MEERA_PHONE)
     fresh(user)
@@ -208,8 +222,9 @@ def test_after_a_full_login_no_code_token_or_full_number_is_stored_or_logged(sta
     assert national not in stored
     assert "+91 99•••••233" in stored  # the masked form is what the slot keeps
 
-    logs = "\n".join((stack.run_dir / "logs" / name).read_text(errors="replace")
-                     for name in ("rasa.log", "actions.log"))
+    logs = "\n".join(
+        (stack.run_dir / "logs" / name).read_text(errors="replace") for name in ("rasa.log", "actions.log")
+    )
     assert OTP not in logs
     assert token not in logs
     assert not re.search(national, logs), "an unmasked phone number in the logs"
@@ -236,8 +251,9 @@ def test_a_typed_number_and_a_code_inside_a_sentence_never_reach_the_tracker_or_
     # (the bot's own prompt shows "98765 43210" as an example format: the typed form is looked for)
     for secret in ("+91-98765-43210", "9876543210", OTP, f"{OTP[:2]} {OTP[2:]}", "my code is"):
         assert secret not in stored, secret
-    logs = "\n".join((stack.run_dir / "logs" / name).read_text(errors="replace")
-                     for name in ("rasa.log", "actions.log"))
+    logs = "\n".join(
+        (stack.run_dir / "logs" / name).read_text(errors="replace") for name in ("rasa.log", "actions.log")
+    )
     assert "9876543210" not in logs and "98765-43210" not in logs and OTP not in logs
 
 

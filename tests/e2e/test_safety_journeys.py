@@ -1,12 +1,13 @@
 """Safe in the first minute, end to end: emergencies in any state, a person to talk to, numbered menus,
 honest answers. Signed webhooks into the real stack; answers as the WhatsApp user sees them."""
+
 from __future__ import annotations
 
 import sqlite3
 
 import pytest
 
-from tests.e2e.conftest import WhatsAppUser, choices_of
+from tests.e2e.conftest import choices_of
 from tests.e2e.test_patient_journeys import OTP, interactive, say, tap, texts
 
 pytestmark = pytest.mark.e2e
@@ -25,8 +26,10 @@ def test_an_emergency_from_a_stranger_gets_the_numbers_at_once(user, stack):
     assert_emergency_answer(say(user, FALLEN), stack)
 
 
-@pytest.mark.parametrize("text", ["ambulance", "I have severe chest pain", "papa ko saans nahi aa rahi",
-                                  "അച്ഛന് ബോധമില്ല", "i want to end my life"])
+@pytest.mark.parametrize(
+    "text",
+    ["ambulance", "I have severe chest pain", "papa ko saans nahi aa rahi", "അച്ഛന് ബോധമില്ല", "i want to end my life"],
+)
 def test_emergencies_in_other_words_and_languages(user, stack, text):
     bodies = say(user, text)
     assert_emergency_answer(bodies, stack)
@@ -52,8 +55,9 @@ def test_an_emergency_while_a_staff_password_is_expected_reaches_no_one_as_a_pas
     bodies = say(user, "I have severe chest pain")
     assert_emergency_answer(bodies, stack)
     assert "password" not in texts(bodies).lower()
-    login_lines = [line for line in (stack.run_dir / "logs" / "care.log").read_text().splitlines()
-                   if "/api/v1/auth/login/" in line]
+    login_lines = [
+        line for line in (stack.run_dir / "logs" / "care.log").read_text().splitlines() if "/api/v1/auth/login/" in line
+    ]
     # the chest pain was not tried as care-doctor's password (the sandbox would have said 401)
     assert not any("-> 401" in line for line in login_lines)
 
@@ -141,12 +145,15 @@ def test_menu_leaves_an_open_question(user):
     assert "username" not in texts(say(user, "hello")).lower()
 
 
-@pytest.mark.parametrize("text, expected", [
-    ("remind me to take my tablets at 8pm", "can't send reminders yet"),
-    ("STOP", "only write when you write to me"),
-    ("unsubscribe", "only write when you write to me"),
-    ("मेरी दवाई क्या है", "only read English"),
-    ("എന്റെ മരുന്ന് ഏതൊക്കെ", "only read English"),
-])
+@pytest.mark.parametrize(
+    "text, expected",
+    [
+        ("remind me to take my tablets at 8pm", "can't send reminders yet"),
+        ("STOP", "only write when you write to me"),
+        ("unsubscribe", "only write when you write to me"),
+        ("मेरी दवाई क्या है", "only read English"),
+        ("എന്റെ മരുന്ന് ഏതൊക്കെ", "only read English"),
+    ],
+)
 def test_honest_answers(user, text, expected):
     assert expected in texts(say(user, text))

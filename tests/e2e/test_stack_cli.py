@@ -2,6 +2,7 @@
 the stack printed to is gone (`make run | tee run.log` and Ctrl-C ends tee first). The children run in their
 own sessions, so nothing else would stop them. A taken port is named in one line before anything starts, and
 `make chat` finds the stack on the ports it chose (.run/stack.json)."""
+
 from __future__ import annotations
 
 import json
@@ -30,7 +31,9 @@ def _alive(pid: int) -> bool:
 
 
 def _port_env(**ports: int) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if k not in ("PORTS", "CARE_PORT", "SIM_PORT", "ACTIONS_PORT", "RASA_PORT")}
+    env = {
+        k: v for k, v in os.environ.items() if k not in ("PORTS", "CARE_PORT", "SIM_PORT", "ACTIONS_PORT", "RASA_PORT")
+    }
     return {**env, **{f"{name.upper()}_PORT": str(port) for name, port in ports.items()}}
 
 
@@ -43,8 +46,14 @@ def _listening(port: int) -> socket.socket:
 
 def _run_stack(env: dict[str, str], run_dir: Path, *args: str) -> tuple[subprocess.CompletedProcess, float]:
     t0 = time.monotonic()
-    done = subprocess.run([sys.executable, "-m", "sandbox.stack", "--run-dir", str(run_dir), *args], cwd=ROOT,
-                          env=env, capture_output=True, text=True, timeout=60)
+    done = subprocess.run(
+        [sys.executable, "-m", "sandbox.stack", "--run-dir", str(run_dir), *args],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     return done, time.monotonic() - t0
 
 
@@ -66,7 +75,9 @@ def test_a_taken_port_is_named_in_one_line_before_anything_starts(tmp_path):
     # the suggested port is free and the advice works (checked, not started: --check-ports)
     suggested = lines[0].rsplit("CARE_PORT=", 1)[1].rstrip("`")
     with _listening(care):
-        ok, _ = _run_stack(_port_env(care=int(suggested), sim=sim, actions=actions, rasa=rasa), tmp_path, "--check-ports")
+        ok, _ = _run_stack(
+            _port_env(care=int(suggested), sim=sim, actions=actions, rasa=rasa), tmp_path, "--check-ports"
+        )
         free, _ = _run_stack({**_port_env(), "PORTS": "free"}, tmp_path, "--check-ports")
     assert (ok.returncode, ok.stderr, free.returncode, free.stderr) == (0, "", 0, "")
 
@@ -84,16 +95,21 @@ def test_several_taken_ports_are_named_together_with_the_stack_that_holds_them(t
         holder.wait()
     assert done.returncode == 2
     [line] = done.stderr.splitlines()
-    assert line.startswith(f"ports {sim} (WhatsApp simulator), {rasa} (Rasa server) are already in use by another "
-                           f"`make run` (pid {holder.pid}, web chat http://127.0.0.1:{sim}/);")
+    assert line.startswith(
+        f"ports {sim} (WhatsApp simulator), {rasa} (Rasa server) are already in use by another "
+        f"`make run` (pid {holder.pid}, web chat http://127.0.0.1:{sim}/);"
+    )
     assert "SIM_PORT=" in line and "RASA_PORT=" in line and "CARE_PORT=" not in line
 
 
-@pytest.mark.parametrize("env, message", [
-    ({"PORTS": "any"}, "PORTS must be 'free'"),
-    ({"SIM_PORT": "90o1"}, "SIM_PORT must be a port number"),
-    ({"RASA_PORT": "9000"}, "port 9000 is given to both the sandbox CARE and the Rasa server"),
-])
+@pytest.mark.parametrize(
+    "env, message",
+    [
+        ({"PORTS": "any"}, "PORTS must be 'free'"),
+        ({"SIM_PORT": "90o1"}, "SIM_PORT must be a port number"),
+        ({"RASA_PORT": "9000"}, "port 9000 is given to both the sandbox CARE and the Rasa server"),
+    ],
+)
 def test_port_settings_that_cannot_work_are_refused_in_one_line(tmp_path, env, message):
     done, _ = _run_stack({**_port_env(), **env}, tmp_path, "--check-ports")
     assert done.returncode == 2
@@ -105,18 +121,25 @@ def test_make_chat_says_when_no_stack_is_running(tmp_path, monkeypatch, capsys):
     [nobody] = free_ports(1)
     monkeypatch.setattr(chat, "DEFAULT_SIM", f"http://127.0.0.1:{nobody}")
     # a stack file left by a stack that is gone does not count
-    (tmp_path / STACK_FILE).write_text(json.dumps({"pid": 2 ** 22 + 7, "sim": "http://127.0.0.1:1"}))
+    (tmp_path / STACK_FILE).write_text(json.dumps({"pid": 2**22 + 7, "sim": "http://127.0.0.1:1"}))
     assert chat.main(["--run-dir", str(tmp_path)]) == 2
     err = capsys.readouterr().err
-    assert err.startswith(f"error: no stack is running (none in {tmp_path / STACK_FILE}, nothing at "
-                          f"http://127.0.0.1:{nobody}): start one with `make run`")
+    assert err.startswith(
+        f"error: no stack is running (none in {tmp_path / STACK_FILE}, nothing at "
+        f"http://127.0.0.1:{nobody}): start one with `make run`"
+    )
 
 
 def test_make_chat_finds_the_stack_on_the_ports_it_chose(model_path, tmp_path):
     """`make run PORTS=free` then `make chat`: the chat talks to that stack; the stack file goes when it stops."""
-    stack = subprocess.Popen([sys.executable, "-m", "sandbox.stack", "--run-dir", str(tmp_path)], cwd=ROOT,
-                             env={**_port_env(), "PORTS": "free"}, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
-                             text=True)
+    stack = subprocess.Popen(
+        [sys.executable, "-m", "sandbox.stack", "--run-dir", str(tmp_path)],
+        cwd=ROOT,
+        env={**_port_env(), "PORTS": "free"},
+        stdout=subprocess.PIPE,
+        stderr=subprocess.DEVNULL,
+        text=True,
+    )
     children: list[int] = []
     try:
         deadline = time.monotonic() + 240
@@ -130,8 +153,14 @@ def test_make_chat_finds_the_stack_on_the_ports_it_chose(model_path, tmp_path):
         assert info["pid"] == stack.pid and info["ready"] is True
         assert f"Web chat:       {info['sim']}/" in [line.strip() for line in banner]
         assert info["ports"]["sim"] != 9001 and info["sim"] == f"http://127.0.0.1:{info['ports']['sim']}"
-        talk = subprocess.run([sys.executable, "-m", "sandbox.whatsapp.chat", "--run-dir", str(tmp_path),
-                               "--timeout", "60"], cwd=ROOT, input="hi\n", capture_output=True, text=True, timeout=120)
+        talk = subprocess.run(
+            [sys.executable, "-m", "sandbox.whatsapp.chat", "--run-dir", str(tmp_path), "--timeout", "60"],
+            cwd=ROOT,
+            input="hi\n",
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
         assert talk.returncode == 0, talk.stderr
         assert f"at {info['sim']}." in talk.stdout
         assert "bot> " in talk.stdout, talk.stdout
@@ -147,8 +176,13 @@ def test_make_chat_finds_the_stack_on_the_ports_it_chose(model_path, tmp_path):
 
 
 def test_ctrl_c_stops_every_process_even_when_the_output_pipe_is_closed(model_path, tmp_path):
-    stack = subprocess.Popen([sys.executable, "-m", "sandbox.stack", "--free-ports", "--run-dir", str(tmp_path)], cwd=ROOT,
-                             stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
+    stack = subprocess.Popen(
+        [sys.executable, "-m", "sandbox.stack", "--free-ports", "--run-dir", str(tmp_path)],
+        cwd=ROOT,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.DEVNULL,
+        text=True,
+    )
     children: list[int] = []
     try:
         deadline = time.monotonic() + 240

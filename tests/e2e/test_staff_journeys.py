@@ -1,5 +1,6 @@
 """End to end, as a staff member would use it: signed webhooks into the real Rasa server (model, action
 server, sandbox CARE), answers read from the simulator's fake Graph API."""
+
 from __future__ import annotations
 
 import datetime as dt
@@ -7,10 +8,10 @@ import sqlite3
 
 import pytest
 
+from actions.shared.clock import today
 from sandbox.whatsapp import payloads
 from tests.actions.conftest_staff import PASSWORD, totp
 from tests.e2e.conftest import choices_of, text_of
-from actions.shared.clock import today
 
 pytestmark = pytest.mark.e2e
 
@@ -105,7 +106,7 @@ def test_two_ravis_are_asked_about(stack, user):
 def test_volunteer_is_refused_clinical_data(stack, user):
     log_in(user, "care-volunteer")
     user.say("tell me about Meera's medications")
-    assert said(user.replies(1)) .startswith("Your role can't see that in CARE.")
+    assert said(user.replies(1)).startswith("Your role can't see that in CARE.")
     user.say("tell me about Meera")
     summary = said(user.replies(1))
     assert "*Meera Nair*" in summary and "your role can't see this" in summary and "Levothyroxine" not in summary

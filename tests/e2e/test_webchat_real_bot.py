@@ -1,9 +1,11 @@
 """The web chat page in headless Chromium against the real assistant (Rasa, actions, sandbox CARE):
 what a developer sees after `make run`."""
+
 from __future__ import annotations
 
 import uuid
-from typing import Any, Iterator
+from collections.abc import Iterator
+from typing import Any
 
 import pytest
 

@@ -2,6 +2,7 @@
 
 If one of these fails, add training examples like it to data/nlu/ — don't delete the case.
 """
+
 from __future__ import annotations
 
 import asyncio
@@ -15,8 +16,12 @@ UNSEEN = {
     "help": ["what all can u do", "how do i use this", "need help pls"],
     "menu": ["show me the main menu", "menu pls", "options please"],
     "out_of_scope": ["what is the weather in kochi", "tell me a funny joke", "book me a flight to delhi"],
-    "get_medications": ["what tablets am i supposed to take?", "which medicine do i take at night",
-                        "show my medicins", "my prescriptions pls"],
+    "get_medications": [
+        "what tablets am i supposed to take?",
+        "which medicine do i take at night",
+        "show my medicins",
+        "my prescriptions pls",
+    ],
     "get_appointments": ["when do i see the doctor next", "when is my next appoinment", "do i have a booking"],
     "get_records": ["show my reports", "my medical recods", "what was my diagnosis"],
     "get_procedures": ["what tests are ordered for me", "my lab test orders"],
@@ -49,8 +54,11 @@ STAFF_UNSEEN = [
     ("patient info 9876543210", "search_patient", {"phone_number": "9876543210"}),
     ("give me details of patient anita", "patient_summary", {"person": "Anita"}),
     ("tell me about meera's medications", "get_medications", {"person": "Meera"}),
-    ("fix an appointment for anita with the cardiologist", "book_appointment",
-     {"person": "Anita", "practitioner": "cardiologist"}),
+    (
+        "fix an appointment for anita with the cardiologist",
+        "book_appointment",
+        {"person": "Anita", "practitioner": "cardiologist"},
+    ),
     ("book ravi with dr asha tomorrow at 10", "book_appointment", {"person": "Ravi", "practitioner": "Dr Asha"}),
     ("cancel the booking for ravi", "cancel_appointment", {"person": "Ravi"}),
     ("reschedule ravi to day after tomorrow evening", "reschedule_appointment", {"person": "Ravi"}),
@@ -100,12 +108,20 @@ def test_graph_runs_in_a_fixed_order_give_what_dask_gives(agent, monkeypatch):
     speedups.install()
     processor = agent.processor
     texts = ["hi", "my medicins pls", "book with dr asha monday 9am", "blorp fnord"]
-    tracker = DialogueStateTracker.from_events("t", [ActionExecuted("action_listen"), UserUttered(
-        "menu", intent={"name": "menu", "confidence": 1.0})], slots=agent.domain.slots)
+    tracker = DialogueStateTracker.from_events(
+        "t",
+        [ActionExecuted("action_listen"), UserUttered("menu", intent={"name": "menu", "confidence": 1.0})],
+        slots=agent.domain.slots,
+    )
 
     def outcomes() -> list:
-        parses = [processor.graph_runner.run(inputs={PLACEHOLDER_MESSAGE: [UserMessage(t)], PLACEHOLDER_TRACKER: tracker},
-                                             targets=[processor.model_metadata.nlu_target]) for t in texts]
+        parses = [
+            processor.graph_runner.run(
+                inputs={PLACEHOLDER_MESSAGE: [UserMessage(t)], PLACEHOLDER_TRACKER: tracker},
+                targets=[processor.model_metadata.nlu_target],
+            )
+            for t in texts
+        ]
         parsed = [p[processor.model_metadata.nlu_target][0].as_dict(only_output_properties=True) for p in parses]
         prediction = processor._predict_next_with_tracker(tracker)
         return [parsed, prediction.max_confidence_index, prediction.policy_name, list(prediction.probabilities)]
@@ -125,8 +141,15 @@ def test_diet_called_through_its_concrete_graph_understands_exactly_as_before(ag
 
     speedups.install()
     processor = agent.processor
-    texts = ["hi", "my medicins pls", "fix an appointment for anita with the cardiologist", "who is 9876543210",
-             "blorp fnord", "show my reports please kindly now", "a" * 300]
+    texts = [
+        "hi",
+        "my medicins pls",
+        "fix an appointment for anita with the cardiologist",
+        "who is 9876543210",
+        "blorp fnord",
+        "show my reports please kindly now",
+        "a" * 300,
+    ]
     calls: list[bool] = []
     fast = RasaModel._rasa_predict
 
@@ -136,8 +159,13 @@ def test_diet_called_through_its_concrete_graph_understands_exactly_as_before(ag
         return outputs
 
     def parsed() -> list:
-        runs = [processor.graph_runner.run(inputs={PLACEHOLDER_MESSAGE: [UserMessage(t)], PLACEHOLDER_TRACKER: None},
-                                           targets=[processor.model_metadata.nlu_target]) for t in texts]
+        runs = [
+            processor.graph_runner.run(
+                inputs={PLACEHOLDER_MESSAGE: [UserMessage(t)], PLACEHOLDER_TRACKER: None},
+                targets=[processor.model_metadata.nlu_target],
+            )
+            for t in texts
+        ]
         return [run[processor.model_metadata.nlu_target][0].as_dict(only_output_properties=True) for run in runs]
 
     parsed()  # the first call traces the graph (Rasa's own path)
@@ -158,8 +186,15 @@ def test_sparse_features_joined_directly_understand_exactly_as_before(agent, mon
 
     speedups.install()
     processor = agent.processor
-    texts = ["hi", "my medicins pls", "fix an appointment for anita with the cardiologist", "who is 9876543210",
-             "blorp fnord", "tell me about meera's medications", "a" * 300]
+    texts = [
+        "hi",
+        "my medicins pls",
+        "fix an appointment for anita with the cardiologist",
+        "who is 9876543210",
+        "blorp fnord",
+        "tell me about meera's medications",
+        "a" * 300,
+    ]
     joined: list[str] = []
     ours_join = Features._combine_sparse_features
 
@@ -168,8 +203,13 @@ def test_sparse_features_joined_directly_understand_exactly_as_before(agent, mon
         joined.append(type(self.features).__name__)
 
     def parsed() -> list:
-        runs = [processor.graph_runner.run(inputs={PLACEHOLDER_MESSAGE: [UserMessage(t)], PLACEHOLDER_TRACKER: None},
-                                           targets=[processor.model_metadata.nlu_target]) for t in texts]
+        runs = [
+            processor.graph_runner.run(
+                inputs={PLACEHOLDER_MESSAGE: [UserMessage(t)], PLACEHOLDER_TRACKER: None},
+                targets=[processor.model_metadata.nlu_target],
+            )
+            for t in texts
+        ]
         return [run[processor.model_metadata.nlu_target][0].as_dict(only_output_properties=True) for run in runs]
 
     monkeypatch.setattr(Features, "_combine_sparse_features", counted)

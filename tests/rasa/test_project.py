@@ -1,4 +1,5 @@
 """The Rasa project itself: data validates, test stories pass, installed packages are consistent."""
+
 from __future__ import annotations
 
 import os
@@ -13,8 +14,11 @@ BIN = Path(sys.executable).parent
 
 def run(args: list[str], timeout: int = 600, tmp: Path | None = None) -> subprocess.CompletedProcess:
     # endpoints.yml takes these from the environment; unset, Rasa would create a file named "${...}"
-    env = {**os.environ, "TRACKER_SQLITE_PATH": str((tmp or Path("/tmp")) / "rasa-test-tracker.db"),
-           "ACTION_ENDPOINT_URL": "http://127.0.0.1:5055/webhook"}
+    env = {
+        **os.environ,
+        "TRACKER_SQLITE_PATH": str((tmp or Path("/tmp")) / "rasa-test-tracker.db"),
+        "ACTION_ENDPOINT_URL": "http://127.0.0.1:5055/webhook",
+    }
     return subprocess.run(args, cwd=ROOT, capture_output=True, text=True, timeout=timeout, env=env)
 
 
@@ -35,8 +39,12 @@ def test_rasa_data_validates_cleanly():
     # any other warning of Rasa's (unused intent, unknown action, missing examples) is not.
     by_actions = _responses_dispatched_by_actions()
     warnings = re.findall(r"UserWarning: (.*)", out)
-    unexpected = [w for w in warnings
-                  if not (m := re.match(r"The utterance '(\w+)' is not used in any story or rule", w)) or m.group(1) not in by_actions]
+    unexpected = [
+        w
+        for w in warnings
+        if not (m := re.match(r"The utterance '(\w+)' is not used in any story or rule", w))
+        or m.group(1) not in by_actions
+    ]
     assert unexpected == [], unexpected
 
 
@@ -49,9 +57,22 @@ def test_every_response_an_action_sends_exists_in_the_domain():
 
 
 def test_rasa_test_stories_pass(model_path, tmp_path):
-    r = run([str(BIN / "rasa"), "test", "core", "--model", str(model_path), "--stories", "tests/stories",
-             "--fail-on-prediction-errors", "--out", str(tmp_path)], tmp=tmp_path)
-    failed = (tmp_path / "failed_test_stories.yml")
+    r = run(
+        [
+            str(BIN / "rasa"),
+            "test",
+            "core",
+            "--model",
+            str(model_path),
+            "--stories",
+            "tests/stories",
+            "--fail-on-prediction-errors",
+            "--out",
+            str(tmp_path),
+        ],
+        tmp=tmp_path,
+    )
+    failed = tmp_path / "failed_test_stories.yml"
     detail = failed.read_text() if failed.exists() else r.stdout[-3000:] + r.stderr[-3000:]
     assert r.returncode == 0, detail
     assert "None of the test stories failed" in failed.read_text()

@@ -1,5 +1,6 @@
 """What the trained assistant makes of emergencies and their everyday look-alikes (the whole NLU pipeline:
 classifier, fallback and the safety net), and of the safety intents' own words."""
+
 from __future__ import annotations
 
 import asyncio
@@ -24,16 +25,19 @@ def test_the_assistant_takes_every_emergency_as_one_and_at_most_two_percent_of_l
     assert len(alarms) <= 0.02 * len(data["everyday"]), alarms
 
 
-@pytest.mark.parametrize("intent, text", [
-    ("talk_to_human", "can i speak to a real person"),
-    ("talk_to_human", "I want to talk to someone"),
-    ("talk_to_human", "pls ask the nurse to call me"),
-    ("ask_reminder", "can u remind me abt my tablets"),
-    ("stop_messages", "STOP"),
-    ("stop_messages", "unsubscribe"),
-    ("menu", "back"),
-    ("affirm", "use this number"),
-])
+@pytest.mark.parametrize(
+    "intent, text",
+    [
+        ("talk_to_human", "can i speak to a real person"),
+        ("talk_to_human", "I want to talk to someone"),
+        ("talk_to_human", "pls ask the nurse to call me"),
+        ("ask_reminder", "can u remind me abt my tablets"),
+        ("stop_messages", "STOP"),
+        ("stop_messages", "unsubscribe"),
+        ("menu", "back"),
+        ("affirm", "use this number"),
+    ],
+)
 def test_the_safety_intents_in_unseen_words(agent, intent, text):
     assert _intent(agent, text) == intent
 

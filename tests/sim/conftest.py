@@ -1,9 +1,11 @@
 """Fixtures for the WhatsApp simulator tests: the simulator and a fake bot, each on a free local port."""
+
 from __future__ import annotations
 
 import sys
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any
 
 import pytest
 import requests
@@ -27,8 +29,14 @@ USER = "919876543210"
 @pytest.fixture
 def sim_config() -> SimConfig:
     # the webhook URL is filled in by the fixture that starts a webhook
-    return SimConfig(webhook_url="http://127.0.0.1:9/unset", secret=SECRET, access_token=TOKEN,
-                     phone_number_id=PHONE_NUMBER_ID, api_version=VERSION, bot_name="Test Bot")
+    return SimConfig(
+        webhook_url="http://127.0.0.1:9/unset",
+        secret=SECRET,
+        access_token=TOKEN,
+        phone_number_id=PHONE_NUMBER_ID,
+        api_version=VERSION,
+        bot_name="Test Bot",
+    )
 
 
 @pytest.fixture

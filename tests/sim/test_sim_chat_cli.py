@@ -1,4 +1,5 @@
 """The terminal chat, driven through piped stdin against the simulator and the fake bot."""
+
 from __future__ import annotations
 
 import os
@@ -15,8 +16,22 @@ ROOT = Path(__file__).resolve().parents[2]
 
 def run_chat(sim_url: str, stdin: str, *extra: str) -> subprocess.CompletedProcess[str]:
     env = {**os.environ, "PYTHONPATH": str(ROOT) + os.pathsep + os.environ.get("PYTHONPATH", "")}
-    cmd = [sys.executable, "-m", "sandbox.whatsapp.chat", "--sim", sim_url, "--phone", "919876543210",
-           "--name", "Asha", "--timeout", "15", "--settle", "0.5", *extra]
+    cmd = [
+        sys.executable,
+        "-m",
+        "sandbox.whatsapp.chat",
+        "--sim",
+        sim_url,
+        "--phone",
+        "919876543210",
+        "--name",
+        "Asha",
+        "--timeout",
+        "15",
+        "--settle",
+        "0.5",
+        *extra,
+    ]
     return subprocess.run(cmd, input=stdin, capture_output=True, text=True, cwd=ROOT, env=env, timeout=120)
 
 
@@ -66,13 +81,33 @@ def test_unreachable_simulator_exits_2() -> None:
 
 
 def test_render_shows_graph_refusals_and_templates() -> None:
-    lines, options = render({"kind": "message", "status": 429, "response": {"error": {
-        "code": 131056, "message": "(#131056) pair rate limit hit", "error_data": {"details": "slow down"}}}})
+    lines, options = render(
+        {
+            "kind": "message",
+            "status": 429,
+            "response": {
+                "error": {
+                    "code": 131056,
+                    "message": "(#131056) pair rate limit hit",
+                    "error_data": {"details": "slow down"},
+                }
+            },
+        }
+    )
     assert lines == ["sim> Graph API refused a send (429, code 131056): (#131056) pair rate limit hit - slow down"]
     assert options is None
-    template = {"name": "reminder", "language": {"code": "en"},
-                "components": [{"type": "body", "parameters": [{"type": "text", "text": "Asha"}]}]}
-    lines, options = render({"kind": "message", "status": 200, "response": {"messages": [{"id": "wamid.T"}]},
-                             "body": {"type": "template", "template": template}})
+    template = {
+        "name": "reminder",
+        "language": {"code": "en"},
+        "components": [{"type": "body", "parameters": [{"type": "text", "text": "Asha"}]}],
+    }
+    lines, options = render(
+        {
+            "kind": "message",
+            "status": 200,
+            "response": {"messages": [{"id": "wamid.T"}]},
+            "body": {"type": "template", "template": template},
+        }
+    )
     assert lines == ["bot> [template reminder (en)] Asha"] and options == []
     assert render({"kind": "read", "status": 200}) == ([], None)

@@ -1,8 +1,8 @@
 """The fake Graph API records every call and answers (or refuses) the way the Cloud API does."""
+
 from __future__ import annotations
 
 import asyncio
-
 import threading
 import time
 from typing import Any
@@ -13,19 +13,40 @@ import requests
 
 def interactive_buttons(titles: list[str], ids: list[str] | None = None) -> dict[str, Any]:
     ids = ids or [f"b{i}" for i in range(len(titles))]
-    return {"messaging_product": "whatsapp", "to": "919876543210", "type": "interactive", "interactive": {
-        "type": "button", "body": {"text": "Pick one"},
-        "action": {"buttons": [{"type": "reply", "reply": {"id": i, "title": t}}
-                               for i, t in zip(ids, titles, strict=True)]}}}
+    return {
+        "messaging_product": "whatsapp",
+        "to": "919876543210",
+        "type": "interactive",
+        "interactive": {
+            "type": "button",
+            "body": {"text": "Pick one"},
+            "action": {
+                "buttons": [{"type": "reply", "reply": {"id": i, "title": t}} for i, t in zip(ids, titles, strict=True)]
+            },
+        },
+    }
 
 
-def interactive_list(rows_per_section: list[int], title: str = "Row", description: str = "desc",
-                     button: str = "Choose") -> dict[str, Any]:
-    sections = [{"title": f"Section {s}", "rows": [{"id": f"s{s}r{r}", "title": title, "description": description}
-                                                  for r in range(n)]}
-                for s, n in enumerate(rows_per_section)]
-    return {"messaging_product": "whatsapp", "to": "919876543210", "type": "interactive", "interactive": {
-        "type": "list", "body": {"text": "Your patients"}, "action": {"button": button, "sections": sections}}}
+def interactive_list(
+    rows_per_section: list[int], title: str = "Row", description: str = "desc", button: str = "Choose"
+) -> dict[str, Any]:
+    sections = [
+        {
+            "title": f"Section {s}",
+            "rows": [{"id": f"s{s}r{r}", "title": title, "description": description} for r in range(n)],
+        }
+        for s, n in enumerate(rows_per_section)
+    ]
+    return {
+        "messaging_product": "whatsapp",
+        "to": "919876543210",
+        "type": "interactive",
+        "interactive": {
+            "type": "list",
+            "body": {"text": "Your patients"},
+            "action": {"button": button, "sections": sections},
+        },
+    }
 
 
 def test_a_send_is_answered_like_graph_and_recorded(api: Any) -> None:
@@ -66,8 +87,11 @@ def test_wrong_token_is_refused_with_190(api: Any) -> None:
 
 def test_other_phone_number_id_does_not_exist(api: Any) -> None:
     url = api.messages_url.replace("/123456789012345/", "/999/")
-    err = api.assert_graph_error(api.post({"messaging_product": "whatsapp", "to": api.user, "type": "text",
-                                          "text": {"body": "hi"}}, url=url), 400, 100)
+    err = api.assert_graph_error(
+        api.post({"messaging_product": "whatsapp", "to": api.user, "type": "text", "text": {"body": "hi"}}, url=url),
+        400,
+        100,
+    )
     assert err["error_subcode"] == 33
 
 
@@ -85,22 +109,29 @@ def test_text_limit_is_4096_characters(api: Any) -> None:
     assert "4096" in err["error_data"]["details"]
 
 
-@pytest.mark.parametrize("body, fragment", [
-    ({"to": "919876543210", "type": "text", "text": {"body": "hi"}}, "messaging_product"),
-    ({"messaging_product": "whatsapp", "type": "text", "text": {"body": "hi"}}, "to"),
-    ({"messaging_product": "whatsapp", "to": "91", "type": "text", "text": {}}, "text['body']"),
-    ({"messaging_product": "whatsapp", "to": "91", "type": "fax", "fax": {}}, "type"),
-    ({"messaging_product": "whatsapp", "to": "91", "type": "template", "template": {"name": "reminder"}}, "language"),
-    ({"messaging_product": "whatsapp", "to": "91", "type": "image", "image": {}}, "id or link"),
-])
+@pytest.mark.parametrize(
+    "body, fragment",
+    [
+        ({"to": "919876543210", "type": "text", "text": {"body": "hi"}}, "messaging_product"),
+        ({"messaging_product": "whatsapp", "type": "text", "text": {"body": "hi"}}, "to"),
+        ({"messaging_product": "whatsapp", "to": "91", "type": "text", "text": {}}, "text['body']"),
+        ({"messaging_product": "whatsapp", "to": "91", "type": "fax", "fax": {}}, "type"),
+        (
+            {"messaging_product": "whatsapp", "to": "91", "type": "template", "template": {"name": "reminder"}},
+            "language",
+        ),
+        ({"messaging_product": "whatsapp", "to": "91", "type": "image", "image": {}}, "id or link"),
+    ],
+)
 def test_malformed_bodies_are_refused_with_100(api: Any, body: dict[str, Any], fragment: str) -> None:
     err = api.assert_graph_error(api.post(body), 400, 100)
     assert fragment in err["error_data"]["details"]
 
 
 def test_non_json_body_is_refused_and_recorded(api: Any) -> None:
-    resp = requests.post(api.messages_url, data=b"{not json", headers={"Authorization": "Bearer " + api.token},
-                         timeout=10)
+    resp = requests.post(
+        api.messages_url, data=b"{not json", headers={"Authorization": "Bearer " + api.token}, timeout=10
+    )
     api.assert_graph_error(resp, 400, 100)
     [record] = api.outbox()
     assert record["kind"] == "invalid" and record["body"] == "{not json"
@@ -136,8 +167,14 @@ def test_list_limits(api: Any) -> None:
 
 
 def test_template_send_is_accepted(api: Any) -> None:
-    resp = api.post({"messaging_product": "whatsapp", "to": api.user, "type": "template",
-                     "template": {"name": "appointment_reminder", "language": {"code": "en"}}})
+    resp = api.post(
+        {
+            "messaging_product": "whatsapp",
+            "to": api.user,
+            "type": "template",
+            "template": {"name": "appointment_reminder", "language": {"code": "en"}},
+        }
+    )
     assert resp.status_code == 200
     assert resp.json()["messages"][0]["message_status"] == "accepted"
 
@@ -145,8 +182,14 @@ def test_template_send_is_accepted(api: Any) -> None:
 def test_read_receipt_answers_success_and_lands_in_the_senders_chat(api: Any, bot: Any) -> None:
     # a message the simulator delivered: its read receipt belongs to that sender's chat
     sent = api.sim("send", {"from": "919811112222", "text": "hi"}).json()
-    resp = api.post({"messaging_product": "whatsapp", "status": "read", "message_id": sent["message_id"],
-                     "typing_indicator": {"type": "text"}})
+    resp = api.post(
+        {
+            "messaging_product": "whatsapp",
+            "status": "read",
+            "message_id": sent["message_id"],
+            "typing_indicator": {"type": "text"},
+        }
+    )
     assert resp.status_code == 200 and resp.json() == {"success": True}
     reads = [r for r in api.outbox(to="919811112222", kind="read") if r["body"]["message_id"] == sent["message_id"]]
     assert reads and reads[-1]["status"] == 200
@@ -191,12 +234,14 @@ def test_outbox_reads_after_a_sequence_number_past_the_kept_records() -> None:
     async def main() -> None:
         outbox = Outbox()
         for i in range(MAX_RECORDS + 50):
-            await outbox.add(method="POST", path="/", headers={}, body={}, kind="message", to=str(i % 3),
-                             status=200, response={})
+            await outbox.add(
+                method="POST", path="/", headers={}, body={}, kind="message", to=str(i % 3), status=200, response={}
+            )
         last = outbox.last_seq
         assert [r.seq for r in outbox.query(after=last - 4)] == [last - 3, last - 2, last - 1, last]
-        assert [r.seq for r in outbox.query(to="0", after=last - 6)] == [s for s in range(last - 5, last + 1)
-                                                                          if (s - 1) % 3 == 0]
+        assert [r.seq for r in outbox.query(to="0", after=last - 6)] == [
+            s for s in range(last - 5, last + 1) if (s - 1) % 3 == 0
+        ]
         assert len(outbox.query(after=0)) == MAX_RECORDS  # the oldest 50 were dropped
         assert outbox.query(after=last) == []
         await outbox.clear()
@@ -208,14 +253,16 @@ def test_outbox_reads_after_a_sequence_number_past_the_kept_records() -> None:
 
 def test_outbox_with_inbound_is_the_conversation_in_order(api: Any, bot: Any) -> None:
     """`inbound=1` adds the user's messages (sent through /_sim/send) between the bot's calls: a chat's history."""
+
     def conversation(**params: Any) -> list[dict[str, Any]]:
         return api.outbox(to=api.user, inbound=1, **params)
 
     sent = api.sim("send", {"from": api.user, "name": "Asha", "text": "hi"}).json()
     api.outbox(to=api.user, kind="message", wait=10)  # the bot's answer came
     api.sim("send", {"from": "919811112222", "text": "another chat"})
-    pressed = api.sim("send", {"from": api.user, "button": {"id": "/affirm", "title": "Yes"},
-                               "context_id": "wamid.X"}).json()
+    pressed = api.sim(
+        "send", {"from": api.user, "button": {"id": "/affirm", "title": "Yes"}, "context_id": "wamid.X"}
+    ).json()
     deadline = time.monotonic() + 10
     while len(api.outbox(to=api.user, kind="message")) < 2 and time.monotonic() < deadline:
         time.sleep(0.05)

@@ -1,4 +1,5 @@
 """The payload builders produce the Cloud API's shapes (the recorded samples) and valid signatures."""
+
 from __future__ import annotations
 
 import hashlib
@@ -33,23 +34,32 @@ def paths(obj: Any, prefix: str = "") -> set[str]:
     return out
 
 
-@pytest.mark.parametrize("sample_name, built", [
-    ("text.json", lambda: p.text(ASHA, "when is my next appointment?", user_id=ASHA_UID)),
-    ("interactive_button_reply.json",
-     lambda: p.button_reply(ASHA, "/affirm", "Yes", context_id="wamid.BOTMSG0001", user_id=ASHA_UID)),
-    ("interactive_list_reply.json",
-     lambda: p.list_reply(ASHA, "patient-2", "Ravi Kumar", "Male, 1961", context_id="wamid.X", user_id=ASHA_UID)),
-    ("image.json", lambda: p.image(ASHA, "my prescription", user_id=ASHA_UID)),
-    ("voice_note.json", lambda: p.media(ASHA, "voice", user_id=ASHA_UID)),
-    ("location.json", lambda: p.location(ASHA, user_id=ASHA_UID)),
-    ("reaction.json", lambda: p.reaction(ASHA, "wamid.BOTMSG0001", user_id=ASHA_UID)),
-    ("template_quick_reply_no_context.json",
-     lambda: p.quick_reply(ASHA, "STOP_REMINDERS", "Stop reminders", user_id=ASHA_UID)),
-    ("unsupported.json", lambda: p.unsupported(ASHA, user_id=ASHA_UID)),
-    ("bsuid_only_text.json", lambda: p.text(None, "hi", name="Anon", user_id="IN.99887766554433221100")),
-    ("status_delivered.json", lambda: p.status("wamid.BOTMSG0001", ASHA, "delivered")),
-    ("status_failed_131047.json", lambda: p.status("wamid.BOTMSG0003", ASHA, "failed", error_code=131047)),
-])
+@pytest.mark.parametrize(
+    "sample_name, built",
+    [
+        ("text.json", lambda: p.text(ASHA, "when is my next appointment?", user_id=ASHA_UID)),
+        (
+            "interactive_button_reply.json",
+            lambda: p.button_reply(ASHA, "/affirm", "Yes", context_id="wamid.BOTMSG0001", user_id=ASHA_UID),
+        ),
+        (
+            "interactive_list_reply.json",
+            lambda: p.list_reply(ASHA, "patient-2", "Ravi Kumar", "Male, 1961", context_id="wamid.X", user_id=ASHA_UID),
+        ),
+        ("image.json", lambda: p.image(ASHA, "my prescription", user_id=ASHA_UID)),
+        ("voice_note.json", lambda: p.media(ASHA, "voice", user_id=ASHA_UID)),
+        ("location.json", lambda: p.location(ASHA, user_id=ASHA_UID)),
+        ("reaction.json", lambda: p.reaction(ASHA, "wamid.BOTMSG0001", user_id=ASHA_UID)),
+        (
+            "template_quick_reply_no_context.json",
+            lambda: p.quick_reply(ASHA, "STOP_REMINDERS", "Stop reminders", user_id=ASHA_UID),
+        ),
+        ("unsupported.json", lambda: p.unsupported(ASHA, user_id=ASHA_UID)),
+        ("bsuid_only_text.json", lambda: p.text(None, "hi", name="Anon", user_id="IN.99887766554433221100")),
+        ("status_delivered.json", lambda: p.status("wamid.BOTMSG0001", ASHA, "delivered")),
+        ("status_failed_131047.json", lambda: p.status("wamid.BOTMSG0003", ASHA, "failed", error_code=131047)),
+    ],
+)
 def test_builders_match_the_recorded_shapes(sample_name: str, built: Any) -> None:
     expected = sample(sample_name)
     body = built()
@@ -83,13 +93,16 @@ def test_business_metadata_is_configurable() -> None:
     body = p.text(ASHA, "hi", business=p.Business("1", "15550000000", "999"))
     assert body["entry"][0]["id"] == "1"
     assert body["entry"][0]["changes"][0]["value"]["metadata"] == {
-        "display_phone_number": "15550000000", "phone_number_id": "999"}
+        "display_phone_number": "15550000000",
+        "phone_number_id": "999",
+    }
 
 
 def test_batch_puts_several_messages_in_one_change() -> None:
     body = p.batch(p.text(ASHA, "help", user_id=ASHA_UID), p.text(RAVI, "login", name="Ravi"))
     assert paths(body) - {"entry[].changes[].value.messages[].from_user_id"} == paths(
-        sample("batched_two_messages.json"))
+        sample("batched_two_messages.json")
+    )
     value = body["entry"][0]["changes"][0]["value"]
     assert [m["text"]["body"] for m in value["messages"]] == ["help", "login"]
     assert [c["profile"]["name"] for c in value["contacts"]] == ["Asha", "Ravi"]

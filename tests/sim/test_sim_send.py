@@ -1,12 +1,14 @@
 """`/_sim/send`, `/_sim/raw`, `/_sim/status`: Cloud-API-shaped bodies, signed, posted to the webhook."""
+
 from __future__ import annotations
 
 import hashlib
 import hmac
 import json
 import time
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any
 
 import pytest
 from aiohttp import web
@@ -100,16 +102,28 @@ def test_button_and_list_presses_are_interactive_replies_with_context(api: Any, 
     assert msg["type"] == "interactive" and msg["context"]["id"] == "wamid.B1"
     assert msg["interactive"] == {"type": "button_reply", "button_reply": {"id": "/affirm", "title": "Yes"}}
 
-    api.sim("send", {"from": "919876543210", "list": {"id": "patient-2", "title": "Ravi Kumar",
-                                                      "description": "Male, 1961"}})
+    api.sim(
+        "send",
+        {"from": "919876543210", "list": {"id": "patient-2", "title": "Ravi Kumar", "description": "Male, 1961"}},
+    )
     msg = sent_message(hook)
     assert msg["interactive"]["type"] == "list_reply"
     assert msg["interactive"]["list_reply"] == {"id": "patient-2", "title": "Ravi Kumar", "description": "Male, 1961"}
 
 
-@pytest.mark.parametrize("media, wire_type", [("image", "image"), ("audio", "audio"), ("voice", "audio"),
-                                              ("document", "document"), ("video", "video"), ("sticker", "sticker"),
-                                              ("location", "location"), ("unsupported", "unsupported")])
+@pytest.mark.parametrize(
+    "media, wire_type",
+    [
+        ("image", "image"),
+        ("audio", "audio"),
+        ("voice", "audio"),
+        ("document", "document"),
+        ("video", "video"),
+        ("sticker", "sticker"),
+        ("location", "location"),
+        ("unsupported", "unsupported"),
+    ],
+)
 def test_media_messages(api: Any, hook: BackgroundServer, media: str, wire_type: str) -> None:
     assert api.sim("send", {"from": "919876543210", "media": media, "caption": "my rx"}).json()["status"] == 200
     msg = sent_message(hook)
@@ -125,8 +139,15 @@ def test_media_messages(api: Any, hook: BackgroundServer, media: str, wire_type:
 
 
 def test_batch_sends_several_messages_in_one_post(api: Any, hook: BackgroundServer) -> None:
-    result = api.sim("send", {"batch": [{"from": "919876543210", "name": "Asha", "text": "help"},
-                                        {"from": "919812345678", "name": "Ravi", "text": "login"}]}).json()
+    result = api.sim(
+        "send",
+        {
+            "batch": [
+                {"from": "919876543210", "name": "Asha", "text": "help"},
+                {"from": "919812345678", "name": "Ravi", "text": "login"},
+            ]
+        },
+    ).json()
     assert len(received(hook)) == 1 and len(result["message_ids"]) == 2
     value = json.loads(received(hook)[0]["raw"])["entry"][0]["changes"][0]["value"]
     assert [m["from"] for m in value["messages"]] == ["919876543210", "919812345678"]
@@ -149,9 +170,16 @@ def test_unreachable_webhook_is_a_502(api: Any, sim: BackgroundServer) -> None:
     assert resp.status_code == 502 and resp.json()["status"] is None
 
 
-@pytest.mark.parametrize("spec", [{"text": "no sender"}, {"from": "919876543210"},
-                                  {"from": "919876543210", "media": "hologram"},
-                                  {"from": "919876543210", "button": {"id": "x"}}, {"batch": []}])
+@pytest.mark.parametrize(
+    "spec",
+    [
+        {"text": "no sender"},
+        {"from": "919876543210"},
+        {"from": "919876543210", "media": "hologram"},
+        {"from": "919876543210", "button": {"id": "x"}},
+        {"batch": []},
+    ],
+)
 def test_bad_send_specs_are_refused(api: Any, hook: BackgroundServer, spec: dict[str, Any]) -> None:
     assert api.sim("send", spec).status_code == 400
     assert received(hook) == []

@@ -1,4 +1,5 @@
 """`python -m sandbox.whatsapp` starts the simulator with the flags given and serves the chat page."""
+
 from __future__ import annotations
 
 import os
@@ -6,8 +7,8 @@ import socket
 import subprocess
 import sys
 import time
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Iterator
 
 import pytest
 import requests
@@ -25,9 +26,23 @@ def free_port() -> int:
 def sim_process() -> Iterator[str]:
     port = free_port()
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
-    cmd = [sys.executable, "-m", "sandbox.whatsapp", "--host", "127.0.0.1", "--port", str(port),
-           "--webhook-url", "http://127.0.0.1:5999/webhooks/whatsapp/webhook", "--secret", "cli-secret",
-           "--phone-number-id", "4242", "--access-token", "cli-token"]
+    cmd = [
+        sys.executable,
+        "-m",
+        "sandbox.whatsapp",
+        "--host",
+        "127.0.0.1",
+        "--port",
+        str(port),
+        "--webhook-url",
+        "http://127.0.0.1:5999/webhooks/whatsapp/webhook",
+        "--secret",
+        "cli-secret",
+        "--phone-number-id",
+        "4242",
+        "--access-token",
+        "cli-token",
+    ]
     proc = subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
     url = f"http://127.0.0.1:{port}"
     try:
@@ -51,13 +66,19 @@ def test_flags_override_settings(sim_process: str) -> None:
     assert health["status"] == "ok"
     assert health["webhook_url"] == "http://127.0.0.1:5999/webhooks/whatsapp/webhook"
     assert health["phone_number_id"] == "4242" and health["signing"] and health["checks_token"]
-    ok = requests.post(f"{sim_process}/{health['api_version']}/4242/messages", timeout=5,
-                       headers={"Authorization": "Bearer cli-token"},
-                       json={"messaging_product": "whatsapp", "to": "919876543210", "text": {"body": "hi"}})
+    ok = requests.post(
+        f"{sim_process}/{health['api_version']}/4242/messages",
+        timeout=5,
+        headers={"Authorization": "Bearer cli-token"},
+        json={"messaging_product": "whatsapp", "to": "919876543210", "text": {"body": "hi"}},
+    )
     assert ok.status_code == 200
-    refused = requests.post(f"{sim_process}/{health['api_version']}/4242/messages", timeout=5,
-                            headers={"Authorization": "Bearer other"},
-                            json={"messaging_product": "whatsapp", "to": "919876543210", "text": {"body": "hi"}})
+    refused = requests.post(
+        f"{sim_process}/{health['api_version']}/4242/messages",
+        timeout=5,
+        headers={"Authorization": "Bearer other"},
+        json={"messaging_product": "whatsapp", "to": "919876543210", "text": {"body": "hi"}},
+    )
     assert refused.status_code == 401 and refused.json()["error"]["code"] == 190
 
 

@@ -1,17 +1,23 @@
 """The web chat page in a real headless Chromium: type, send, read the reply, press buttons, pick rows."""
+
 from __future__ import annotations
 
-from typing import Any, Iterator
+from collections.abc import Iterator
+from typing import Any
 
 import pytest
 import requests
 
-from sandbox.whatsapp.browser_testing import (SMALL_PHONE_VIEWPORT, BrowserUnavailable, WebChat, chromium_page,
-                                               ensure_chromium)
+from sandbox.whatsapp.browser_testing import (
+    SMALL_PHONE_VIEWPORT,
+    BrowserUnavailable,
+    WebChat,
+    chromium_page,
+    ensure_chromium,
+)
 from sandbox.whatsapp.fakebot import RECEIVED, make_fakebot
 from sandbox.whatsapp.server import simulator_of
 from sandbox.whatsapp.threaded import BackgroundServer
-
 from tests.sim.conftest import PHONE_NUMBER_ID, SECRET, TOKEN, VERSION
 
 pytest.importorskip("playwright.sync_api", reason="the playwright package is not installed")
@@ -128,8 +134,9 @@ def test_attach_menu_sends_location(page: Any, sim: BackgroundServer, bot: Backg
     assert message["type"] == "location" and message["location"]["name"] == "Ernakulam"
 
 
-def test_the_newest_message_and_its_buttons_are_scrolled_into_view(page: Any, sim: BackgroundServer,
-                                                                    bot: BackgroundServer) -> None:
+def test_the_newest_message_and_its_buttons_are_scrolled_into_view(
+    page: Any, sim: BackgroundServer, bot: BackgroundServer
+) -> None:
     """On a small phone, a reply's buttons (rendered after its text) and list opener end up in view."""
     page.set_viewport_size(SMALL_PHONE_VIEWPORT)
     chat = WebChat(page).open(sim.url, phone="919876543210", name="Asha")
@@ -150,7 +157,7 @@ def test_the_newest_message_and_its_buttons_are_scrolled_into_view(page: Any, si
     viewport = page.viewport_size
     for row in chat.tid("list-row").all():  # the sheet shows every row of a three-row list on a small phone
         box = row.bounding_box()
-        assert box is not None and 0 <= box["y"] and box["y"] + box["height"] <= viewport["height"]
+        assert box is not None and box["y"] >= 0 and box["y"] + box["height"] <= viewport["height"]
     chat.tid("list-row").filter(has_text="Records").click()
     assert chat.wait_in_view(chat.wait_for_bot_text("You picked"))
 
@@ -191,7 +198,11 @@ def test_a_reload_shows_the_conversation_again(page: Any, sim: BackgroundServer,
     assert after == before
     assert [m["testid"] for m in after] == ["user-message", "bot-message"] * 4
     assert [m["text"] for m in after if m["testid"] == "user-message"] == [
-        "hi", "Yes", "menu", "MedicationsCurrent prescriptions"]
+        "hi",
+        "Yes",
+        "menu",
+        "MedicationsCurrent prescriptions",
+    ]
     assert [m["kind"] for m in after] == ["text", "buttons", "button", "text", "text", "list", "list", "text"]
     assert {m["status"] for m in after if m["testid"] == "user-message"} == {"read"}
     assert chat.tid("reply-button").all_inner_texts() == ["Yes", "No"]

@@ -1,4 +1,5 @@
 """`bench/run.py --production` deletes its own conversations from the tracker database, and only those."""
+
 from __future__ import annotations
 
 import asyncio
@@ -12,7 +13,7 @@ from bench.run import forget_conversations
 from tests.stores.test_rasa_stores import PG, domain  # noqa: F401 - the fixture
 
 
-def test_the_benchmark_deletes_its_conversations_and_keeps_the_others(domain):  # noqa: F811
+def test_the_benchmark_deletes_its_conversations_and_keeps_the_others(domain):
     store = SQLTrackerStore(domain, **PG)
     bench_sender, other = f"bench-{uuid.uuid4().hex}", f"other-{uuid.uuid4().hex}"
 

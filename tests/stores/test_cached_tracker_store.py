@@ -1,8 +1,10 @@
 """The cached SQL tracker store gives back exactly what Rasa's SQL store would, on SQLite and PostgreSQL,
 also when another Rasa process answered the same sender in between."""
+
 from __future__ import annotations
 
 import asyncio
+import itertools
 import json
 import uuid
 
@@ -21,8 +23,12 @@ def db(request, tmp_path) -> dict:
 
 
 def _turn(text: str, intent: str, reply: str) -> list:
-    return [UserUttered(text, intent={"name": intent, "confidence": 0.9}), ActionExecuted(f"utter_{intent}"),
-            BotUttered(reply), ActionExecuted("action_listen")]
+    return [
+        UserUttered(text, intent={"name": intent, "confidence": 0.9}),
+        ActionExecuted(f"utter_{intent}"),
+        BotUttered(reply),
+        ActionExecuted("action_listen"),
+    ]
 
 
 def _session_start() -> list:
@@ -44,7 +50,7 @@ async def _message(store, reference: SQLTrackerStore, sender: str, events: list,
     assert mine.current_slot_values() == rasas.current_slot_values()
 
 
-def test_same_trackers_as_rasas_store_through_a_conversation_and_a_new_session(db, domain):  # noqa: F811
+def test_same_trackers_as_rasas_store_through_a_conversation_and_a_new_session(db, domain):
     store, reference = CachedSQLTrackerStore(domain, **db), SQLTrackerStore(domain, **db)
     sender = f"test-{uuid.uuid4().hex}"
 
@@ -63,11 +69,14 @@ def test_same_trackers_as_rasas_store_through_a_conversation_and_a_new_session(d
     assert store.hits >= 4  # the later reads came from memory
 
 
-def test_the_rows_written_are_the_rows_rasas_store_writes(db, domain):  # noqa: F811
+def test_the_rows_written_are_the_rows_rasas_store_writes(db, domain):
     store, reference = CachedSQLTrackerStore(domain, **db), SQLTrackerStore(domain, **db)
     ours, rasas = f"test-{uuid.uuid4().hex}", f"test-{uuid.uuid4().hex}"
-    messages = [_session_start() + _turn("hi", "greet", "Hello!"), [SlotSet("role", "patient")],
-                _turn("menu", "menu", "Menu")]
+    messages = [
+        _session_start() + _turn("hi", "greet", "Hello!"),
+        [SlotSet("role", "patient")],
+        _turn("menu", "menu", "Menu"),
+    ]
 
     async def conversation(saver, sender: str) -> None:
         for events in messages:
@@ -80,22 +89,28 @@ def test_the_rows_written_are_the_rows_rasas_store_writes(db, domain):  # noqa: 
         table = store.SQLEvent.__table__
         columns = [table.c.type_name, table.c.timestamp, table.c.intent_name, table.c.action_name, table.c.data]
         with store.engine.connect() as conn:
-            return [tuple(row) for row in conn.execute(
-                sa.select(*columns).where(table.c.sender_id == sender).order_by(table.c.id))]
+            return [
+                tuple(row)
+                for row in conn.execute(sa.select(*columns).where(table.c.sender_id == sender).order_by(table.c.id))
+            ]
 
     asyncio.run(conversation(store, ours))
     asyncio.run(conversation(reference, rasas))
     mine, theirs = rows(ours), rows(rasas)
     assert len(mine) == 1 + 3 + 4 + 1 + 4  # the first: the action_listen a new tracker starts with
     # the same columns, timestamps aside (each save stamps its own)
-    strip = [(kind, intent, action, {k: v for k, v in json.loads(data).items() if k != "timestamp"})
-             for kind, _, intent, action, data in mine]
-    assert strip == [(kind, intent, action, {k: v for k, v in json.loads(data).items() if k != "timestamp"})
-                     for kind, _, intent, action, data in theirs]
+    strip = [
+        (kind, intent, action, {k: v for k, v in json.loads(data).items() if k != "timestamp"})
+        for kind, _, intent, action, data in mine
+    ]
+    assert strip == [
+        (kind, intent, action, {k: v for k, v in json.loads(data).items() if k != "timestamp"})
+        for kind, _, intent, action, data in theirs
+    ]
     assert [intent for _, _, intent, _, _ in mine if intent] == ["greet", "menu"]
 
 
-def test_a_tracker_handed_out_earlier_is_not_changed_by_later_messages(db, domain):  # noqa: F811
+def test_a_tracker_handed_out_earlier_is_not_changed_by_later_messages(db, domain):
     """Trackers of successive messages share the session's event objects (made once per row)."""
     store, reference = CachedSQLTrackerStore(domain, **db), SQLTrackerStore(domain, **db)
     sender = f"test-{uuid.uuid4().hex}"
@@ -117,7 +132,7 @@ def test_a_tracker_handed_out_earlier_is_not_changed_by_later_messages(db, domai
     assert store.hits >= 2
 
 
-def test_the_next_message_starts_from_the_rule_states_already_worked_out(db, domain):  # noqa: F811
+def test_the_next_message_starts_from_the_rule_states_already_worked_out(db, domain):
     """The rule policy's states of a conversation are worked out once, not again from the start of the session
     on every message; they come out as Rasa's own code makes them from the stored conversation."""
     from rasa.shared.core.trackers import DialogueStateTracker
@@ -130,8 +145,13 @@ def test_the_next_message_starts_from_the_rule_states_already_worked_out(db, dom
     rasas_states = DialogueStateTracker.past_states.__wrapped__
     store, reference = CachedSQLTrackerStore(domain, **db), SQLTrackerStore(domain, **db)
     sender = f"test-{uuid.uuid4().hex}"
-    messages = [_session_start() + _turn("hi", "greet", "Hello!"), [SlotSet("role", "patient")],
-                _turn("menu", "menu", "Menu"), _turn("help", "help", "I can..."), _turn("bye", "goodbye", "Bye")]
+    messages = [
+        _session_start() + _turn("hi", "greet", "Hello!"),
+        [SlotSet("role", "patient")],
+        _turn("menu", "menu", "Menu"),
+        _turn("help", "help", "I can..."),
+        _turn("bye", "goodbye", "Bye"),
+    ]
 
     async def conversation() -> list:
         memos = []
@@ -154,11 +174,11 @@ def test_the_next_message_starts_from_the_rule_states_already_worked_out(db, dom
     memos = asyncio.run(conversation())
     assert memos[0][0] == [None, None]
     # every later message continued the states its predecessor left (a new states memo would mean a replay)
-    for (_, (states_left, applied_left)), (carried, (states_used, _)) in zip(memos, memos[1:]):
+    for (_, (states_left, applied_left)), (carried, (states_used, _)) in itertools.pairwise(memos):
         assert carried == [states_left, applied_left] and states_used is states_left
 
 
-def test_a_tracker_copied_from_the_last_saved_one_is_the_tracker_its_events_make(db, domain):  # noqa: F811
+def test_a_tracker_copied_from_the_last_saved_one_is_the_tracker_its_events_make(db, domain):
     from rasa.shared.core.events import ActiveLoop
     from rasa.shared.core.trackers import DialogueStateTracker
 
@@ -168,9 +188,12 @@ def test_a_tracker_copied_from_the_last_saved_one_is_the_tracker_its_events_make
     speedups.install()
     store, reference = CachedSQLTrackerStore(domain, **db), SQLTrackerStore(domain, **db)
     sender = f"test-{uuid.uuid4().hex}"
-    messages = [_session_start() + _turn("hi", "greet", "Hello!"),
-                [SlotSet("role", "patient"), ActiveLoop("patient_login_form"), SlotSet("login_phone", "98765")],
-                _turn("menu", "menu", "Menu"), [ActiveLoop(None)] + _session_start() + _turn("hey", "greet", "Hi")]
+    messages = [
+        _session_start() + _turn("hi", "greet", "Hello!"),
+        [SlotSet("role", "patient"), ActiveLoop("patient_login_form"), SlotSet("login_phone", "98765")],
+        _turn("menu", "menu", "Menu"),
+        [ActiveLoop(None)] + _session_start() + _turn("hey", "greet", "Hi"),
+    ]
 
     async def conversation() -> None:
         for events in messages:
@@ -183,7 +206,7 @@ def test_a_tracker_copied_from_the_last_saved_one_is_the_tracker_its_events_make
     assert store.copies >= 3
 
 
-def test_another_process_answering_in_between_is_seen(db, domain):  # noqa: F811
+def test_another_process_answering_in_between_is_seen(db, domain):
     first, second = CachedSQLTrackerStore(domain, **db), CachedSQLTrackerStore(domain, **db)
     reference = SQLTrackerStore(domain, **db)
     sender = f"test-{uuid.uuid4().hex}"
@@ -199,7 +222,7 @@ def test_another_process_answering_in_between_is_seen(db, domain):  # noqa: F811
     assert texts == ["hi", "my records", "thanks"]
 
 
-def test_a_small_cache_forgets_senders_but_not_their_conversations(db, domain):  # noqa: F811
+def test_a_small_cache_forgets_senders_but_not_their_conversations(db, domain):
     store, reference = CachedSQLTrackerStore(domain, cache_size=1, **db), SQLTrackerStore(domain, **db)
     senders = [f"test-{uuid.uuid4().hex}" for _ in range(3)]
 
@@ -215,13 +238,23 @@ def test_a_small_cache_forgets_senders_but_not_their_conversations(db, domain): 
         assert len(asyncio.run(store.retrieve(sender)).events) == 3 + 4 + 4
 
 
-@pytest.mark.parametrize("endpoints, env", [
-    ("endpoints.yml", {"TRACKER_SQLITE_PATH": "{tmp}/tracker.db"}),
-    ("endpoints.production.yml", {"TRACKER_DB_HOST": PG["host"], "TRACKER_DB_PORT": str(PG["port"]),
-                                  "TRACKER_DB_NAME": PG["db"], "TRACKER_DB_USER": PG["username"],
-                                  "TRACKER_DB_PASSWORD": ""}),
-])
-def test_both_endpoint_files_give_the_cached_store(endpoints, env, domain, monkeypatch, tmp_path):  # noqa: F811
+@pytest.mark.parametrize(
+    "endpoints, env",
+    [
+        ("endpoints.yml", {"TRACKER_SQLITE_PATH": "{tmp}/tracker.db"}),
+        (
+            "endpoints.production.yml",
+            {
+                "TRACKER_DB_HOST": PG["host"],
+                "TRACKER_DB_PORT": str(PG["port"]),
+                "TRACKER_DB_NAME": PG["db"],
+                "TRACKER_DB_USER": PG["username"],
+                "TRACKER_DB_PASSWORD": "",
+            },
+        ),
+    ],
+)
+def test_both_endpoint_files_give_the_cached_store(endpoints, env, domain, monkeypatch, tmp_path):
     """Rasa falls back to an in-memory store, with only a warning, when a store's class cannot be imported:
     conversations would then be lost on restart. The class path in the endpoint files must resolve."""
     from rasa.core.tracker_store import TrackerStore
@@ -230,22 +263,28 @@ def test_both_endpoint_files_give_the_cached_store(endpoints, env, domain, monke
     from connectors.whatsapp.health import _unwrap
     from tests.stores.test_rasa_stores import ROOT
 
-    for key, value in {"ACTION_ENDPOINT_URL": "http://127.0.0.1:5055/webhook", "REDIS_HOST": "127.0.0.1",
-                       "REDIS_PORT": "6379", "REDIS_LOCK_DB": "4", "REDIS_PASSWORD": "", **env}.items():
+    for key, value in {
+        "ACTION_ENDPOINT_URL": "http://127.0.0.1:5055/webhook",
+        "REDIS_HOST": "127.0.0.1",
+        "REDIS_PORT": "6379",
+        "REDIS_LOCK_DB": "4",
+        "REDIS_PASSWORD": "",
+        **env,
+    }.items():
         monkeypatch.setenv(key, value.format(tmp=tmp_path))
     config = AvailableEndpoints.read_endpoints(str(ROOT / endpoints))
     store = _unwrap(TrackerStore.create(config.tracker_store, domain))
     assert type(store) is CachedSQLTrackerStore
 
 
-def test_the_embedded_sqlite_file_is_written_ahead(domain, tmp_path):  # noqa: F811
+def test_the_embedded_sqlite_file_is_written_ahead(domain, tmp_path):
     store = CachedSQLTrackerStore(domain, dialect="sqlite", db=str(tmp_path / "tracker.db"))
     with store.engine.connect() as conn:
         assert conn.exec_driver_sql("PRAGMA journal_mode").scalar() == "wal"
         assert conn.exec_driver_sql("PRAGMA synchronous").scalar() == 1  # NORMAL
 
 
-def test_a_dropped_database_connection_is_reopened_and_nothing_is_lost(domain):  # noqa: F811
+def test_a_dropped_database_connection_is_reopened_and_nothing_is_lost(domain):
     """PostgreSQL restarted, or a proxy closed the idle connection the store keeps per thread: the next
     message still reads the whole conversation, and what it adds is stored."""
     store, reference = CachedSQLTrackerStore(domain, **PG), SQLTrackerStore(domain, **PG)
@@ -270,7 +309,7 @@ def test_a_dropped_database_connection_is_reopened_and_nothing_is_lost(domain): 
 
 
 @pytest.mark.parametrize("dialect", ["sqlite", "postgresql"])
-def test_the_per_message_question_has_its_own_index(dialect, domain, tmp_path):  # noqa: F811
+def test_the_per_message_question_has_its_own_index(dialect, domain, tmp_path):
     """max(id) for one sender: with Rasa's index on sender_id alone, PostgreSQL walked the primary key
     backwards through the whole table for a sender with no rows (25 ms a message at 80,000 rows)."""
     db = PG if dialect == "postgresql" else dict(dialect="sqlite", db=str(tmp_path / "tracker.db"))

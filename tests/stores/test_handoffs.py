@@ -1,4 +1,5 @@
 """Call-back requests on SQLite (embedded) and PostgreSQL: recorded, listed, closed, and nothing in clear."""
+
 from __future__ import annotations
 
 import uuid
@@ -48,8 +49,13 @@ def test_the_same_sender_has_the_same_pseudonym_and_it_is_not_the_number(store, 
     a = store.request_callback(phone.lstrip("+"), phone, None, "anonymous")
     b = store.request_callback(phone.lstrip("+"), phone, None, "anonymous")
     with store.engine.connect() as conn:
-        names = conn.execute(sa.text("SELECT sender_pseudonym FROM callback_requests WHERE reference IN (:a, :b)"),
-                             {"a": a, "b": b}).scalars().all()
+        names = (
+            conn.execute(
+                sa.text("SELECT sender_pseudonym FROM callback_requests WHERE reference IN (:a, :b)"), {"a": a, "b": b}
+            )
+            .scalars()
+            .all()
+        )
     assert len(set(names)) == 1 and phone[-8:] not in names[0]
 
 

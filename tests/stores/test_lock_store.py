@@ -2,6 +2,7 @@
 
 Two store instances stand for two Rasa processes, as in test_rasa_stores.py.
 """
+
 from __future__ import annotations
 
 import asyncio
@@ -95,7 +96,7 @@ def test_processes_asking_at_the_same_instant_never_share_a_turn():
 def test_a_process_that_died_holding_the_lock_blocks_the_sender_only_for_the_lifetime():
     conversation, store = _conversation(), _store()
     keys = store._keys(conversation)
-    ticket, turn = store._enter(keys=keys, args=[300])  # taken with a 0.3 s lifetime, never given back
+    _ticket, turn = store._enter(keys=keys, args=[300])  # taken with a 0.3 s lifetime, never given back
     assert turn == 1
     order: list[str] = []
     started = time.monotonic()
@@ -173,10 +174,18 @@ def test_redis_down_is_rasas_lock_error_not_a_hang():
 
 
 def test_the_production_endpoints_build_it(monkeypatch):
-    for key, value in {"ACTION_ENDPOINT_URL": "http://127.0.0.1:5055/webhook", "REDIS_HOST": REDIS["host"],
-                       "REDIS_PORT": str(REDIS["port"]), "REDIS_LOCK_DB": "4", "REDIS_PASSWORD": "", "TRACKER_DB_HOST": "127.0.0.1",
-                       "TRACKER_DB_PORT": "5432", "TRACKER_DB_NAME": "test", "TRACKER_DB_USER": "postgres",
-                       "TRACKER_DB_PASSWORD": ""}.items():
+    for key, value in {
+        "ACTION_ENDPOINT_URL": "http://127.0.0.1:5055/webhook",
+        "REDIS_HOST": REDIS["host"],
+        "REDIS_PORT": str(REDIS["port"]),
+        "REDIS_LOCK_DB": "4",
+        "REDIS_PASSWORD": "",
+        "TRACKER_DB_HOST": "127.0.0.1",
+        "TRACKER_DB_PORT": "5432",
+        "TRACKER_DB_NAME": "test",
+        "TRACKER_DB_USER": "postgres",
+        "TRACKER_DB_PASSWORD": "",
+    }.items():
         monkeypatch.setenv(key, value)
     config = AvailableEndpoints.read_endpoints(str(ROOT / "endpoints.production.yml"))
     store = LockStore.create(config.lock_store)

@@ -3,14 +3,15 @@
 Production runs several Rasa processes sharing these; the tests use two store instances to stand for two
 processes. The embedded default (SQLite file) is checked the same way.
 """
+
 from __future__ import annotations
 
 import asyncio
 import os
 import time
 import uuid
+from collections.abc import Callable
 from pathlib import Path
-from typing import Callable
 
 import pytest
 from rasa.core.lock_store import RedisLockStore
@@ -20,8 +21,13 @@ from rasa.shared.core.events import ActionExecuted, BotUttered, SessionStarted, 
 from rasa.shared.core.trackers import DialogueStateTracker
 
 ROOT = Path(__file__).resolve().parents[2]
-PG = dict(dialect="postgresql", host=os.environ.get("TEST_PG_HOST", "127.0.0.1"), port=int(os.environ.get("TEST_PG_PORT", "5432")),
-          db=os.environ.get("TEST_PG_DB", "test"), username=os.environ.get("TEST_PG_USER", "postgres"))
+PG = dict(
+    dialect="postgresql",
+    host=os.environ.get("TEST_PG_HOST", "127.0.0.1"),
+    port=int(os.environ.get("TEST_PG_PORT", "5432")),
+    db=os.environ.get("TEST_PG_DB", "test"),
+    username=os.environ.get("TEST_PG_USER", "postgres"),
+)
 REDIS = dict(host=os.environ.get("TEST_REDIS_HOST", "127.0.0.1"), port=int(os.environ.get("TEST_REDIS_PORT", "6379")))
 
 
@@ -32,10 +38,14 @@ def domain() -> Domain:
 
 def _conversation(sender: str) -> list:
     return [
-        ActionExecuted("action_session_start"), SessionStarted(), SlotSet("role", "patient"),
+        ActionExecuted("action_session_start"),
+        SessionStarted(),
+        SlotSet("role", "patient"),
         ActionExecuted("action_listen"),
         UserUttered("hi", intent={"name": "greet", "confidence": 0.99}),
-        ActionExecuted("utter_greet"), BotUttered("Hello!"), ActionExecuted("action_listen"),
+        ActionExecuted("utter_greet"),
+        BotUttered("Hello!"),
+        ActionExecuted("action_listen"),
     ]
 
 
@@ -62,15 +72,18 @@ async def _round_trip(writer: SQLTrackerStore, reader: SQLTrackerStore, domain: 
 def test_postgresql_tracker_store_shared_by_two_processes(domain):
     try:
         a, b = SQLTrackerStore(domain, **PG), SQLTrackerStore(domain, **PG)
-    except Exception as exc:  # pragma: no cover - a CI machine without the service is a failed run
+    except Exception as exc:  # noqa: BLE001  # pragma: no cover - a CI machine without the service is a failed run
         pytest.fail(f"PostgreSQL at {PG['host']}:{PG['port']} not reachable: {exc}")
     asyncio.run(_round_trip(a, b, domain))
 
 
 def test_sqlite_tracker_store_embedded_default(domain, tmp_path):
     db = str(tmp_path / "tracker.db")
-    asyncio.run(_round_trip(SQLTrackerStore(domain, dialect="sqlite", db=db),
-                            SQLTrackerStore(domain, dialect="sqlite", db=db), domain))
+    asyncio.run(
+        _round_trip(
+            SQLTrackerStore(domain, dialect="sqlite", db=db), SQLTrackerStore(domain, dialect="sqlite", db=db), domain
+        )
+    )
 
 
 async def until(check: Callable[[], bool], timeout: float = 5.0) -> None:

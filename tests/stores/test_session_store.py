@@ -1,4 +1,5 @@
 """The server-side session store on every backend it supports: SQLite (embedded), PostgreSQL and Redis."""
+
 from __future__ import annotations
 
 import time
@@ -49,8 +50,9 @@ def test_counter_counts_within_a_window_then_starts_again(kv, sender):
 
 def test_login_is_bounded_by_the_care_token(kv, sender):
     store = SessionStore(kv, session_timeout_seconds=3600)
-    store.save_login(sender, Login(kind="patient", access_token="tok", expires_at=time.time() + 0.3,
-                                   patient_ids=["p1"]))
+    store.save_login(
+        sender, Login(kind="patient", access_token="tok", expires_at=time.time() + 0.3, patient_ids=["p1"])
+    )
     login = store.login(sender)
     assert login is not None and login.may_read("p1") and not login.may_read("p2")
     time.sleep(0.4)

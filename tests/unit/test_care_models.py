@@ -1,4 +1,5 @@
 """CARE client results: parsed from recorded bodies, tolerant of missing keys, tokens kept out of repr."""
+
 from __future__ import annotations
 
 import base64
@@ -28,10 +29,23 @@ def jwt_with(claims: dict[str, Any]) -> str:
     return f"eyJhbGciOiJub25lIn0.{payload}.sig"
 
 
-PARSERS = [models.TokenPair, models.MfaChallenge, models.FacilityRef, models.Facility, models.Practitioner,
-           models.CurrentUser, models.Patient, models.Coding, models.Encounter, models.Condition,
-           models.MedicationRequest, models.MedicationStatement, models.ServiceRequest, models.Slot,
-           models.Appointment]
+PARSERS = [
+    models.TokenPair,
+    models.MfaChallenge,
+    models.FacilityRef,
+    models.Facility,
+    models.Practitioner,
+    models.CurrentUser,
+    models.Patient,
+    models.Coding,
+    models.Encounter,
+    models.Condition,
+    models.MedicationRequest,
+    models.MedicationStatement,
+    models.ServiceRequest,
+    models.Slot,
+    models.Appointment,
+]
 
 
 @pytest.mark.parametrize("parser", PARSERS, ids=lambda p: p.__name__)
@@ -41,8 +55,12 @@ def test_every_result_parses_an_empty_object(parser) -> None:
 
 def test_medication_request_carries_what_a_patient_asks_about() -> None:
     paracetamol, amlodipine, amoxicillin = (models.MedicationRequest.from_api(d) for d in body("74")["results"])
-    assert (paracetamol.name, paracetamol.dose, paracetamol.frequency, paracetamol.route) == \
-        ("Paracetamol", "650 mg", "Every 6 hours", "Oral route")
+    assert (paracetamol.name, paracetamol.dose, paracetamol.frequency, paracetamol.route) == (
+        "Paracetamol",
+        "650 mg",
+        "Every 6 hours",
+        "Oral route",
+    )
     assert paracetamol.as_needed and not amlodipine.as_needed
     assert amoxicillin.instructions == "500 mg three times a day for 7 days" and amoxicillin.duration == "7 d"
     assert amoxicillin.authored_on == dt.datetime(2026, 11, 25, 4, 0, tzinfo=dt.timezone.utc)
@@ -50,8 +68,12 @@ def test_medication_request_carries_what_a_patient_asks_about() -> None:
 
 
 def test_medication_without_a_timing_code_falls_back_to_the_repeat() -> None:
-    med = models.MedicationRequest.from_api({"medication": {"display": "Iron"}, "dosage_instruction": [
-        {"timing": {"repeat": {"frequency": 1, "period": 1.0, "period_unit": "d"}}}]})
+    med = models.MedicationRequest.from_api(
+        {
+            "medication": {"display": "Iron"},
+            "dosage_instruction": [{"timing": {"repeat": {"frequency": 1, "period": 1.0, "period_unit": "d"}}}],
+        }
+    )
     assert med.frequency == "1 per 1 d" and med.dose == "" and med.status == ""
 
 
@@ -108,14 +130,17 @@ def test_tokens_never_show_in_repr_and_expiry_is_read_from_the_jwt() -> None:
     assert "temp" not in repr(models.MfaChallenge("temp"))
 
 
-@pytest.mark.parametrize("number, expected", [
-    ("37", ["otp: Invalid OTP"]),
-    ("38", ["otp: String should have at most 5 characters"]),
-    ("39", ["phone_number: Value error, Invalid phone number"]),
-    ("29", ["Resource Type is required"]),
-    ("86", ["No Patient matches the given query."]),
-    ("90", ["Permission denied to user"]),
-])
+@pytest.mark.parametrize(
+    "number, expected",
+    [
+        ("37", ["otp: Invalid OTP"]),
+        ("38", ["otp: String should have at most 5 characters"]),
+        ("39", ["phone_number: Value error, Invalid phone number"]),
+        ("29", ["Resource Type is required"]),
+        ("86", ["No Patient matches the given query."]),
+        ("90", ["Permission denied to user"]),
+    ],
+)
 def test_cares_error_bodies_flatten_to_plain_strings(number: str, expected: list[str]) -> None:
     assert error_messages(body(number)) == expected
 

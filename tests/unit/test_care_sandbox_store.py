@@ -1,13 +1,14 @@
 """The sandbox's seed and rules, without HTTP: dates relative to today, slots, bookings, OTPs, TOTP, logout."""
+
 from __future__ import annotations
 
 import datetime as dt
 
 import pytest
 
+from sandbox.care import store as store_module
 from sandbox.care.config import FIXTURES, SandboxConfig
 from sandbox.care.seed import load, when
-from sandbox.care import store as store_module
 from sandbox.care.store import BookingRefused
 from sandbox.care.tokens import (
     ACCESS,
@@ -117,8 +118,9 @@ def test_a_cancel_keeps_the_note_unless_one_is_given(store) -> None:
 
 def test_a_reschedule_frees_the_old_slot_and_books_the_new_one(store) -> None:
     doctor = store.user_by_name("care-doctor")
-    old_slot, new_slot, full_slot = store.slots_for_day(doctor.id, doctor.facility_ids[0],
-                                                        MONDAY + dt.timedelta(days=9))[:3]
+    old_slot, new_slot, full_slot = store.slots_for_day(
+        doctor.id, doctor.facility_ids[0], MONDAY + dt.timedelta(days=9)
+    )[:3]
     ramesh, sunita = store.patients_on_phone("+919876543210")
     old = store.book(old_slot, sunita, "Lipids", booked_by=doctor.id)
     new = store.reschedule(old, new_slot, "Moved", "Asked for later", booked_by=doctor.id)

@@ -1,4 +1,5 @@
 """WhatsApp text for CARE records (actions/formatting.py): readable on a phone, local times, split safely."""
+
 from __future__ import annotations
 
 import datetime as dt
@@ -25,8 +26,16 @@ def utc(y, m, d, h=0, mi=0):
 
 
 def test_medication_block_has_bold_name_dose_frequency_route_and_instructions():
-    med = MedicationRequest(id="1", name="Metformin", status="active", dose="500 mg", frequency="Two times a day",
-                            route="Oral route", instructions="500 mg twice daily with meals", duration="30 d")
+    med = MedicationRequest(
+        id="1",
+        name="Metformin",
+        status="active",
+        dose="500 mg",
+        frequency="Two times a day",
+        route="Oral route",
+        instructions="500 mg twice daily with meals",
+        duration="30 d",
+    )
     [block] = formatting.medication_blocks([med], TZ, TODAY)
     assert block.splitlines() == [
         "💊 *Metformin* 500 mg",
@@ -38,8 +47,14 @@ def test_medication_block_has_bold_name_dose_frequency_route_and_instructions():
 
 
 def test_as_needed_and_past_medications_say_so():
-    med = MedicationRequest(id="1", name="Salbutamol", status="completed", as_needed=True, frequency="4 times a day",
-                            authored_on=utc(2026, 11, 5, 6))
+    med = MedicationRequest(
+        id="1",
+        name="Salbutamol",
+        status="completed",
+        as_needed=True,
+        frequency="4 times a day",
+        authored_on=utc(2026, 11, 5, 6),
+    )
     [block] = formatting.medication_blocks([med], TZ, TODAY, past=True)
     assert "(only when needed)" in block and "*Status:* completed" in block and "Thursday 5 Nov" in block
 
@@ -50,9 +65,14 @@ def test_empty_fields_leave_no_empty_lines():
 
 
 def test_appointment_time_is_local_and_relative():
-    appt = Appointment(id="a", status="booked", slot=Slot(id="s", start=utc(2026, 11, 26, 3, 30), end=None),
-                       practitioner=Practitioner(id="p", first_name="Asha", last_name="Menon", prefix="Dr."),
-                       facility_name="Shimla District Hospital", note="Follow-up")
+    appt = Appointment(
+        id="a",
+        status="booked",
+        slot=Slot(id="s", start=utc(2026, 11, 26, 3, 30), end=None),
+        practitioner=Practitioner(id="p", first_name="Asha", last_name="Menon", prefix="Dr."),
+        facility_name="Shimla District Hospital",
+        note="Follow-up",
+    )
     [block] = formatting.appointment_blocks([appt], TZ, TODAY)
     assert block.splitlines()[0] == "📅 *tomorrow, 9 am*"  # 03:30 UTC = 09:00 IST
     assert "• *Doctor:* Dr. Asha Menon" in block and "• *Where:* Shimla District Hospital" in block
@@ -68,10 +88,20 @@ def test_appointments_sorted_by_time():
 
 
 def test_encounter_with_diagnoses_and_no_symptoms():
-    enc = Encounter(id="e", status="in_progress", encounter_class="amb", period_start=utc(2026, 11, 22, 3, 30),
-                    facility_name="Shimla District Hospital")
-    diag = Condition(id="c", code=Coding(display="Diabetes mellitus type 2"), category="encounter_diagnosis",
-                     severity="moderate", encounter_id="e")
+    enc = Encounter(
+        id="e",
+        status="in_progress",
+        encounter_class="amb",
+        period_start=utc(2026, 11, 22, 3, 30),
+        facility_name="Shimla District Hospital",
+    )
+    diag = Condition(
+        id="c",
+        code=Coding(display="Diabetes mellitus type 2"),
+        category="encounter_diagnosis",
+        severity="moderate",
+        encounter_id="e",
+    )
     symptom = Condition(id="s", code=Coding(display="Fever"), category="problem_list_item", encounter_id="e")
     [block] = formatting.encounter_blocks([enc], [diag, symptom], TZ, TODAY)
     assert block.splitlines() == [
@@ -84,20 +114,34 @@ def test_encounter_with_diagnoses_and_no_symptoms():
 
 
 def test_finished_encounter_has_a_date_range_and_newest_comes_first():
-    old = Encounter(id="o", status="completed", encounter_class="imp", period_start=utc(2026, 8, 1, 4),
-                    period_end=utc(2026, 8, 5, 4), facility_name="A")
-    new = Encounter(id="n", status="in_progress", encounter_class="amb", period_start=utc(2026, 11, 20, 4),
-                    facility_name="B")
+    old = Encounter(
+        id="o",
+        status="completed",
+        encounter_class="imp",
+        period_start=utc(2026, 8, 1, 4),
+        period_end=utc(2026, 8, 5, 4),
+        facility_name="A",
+    )
+    new = Encounter(
+        id="n", status="in_progress", encounter_class="amb", period_start=utc(2026, 11, 20, 4), facility_name="B"
+    )
     blocks = formatting.encounter_blocks([old, new], [], TZ, TODAY)
     assert blocks[0].startswith("🏥 *B*")
     assert "Saturday 1 Aug – Wednesday 5 Aug" in blocks[1] and "Admission" in blocks[1]
 
 
 def test_service_requests_upcoming_first_with_instructions():
-    done = ServiceRequest(id="x", title="Chest X-ray", status="completed", category="imaging",
-                          occurrence=utc(2026, 11, 6, 4, 30))
-    soon = ServiceRequest(id="c", title="Complete blood count", status="active", category="laboratory",
-                          occurrence=utc(2026, 11, 26, 2, 30), patient_instruction="Fasting for 8 hours")
+    done = ServiceRequest(
+        id="x", title="Chest X-ray", status="completed", category="imaging", occurrence=utc(2026, 11, 6, 4, 30)
+    )
+    soon = ServiceRequest(
+        id="c",
+        title="Complete blood count",
+        status="active",
+        category="laboratory",
+        occurrence=utc(2026, 11, 26, 2, 30),
+        patient_instruction="Fasting for 8 hours",
+    )
     blocks = formatting.service_request_blocks([done, soon], TZ, TODAY)
     assert blocks[0].startswith("🧪 *Complete blood count*")
     assert "• *Type:* Lab test" in blocks[0] and "• *When:* tomorrow, 8 am" in blocks[0]
@@ -137,9 +181,13 @@ def test_humanize_status_codes():
 def test_confirmations_show_the_date_next_to_tomorrow():
     appt = Appointment(id="a", status="booked", slot=Slot(id="s", start=utc(2026, 11, 26, 3, 30), end=None))
     assert formatting.appointment_when(appt, TZ, TODAY) == "tomorrow, Thu 26 Nov, 9 am"
-    assert formatting.slot_when(Slot(id="s", start=utc(2026, 11, 25, 10, 30), end=None), TZ, TODAY) == \
-        "today, Wed 25 Nov, 4 pm"
-    assert formatting.slot_when(Slot(id="s", start=utc(2026, 11, 27, 4, 45), end=None), TZ, TODAY) == \
-        "Fri 27 Nov, 10:15 am"
+    assert (
+        formatting.slot_when(Slot(id="s", start=utc(2026, 11, 25, 10, 30), end=None), TZ, TODAY)
+        == "today, Wed 25 Nov, 4 pm"
+    )
+    assert (
+        formatting.slot_when(Slot(id="s", start=utc(2026, 11, 27, 4, 45), end=None), TZ, TODAY)
+        == "Fri 27 Nov, 10:15 am"
+    )
     # lists keep the short form: their heading says the day
     assert formatting.appointment_title(appt, TZ, TODAY).startswith("tomorrow, 9 am")

@@ -1,4 +1,5 @@
 """common.names: finding the patient or doctor the user meant, and asking when it could be two people."""
+
 from __future__ import annotations
 
 import pytest

@@ -1,4 +1,5 @@
 """Which appointment a patient's typed answer points at (actions/patient/cancelling.py `narrow`)."""
+
 from __future__ import annotations
 
 import datetime as dt
@@ -17,8 +18,12 @@ THURSDAY = dt.datetime(2026, 12, 3, 2, 20, tzinfo=IST)  # early on a Thursday, h
 def appt(ident: str, local: dt.datetime, doctor: str = "Asha Menon") -> Appointment:
     first, last = doctor.split()
     start = local.astimezone(dt.timezone.utc)
-    return Appointment(id=ident, status="booked", slot=Slot(id="s" + ident, start=start, end=start),
-                       practitioner=Practitioner(id=doctor, first_name=first, last_name=last, prefix="Dr."))
+    return Appointment(
+        id=ident,
+        status="booked",
+        slot=Slot(id="s" + ident, start=start, end=start),
+        practitioner=Practitioner(id=doctor, first_name=first, last_name=last, prefix="Dr."),
+    )
 
 
 @pytest.fixture

@@ -1,4 +1,5 @@
 """Phone numbers as people and WhatsApp write them, and masking in logs."""
+
 from __future__ import annotations
 
 import logging
@@ -9,8 +10,18 @@ from common.logs import PhoneMaskingFilter, mask_phones_in
 from common.phone import InvalidPhoneNumber, mask_phone, to_e164, wa_id
 
 
-@pytest.mark.parametrize("raw", ["919876543210", "+919876543210", "+91 98765 43210", "98765 43210", "098765-43210",
-                                 "0091 9876543210", "(+91) 98765-43210"])
+@pytest.mark.parametrize(
+    "raw",
+    [
+        "919876543210",
+        "+919876543210",
+        "+91 98765 43210",
+        "98765 43210",
+        "098765-43210",
+        "0091 9876543210",
+        "(+91) 98765-43210",
+    ],
+)
 def test_common_ways_of_writing_an_indian_mobile(raw):
     assert to_e164(raw) == "+919876543210"
 

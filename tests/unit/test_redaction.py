@@ -1,4 +1,5 @@
 """A code or password typed after the assistant asked for it never reaches Rasa."""
+
 from __future__ import annotations
 
 import pytest
@@ -91,8 +92,17 @@ def test_a_note_for_the_helpdesk_is_kept_server_side_unless_skipped(store):
     assert store.take_secret(SENDER, "note") == "about my father's dressing"
 
 
-@pytest.mark.parametrize("kind, text", [("otp", "108234"), ("otp", "112 233"), ("phone", "98108 12345"),
-                                        ("password", "Care@112"), ("password", "Sos@1234"), ("totp", "451120")])
+@pytest.mark.parametrize(
+    "kind, text",
+    [
+        ("otp", "108234"),
+        ("otp", "112 233"),
+        ("phone", "98108 12345"),
+        ("password", "Care@112"),
+        ("password", "Sos@1234"),
+        ("totp", "451120"),
+    ],
+)
 def test_a_secret_of_the_right_shape_is_kept_even_if_it_contains_an_emergency_number(store, kind, text):
     store.expect_secret(SENDER, kind)
     assert redact_inbound(store, SENDER, text).startswith("/secret_provided")

@@ -1,4 +1,5 @@
 """The emergency safety net: what it catches, what it leaves alone, and the scripts it does not read yet."""
+
 from __future__ import annotations
 
 from pathlib import Path
@@ -35,26 +36,44 @@ def test_everyday_look_alikes_raise_at_most_two_percent_false_alarms(path):
     assert len(alarms) <= 0.02 * len(everyday), alarms
 
 
-@pytest.mark.parametrize("text", [
-    "my mother fell and is not waking up",
-    "MY MOTHER FELL AND IS NOT WAKING UP!!!",
-    "emergency, my father has chest pain",
-    "ambulance",
-    "pls send ambulance",
-    "papa ko seene mein dard",
-    "ammakku bodham illa",
-    "സീനിയർ: അമ്മയ്ക്ക് നെഞ്ചുവേദന",
-    "पापा बेहोश हो गए",
-])
+@pytest.mark.parametrize(
+    "text",
+    [
+        "my mother fell and is not waking up",
+        "MY MOTHER FELL AND IS NOT WAKING UP!!!",
+        "emergency, my father has chest pain",
+        "ambulance",
+        "pls send ambulance",
+        "papa ko seene mein dard",
+        "ammakku bodham illa",
+        "സീനിയർ: അമ്മയ്ക്ക് നെഞ്ചുവേദന",
+        "पापा बेहोश हो गए",
+    ],
+)
 def test_the_messages_a_hospital_can_least_afford_to_miss(text):
     assert is_emergency(text)
 
 
-@pytest.mark.parametrize("text", [
-    "my chest x-ray report", "pain killer medicine list", "hi", "2", "45612", "my otp is 45612", "care-doctor",
-    "Ohcn@123", "Ramesh Kumar", "cancel", "book appointment for tomorrow", "what is the fee for an ECG",
-    "my dad had a stroke last year, show his tablets", "ambulance charges", "",
-])
+@pytest.mark.parametrize(
+    "text",
+    [
+        "my chest x-ray report",
+        "pain killer medicine list",
+        "hi",
+        "2",
+        "45612",
+        "my otp is 45612",
+        "care-doctor",
+        "Ohcn@123",
+        "Ramesh Kumar",
+        "cancel",
+        "book appointment for tomorrow",
+        "what is the fee for an ECG",
+        "my dad had a stroke last year, show his tablets",
+        "ambulance charges",
+        "",
+    ],
+)
 def test_everyday_messages_are_not_emergencies(text):
     assert not is_emergency(text)
 
@@ -74,30 +93,61 @@ def test_self_harm_is_told_apart_for_the_helpline():
 
 # Found in review, not in the evaluation sets: everyday words the net once took for emergencies, and
 # emergencies it once let pass because of an everyday word beside them.
-@pytest.mark.parametrize("text", [
-    "should I take 2 tablets of paracetamol", "I got my flu shot yesterday", "we had a blast at the camp",
-    "this shoe fits", "he walks with a limp", "I burnt the toast", "my phone battery is low",
-    "can I use hair dye before surgery", "fasting sugar 90", "last time i messaged you i asked about my report",
-    "appointment khatam karna hai", "tell him sorry I am late", "the doctor does not answer the phone",
-    "room 108", "Rs 1120", "my uhid is 11234", "विषय क्या है", "451120", "98108 12345", "Care@112", "Sos@1234",
-    "my father had chest pain last year, want to book cardiology follow up",
-])
+@pytest.mark.parametrize(
+    "text",
+    [
+        "should I take 2 tablets of paracetamol",
+        "I got my flu shot yesterday",
+        "we had a blast at the camp",
+        "this shoe fits",
+        "he walks with a limp",
+        "I burnt the toast",
+        "my phone battery is low",
+        "can I use hair dye before surgery",
+        "fasting sugar 90",
+        "last time i messaged you i asked about my report",
+        "appointment khatam karna hai",
+        "tell him sorry I am late",
+        "the doctor does not answer the phone",
+        "room 108",
+        "Rs 1120",
+        "my uhid is 11234",
+        "विषय क्या है",
+        "451120",
+        "98108 12345",
+        "Care@112",
+        "Sos@1234",
+        "my father had chest pain last year, want to book cardiology follow up",
+    ],
+)
 def test_everyday_words_that_once_raised_false_alarms(text):
     assert not is_emergency(text)
 
 
-@pytest.mark.parametrize("text", [
-    "my father has chest pain after his tablets", "chest pain after food",
-    "i have chest pain and my inhaler is not working", "my son is having seizures after the vaccine",
-    "accident near the clinic, send ambulance", "i wanna die", "call 108", "108", "SOS",
-    "my son swallowed a button battery", "bachche ne harpic pi liya", "sugar is 35 and sweating",
-])
+@pytest.mark.parametrize(
+    "text",
+    [
+        "my father has chest pain after his tablets",
+        "chest pain after food",
+        "i have chest pain and my inhaler is not working",
+        "my son is having seizures after the vaccine",
+        "accident near the clinic, send ambulance",
+        "i wanna die",
+        "call 108",
+        "108",
+        "SOS",
+        "my son swallowed a button battery",
+        "bachche ne harpic pi liya",
+        "sugar is 35 and sweating",
+    ],
+)
 def test_emergencies_beside_everyday_words(text):
     assert is_emergency(text)
 
 
-@pytest.mark.parametrize("text", ["i wanna die", "nahi jeena", "mar jaunga", "marikkanam", "chathal mathi",
-                                  "मरना चाहता हूं", "नहीं जीना मुझे"])
+@pytest.mark.parametrize(
+    "text", ["i wanna die", "nahi jeena", "mar jaunga", "marikkanam", "chathal mathi", "मरना चाहता हूं", "नहीं जीना मुझे"]
+)
 def test_every_self_harm_phrasing_of_the_net_gets_the_helpline(text):
     assert is_emergency(text) and is_self_harm(text)
 
@@ -108,10 +158,18 @@ def test_a_huge_message_is_read_at_its_start_and_its_end():
     assert not is_emergency("x" * 5_000 + " ambulance " + "x" * 5_000)  # the middle of an essay is not read
 
 
-@pytest.mark.parametrize("text, script", [
-    ("मेरी दवाई क्या है", "devanagari"), ("എന്റെ മരുന്ന്", "malayalam"), ("என் மருந்து", "tamil"),
-    ("my medicines", None), ("", None), ("2", None), ("show मेरी appointments please", None),
-])
+@pytest.mark.parametrize(
+    "text, script",
+    [
+        ("मेरी दवाई क्या है", "devanagari"),
+        ("എന്റെ മരുന്ന്", "malayalam"),
+        ("என் மருந்து", "tamil"),
+        ("my medicines", None),
+        ("", None),
+        ("2", None),
+        ("show मेरी appointments please", None),
+    ],
+)
 def test_foreign_script_is_the_script_of_most_letters(text, script):
     assert foreign_script(text) == script
 
@@ -127,8 +185,11 @@ def _message(text: str, intent: str, confidence: float):
 
     message = Message(data={"text": text})
     message.set("intent", {"name": intent, "confidence": confidence}, add_to_output=True)
-    message.set("intent_ranking", [{"name": intent, "confidence": confidence},
-                                   {"name": "emergency", "confidence": 0.01}], add_to_output=True)
+    message.set(
+        "intent_ranking",
+        [{"name": intent, "confidence": confidence}, {"name": "emergency", "confidence": 0.01}],
+        add_to_output=True,
+    )
     return message
 
 
@@ -145,8 +206,9 @@ def test_the_net_overrules_any_classifier_result_and_keeps_what_it_said():
 def test_the_net_leaves_everyday_messages_and_payloads_alone():
     from nlu_components.safety import SafetyNet
 
-    everyday, payload = SafetyNet().process([_message("my chest x-ray report", "get_records", 0.9),
-                                             _message("/get_medications", "get_medications", 1.0)])
+    everyday, payload = SafetyNet().process(
+        [_message("my chest x-ray report", "get_records", 0.9), _message("/get_medications", "get_medications", 1.0)]
+    )
     assert everyday.get("intent")["name"] == "get_records" and everyday.get("classified_as") is None
     assert payload.get("intent")["name"] == "get_medications"
 

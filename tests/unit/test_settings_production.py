@@ -1,6 +1,7 @@
 """The settings a production run needs: checked in one message, `.env` and the documented defaults reach
 endpoints.production.yml (through `scripts/production.py`), and the file loads in Rasa against the real
 PostgreSQL and Redis."""
+
 from __future__ import annotations
 
 import asyncio
@@ -20,13 +21,21 @@ EVERY_NAME = ALL_REQUIRED + list(settings.PRODUCTION_DEFAULTS)
 
 # what a deployment sets (the services on this machine: PostgreSQL `test` with trust auth, Redis)
 COMPLETE = {
-    "WHATSAPP_ACCESS_TOKEN": "token", "WHATSAPP_PHONE_NUMBER_ID": "106540352242922",
-    "WHATSAPP_WEBHOOK_VERIFY_TOKEN": "verify", "WHATSAPP_WEBHOOK_SECRET": "secret",
-    "CARE_BASE_URL": "https://care.example.org", "CARE_USERNAME": "assistant", "CARE_PASSWORD": "pw",
-    "HOSPITAL_EMERGENCY_NUMBER": "+91 177 265 2000", "HOSPITAL_HELPDESK_NUMBER": "+91 177 265 2011",
-    "ASSISTANT_SECRET_KEY": "a-long-random-secret", "ASSISTANT_DATABASE_URL": "postgresql://postgres@127.0.0.1:5432/test",
-    "TRACKER_DB_HOST": os.environ.get("TEST_PG_HOST", "127.0.0.1"), "TRACKER_DB_NAME": os.environ.get("TEST_PG_DB", "test"),
-    "TRACKER_DB_USER": os.environ.get("TEST_PG_USER", "postgres"), "REDIS_HOST": os.environ.get("TEST_REDIS_HOST", "127.0.0.1"),
+    "WHATSAPP_ACCESS_TOKEN": "token",
+    "WHATSAPP_PHONE_NUMBER_ID": "106540352242922",
+    "WHATSAPP_WEBHOOK_VERIFY_TOKEN": "verify",
+    "WHATSAPP_WEBHOOK_SECRET": "secret",
+    "CARE_BASE_URL": "https://care.example.org",
+    "CARE_USERNAME": "assistant",
+    "CARE_PASSWORD": "pw",
+    "HOSPITAL_EMERGENCY_NUMBER": "+91 177 265 2000",
+    "HOSPITAL_HELPDESK_NUMBER": "+91 177 265 2011",
+    "ASSISTANT_SECRET_KEY": "a-long-random-secret",
+    "ASSISTANT_DATABASE_URL": "postgresql://postgres@127.0.0.1:5432/test",
+    "TRACKER_DB_HOST": os.environ.get("TEST_PG_HOST", "127.0.0.1"),
+    "TRACKER_DB_NAME": os.environ.get("TEST_PG_DB", "test"),
+    "TRACKER_DB_USER": os.environ.get("TEST_PG_USER", "postgres"),
+    "REDIS_HOST": os.environ.get("TEST_REDIS_HOST", "127.0.0.1"),
 }
 
 
@@ -40,6 +49,7 @@ def clean_env(monkeypatch, tmp_path):
 
 
 # ---- the check -----------------------------------------------------------------------------------------
+
 
 def test_every_missing_setting_is_named_in_documentation_order():
     assert settings.missing_for_production({}) == ALL_REQUIRED
@@ -80,8 +90,14 @@ def test_rasa_start_logs_one_error_line_naming_what_is_missing(clean_env, monkey
 
     monkeypatch.setattr("connectors.whatsapp.channel.install_log_masking", lambda: None)
     monkeypatch.setattr("connectors.whatsapp.channel.rasa_speedups.install", lambda: None)
-    for name in ("WHATSAPP_ACCESS_TOKEN", "WHATSAPP_PHONE_NUMBER_ID", "WHATSAPP_WEBHOOK_VERIFY_TOKEN",
-                 "WHATSAPP_WEBHOOK_SECRET", "CARE_BASE_URL", "CARE_USERNAME"):
+    for name in (
+        "WHATSAPP_ACCESS_TOKEN",
+        "WHATSAPP_PHONE_NUMBER_ID",
+        "WHATSAPP_WEBHOOK_VERIFY_TOKEN",
+        "WHATSAPP_WEBHOOK_SECRET",
+        "CARE_BASE_URL",
+        "CARE_USERNAME",
+    ):
         monkeypatch.setenv(name, COMPLETE[name])
     settings.get_settings.cache_clear()
     try:
@@ -90,9 +106,17 @@ def test_rasa_start_logs_one_error_line_naming_what_is_missing(clean_env, monkey
     finally:
         settings.get_settings.cache_clear()
     lines = [r.getMessage() for r in caplog.records if r.name == "settings"]
-    assert lines == [settings.missing_message(["CARE_PASSWORD", "HOSPITAL_EMERGENCY_NUMBER",
-                                               "HOSPITAL_HELPDESK_NUMBER", "ASSISTANT_SECRET_KEY",
-                                               "ASSISTANT_DATABASE_URL"])]
+    assert lines == [
+        settings.missing_message(
+            [
+                "CARE_PASSWORD",
+                "HOSPITAL_EMERGENCY_NUMBER",
+                "HOSPITAL_HELPDESK_NUMBER",
+                "ASSISTANT_SECRET_KEY",
+                "ASSISTANT_DATABASE_URL",
+            ]
+        )
+    ]
 
 
 def test_nothing_is_logged_when_the_settings_are_complete(caplog):
@@ -102,6 +126,7 @@ def test_nothing_is_logged_when_the_settings_are_complete(caplog):
 
 
 # ---- scripts/production.py -----------------------------------------------------------------------------
+
 
 @pytest.fixture
 def production(monkeypatch):
@@ -156,12 +181,13 @@ def test_the_action_server_needs_only_care_and_the_hospital(production, clean_en
     for name in production.ACTIONS_REQUIRED:
         monkeypatch.setenv(name, COMPLETE[name])
     production.main(["actions"])
-    [(path, args, env)] = production.execs
+    [(_path, args, env)] = production.execs
     assert args[1:3] == ["run", "actions"]
     assert env["SANIC_HOST"] == "127.0.0.1" and env["SANIC_KEEP_ALIVE_TIMEOUT"] == "75"
 
 
 # ---- endpoints.production.yml in Rasa, against the real PostgreSQL and Redis ----------------------------
+
 
 def test_endpoints_production_yml_needs_the_wrapper_without_it(clean_env, monkeypatch):
     """Rasa alone: no defaults, one variable at a time. This is why `scripts/production.py rasa` exists."""
@@ -196,15 +222,19 @@ def test_endpoints_production_yml_loads_in_rasa_with_only_the_required_settings(
         tracker_store = TrackerStore.create(endpoints.tracker_store, domain)
         lock_store = LockStore.create(endpoints.lock_store)
         lock_store.red.ping()
-    except Exception as exc:  # pragma: no cover - a machine without the services is a failed run
+    except Exception as exc:  # noqa: BLE001  # pragma: no cover - a machine without the services is a failed run
         pytest.fail(f"PostgreSQL or Redis on {COMPLETE['TRACKER_DB_HOST']} not reachable: {exc}")
     assert type(tracker_store).__name__ == "CachedSQLTrackerStore"
     assert type(lock_store).__module__ == "rasa_tuning.lock_store"
     assert lock_store.red.connection_pool.connection_kwargs["db"] == 1
 
     sender = f"test-production-{uuid.uuid4().hex}"
-    events = [ActionExecuted("action_session_start"), SessionStarted(), ActionExecuted("action_listen"),
-              UserUttered("hi", intent={"name": "greet", "confidence": 0.99})]
+    events = [
+        ActionExecuted("action_session_start"),
+        SessionStarted(),
+        ActionExecuted("action_listen"),
+        UserUttered("hi", intent={"name": "greet", "confidence": 0.99}),
+    ]
 
     async def round_trip() -> None:
         async with lock_store.lock(sender):

@@ -1,4 +1,5 @@
 """actions/staff/formatting.py: what staff read about patients, slots and appointments (pure)."""
+
 from __future__ import annotations
 
 import datetime as dt
@@ -14,8 +15,9 @@ TZ = "Asia/Kolkata"
 
 
 def patient(**kw) -> Patient:
-    base = dict(id="p1", name="Ravi Kumar", gender="male", phone_number="+919812345678",
-                date_of_birth=dt.date(1985, 2, 17))
+    base = dict(
+        id="p1", name="Ravi Kumar", gender="male", phone_number="+919812345678", date_of_birth=dt.date(1985, 2, 17)
+    )
     base.update(kw)
     return Patient(**base)
 
@@ -26,7 +28,7 @@ def test_age_from_date_of_birth_counts_the_birthday():
 
 
 def test_one_age_format_from_a_year_of_birth_too():
-    """"58 y" everywhere: never "b. 1974" for a patient CARE knows only the year of birth of."""
+    """ "58 y" everywhere: never "b. 1974" for a patient CARE knows only the year of birth of."""
     assert fmt.age(patient(date_of_birth=None, year_of_birth=1992), TODAY) == "34 y"
     assert fmt.age(patient(date_of_birth=None, year_of_birth=None), TODAY) == ""
     assert "34 y · M" in fmt.patient_facts(patient(date_of_birth=None, year_of_birth=1992), TODAY)
@@ -70,8 +72,17 @@ def test_blood_group_reads_short_and_unknown_is_nothing():
 
 
 def test_medication_line_reads_like_a_prescription():
-    m = MedicationRequest(id="m", name="Salbutamol", status="active", dose="100 ug", frequency="Four times a day",
-                          route="Inhaled", as_needed=True, duration="30 d", instructions="2 puffs when breathless")
+    m = MedicationRequest(
+        id="m",
+        name="Salbutamol",
+        status="active",
+        dose="100 ug",
+        frequency="Four times a day",
+        route="Inhaled",
+        as_needed=True,
+        duration="30 d",
+        instructions="2 puffs when breathless",
+    )
     text = fmt.medication_line(m)
     assert text.startswith("• *Salbutamol* 100 ug, Four times a day, Inhaled, when needed, for 30 days")
     assert "_2 puffs when breathless_" in text
@@ -81,8 +92,14 @@ def slot(hour: int, minute: int = 0, allocated: int = 0, tokens: int = 1, sid: s
     # local Asia/Kolkata time -> UTC as CARE sends it
     local = dt.datetime(2026, 3, 9, hour, minute, tzinfo=dt.timezone(dt.timedelta(hours=5, minutes=30)))
     start = local.astimezone(UTC)
-    return Slot(id=sid or f"s{hour}{minute:02d}", start=start, end=start + dt.timedelta(minutes=15),
-                allocated=allocated, tokens_per_slot=tokens, availability_name="Morning OPD")
+    return Slot(
+        id=sid or f"s{hour}{minute:02d}",
+        start=start,
+        end=start + dt.timedelta(minutes=15),
+        allocated=allocated,
+        tokens_per_slot=tokens,
+        availability_name="Morning OPD",
+    )
 
 
 def test_free_slots_leave_out_full_and_past_ones():
@@ -107,11 +124,14 @@ def test_slot_button_shows_the_local_time_and_places_left():
     assert "2 places left" in b["description"]
 
 
-@pytest.mark.parametrize("day, start, end, text", [
-    (dt.date(2026, 3, 9), None, None, "2026-03-09"),
-    (dt.date(2026, 3, 9), dt.time(10), None, "2026-03-09 10:00"),
-    (dt.date(2026, 3, 9), dt.time(6), dt.time(12), "2026-03-09 06:00-12:00"),
-])
+@pytest.mark.parametrize(
+    "day, start, end, text",
+    [
+        (dt.date(2026, 3, 9), None, None, "2026-03-09"),
+        (dt.date(2026, 3, 9), dt.time(10), None, "2026-03-09 10:00"),
+        (dt.date(2026, 3, 9), dt.time(6), dt.time(12), "2026-03-09 06:00-12:00"),
+    ],
+)
 def test_when_slot_round_trip(day, start, end, text):
     assert fmt.encode_when(day, start, end) == text
     assert fmt.decode_when(text) == (day, start, end)
@@ -130,8 +150,10 @@ def test_upcoming_leaves_out_cancelled_fulfilled_and_past_appointments():
         start = dt.datetime(2026, 3, day, 4, 0, tzinfo=UTC)
         return Appointment(id=aid, status=status, slot=Slot(id="s" + aid, start=start, end=start), practitioner=doc)
 
-    found = fmt.upcoming([appt("late", 9), appt("past", 4), appt("x", 6, "cancelled"), appt("done", 7, "fulfilled"),
-                          appt("soon", 6)], now)
+    found = fmt.upcoming(
+        [appt("late", 9), appt("past", 4), appt("x", 6, "cancelled"), appt("done", 7, "fulfilled"), appt("soon", 6)],
+        now,
+    )
     assert [a.id for a in found] == ["soon", "late"]
     line = fmt.appointment_line(found[0], TZ, dt.date(2026, 3, 5))
     assert line == "• tomorrow, 9:30 am with Dr. Asha Menon"

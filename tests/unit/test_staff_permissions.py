@@ -1,4 +1,5 @@
 """actions/staff/permissions.py: what each CARE role is shown and offered."""
+
 from __future__ import annotations
 
 from pathlib import Path

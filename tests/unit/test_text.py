@@ -1,4 +1,5 @@
 """common/text.py: splitting replies and fitting titles into WhatsApp's limits."""
+
 from __future__ import annotations
 
 import pytest
@@ -57,7 +58,7 @@ def test_a_word_longer_than_the_limit_is_cut_hard():
 @pytest.mark.parametrize("limit", [20, 100, 1024, 4096])
 def test_no_chunk_exceeds_the_limit_and_no_word_is_lost(limit):
     text = "\n\n".join(
-        "\n".join(f"Sentence {p}.{l} about medicines. Take one tablet daily." for l in range(7)) for p in range(40)
+        "\n".join(f"Sentence {p}.{s} about medicines. Take one tablet daily." for s in range(7)) for p in range(40)
     )
     chunks = split_text(text, limit)
     assert all(0 < len(c) <= limit for c in chunks)

@@ -1,5 +1,6 @@
 """Appointments (bookings) seen by staff: list (29, 32, 33, 35, 133), retrieve (31, 132),
 cancel (125-128) and reschedule (129-134)."""
+
 from __future__ import annotations
 
 import datetime as dt
@@ -54,11 +55,15 @@ async def appointments(request: web.Request) -> web.Response:
         day = _local_day(c.store, b)
         if slot.facility_id != fac.id or (resource_ids and slot.user_id not in resource_ids):
             continue
-        if (q.get("patient") and b.patient_id != q["patient"]) or (q.get("status") and b.status != q["status"]) \
-                or (q.get("slot") and b.slot_id != q["slot"]):
+        if (
+            (q.get("patient") and b.patient_id != q["patient"])
+            or (q.get("status") and b.status != q["status"])
+            or (q.get("slot") and b.slot_id != q["slot"])
+        ):
             continue
-        if (q.get("date_after") and day < dt.date.fromisoformat(q["date_after"])) or \
-                (q.get("date_before") and day > dt.date.fromisoformat(q["date_before"])):
+        if (q.get("date_after") and day < dt.date.fromisoformat(q["date_after"])) or (
+            q.get("date_before") and day > dt.date.fromisoformat(q["date_before"])
+        ):
             continue
         found.append(b)
     found.sort(key=lambda b: b.modified, reverse=True)
@@ -119,8 +124,13 @@ async def reschedule(request: web.Request) -> web.Response:
         raise invalid("Cannot reschedule to the same slot")  # 129
     previous = body.get("previous_booking_note")
     try:
-        new = c.store.reschedule(booking, new_slot, str(body["new_booking_note"]),
-                                 None if previous is None else str(previous), booked_by=user.id)
+        new = c.store.reschedule(
+            booking,
+            new_slot,
+            str(body["new_booking_note"]),
+            None if previous is None else str(previous),
+            booked_by=user.id,
+        )
     except BookingRefused as exc:
         raise booking_refused(exc) from exc
     return ok(c.shapes.booking(new))

@@ -4,6 +4,7 @@ and the current user (02, 110, 119, 151). The MFA endpoints are in `mfa.py`.
 As in CARE: refresh rotates without revoking the refresh token it was given (146); logout revokes
 exactly the access and refresh token named in its body, for 30 minutes (147-152).
 """
+
 from __future__ import annotations
 
 import hmac

@@ -3,6 +3,7 @@ and medication statements, what the patient says they take (135-141).
 
 Reading clinical data needs `can_view_clinical_data`: a volunteer gets 403 (90, 91).
 """
+
 from __future__ import annotations
 
 import uuid
@@ -32,8 +33,16 @@ routes = web.RouteTableDef()
 P = f"/api/v1/patient/{{pid:{UUID_RE}}}"
 DIAGNOSIS_CATEGORIES = ("encounter_diagnosis", "chronic_condition")
 SYMPTOM = "problem_list_item"
-STATEMENT_STATUSES = ("active", "on_hold", "completed", "stopped", "unknown", "entered_in_error", "not_taken",
-                      "intended")
+STATEMENT_STATUSES = (
+    "active",
+    "on_hold",
+    "completed",
+    "stopped",
+    "unknown",
+    "entered_in_error",
+    "not_taken",
+    "intended",
+)
 INFORMATION_SOURCES = ("related_person", "practitioner", "patient")
 
 
@@ -50,8 +59,13 @@ def _conditions(request: web.Request, categories: tuple[str, ...] | None) -> web
     c = ctx(request)
     q = request.query
     wanted = tuple(x for x in q.get("category", "").split(",") if x) or categories
-    found = [x for x in c.store.conditions.values() if x.patient_id == pat.id
-             and (not wanted or x.category in wanted) and (not q.get("encounter") or x.encounter_id == q["encounter"])]
+    found = [
+        x
+        for x in c.store.conditions.values()
+        if x.patient_id == pat.id
+        and (not wanted or x.category in wanted)
+        and (not q.get("encounter") or x.encounter_id == q["encounter"])
+    ]
     return page(request, [c.shapes.condition(x) for x in by_newest(found)])
 
 
@@ -77,10 +91,20 @@ async def _create_condition(request: web.Request, allowed: tuple[str, ...]) -> w
     enc = encounter_of(request, body, pat.id)
     writable(user, enc)
     onset = (body.get("onset") or {}).get("onset_datetime")
-    cond = Condition(id=str(uuid.uuid4()), patient_id=pat.id, encounter_id=enc.id, category=body["category"],
-                     code=body["code"], created=utcnow(), clinical_status=body["clinical_status"],
-                     verification_status=body["verification_status"], severity=body.get("severity"), onset=onset,
-                     note=body.get("note"), created_by=user.id)
+    cond = Condition(
+        id=str(uuid.uuid4()),
+        patient_id=pat.id,
+        encounter_id=enc.id,
+        category=body["category"],
+        code=body["code"],
+        created=utcnow(),
+        clinical_status=body["clinical_status"],
+        verification_status=body["verification_status"],
+        severity=body.get("severity"),
+        onset=onset,
+        note=body.get("note"),
+        created_by=user.id,
+    )
     c = ctx(request)
     c.store.conditions[cond.id] = cond
     return ok(c.shapes.condition(cond))
@@ -98,6 +122,7 @@ async def create_symptom(request: web.Request) -> web.Response:
 
 # ---------------------------------------------------------------------- medications
 
+
 @routes.get(f"{P}/medication/request/")
 async def medication_requests(request: web.Request) -> web.Response:
     clinical_reader(request)
@@ -105,9 +130,13 @@ async def medication_requests(request: web.Request) -> web.Response:
     c = ctx(request)
     q = request.query
     statuses = [s for s in q.get("status", "").split(",") if s]
-    found = [m for m in c.store.medications.values() if m.patient_id == pat.id
-             and (not statuses or m.status in statuses)
-             and (not q.get("encounter") or m.encounter_id == q["encounter"])]
+    found = [
+        m
+        for m in c.store.medications.values()
+        if m.patient_id == pat.id
+        and (not statuses or m.status in statuses)
+        and (not q.get("encounter") or m.encounter_id == q["encounter"])
+    ]
     return page(request, [c.shapes.medication(m) for m in by_newest(found)])
 
 
@@ -116,18 +145,29 @@ async def create_medication_request(request: web.Request) -> web.Response:
     user = clinical_reader(request)
     pat = patient_or_404(request)
     body = await json_body(request)
-    errors = missing_fields(body, ("status", "intent", "category", "priority", "medication", "authored_on",
-                                   "encounter"))
+    errors = missing_fields(
+        body, ("status", "intent", "category", "priority", "medication", "authored_on", "encounter")
+    )
     if errors:
         raise pydantic_invalid(errors)
     enc = encounter_of(request, body, pat.id)
     writable(user, enc)
     authored = parse_dt(body["authored_on"])
-    med = MedicationRequest(id=str(uuid.uuid4()), patient_id=pat.id, encounter_id=enc.id,
-                            medication=body["medication"], dosage_instruction=body.get("dosage_instruction") or [],
-                            authored_on=authored.isoformat() if authored else str(body["authored_on"]),
-                            created=utcnow(), status=body["status"], intent=body["intent"], category=body["category"],
-                            priority=body["priority"], note=body.get("note"), created_by=user.id)
+    med = MedicationRequest(
+        id=str(uuid.uuid4()),
+        patient_id=pat.id,
+        encounter_id=enc.id,
+        medication=body["medication"],
+        dosage_instruction=body.get("dosage_instruction") or [],
+        authored_on=authored.isoformat() if authored else str(body["authored_on"]),
+        created=utcnow(),
+        status=body["status"],
+        intent=body["intent"],
+        category=body["category"],
+        priority=body["priority"],
+        note=body.get("note"),
+        created_by=user.id,
+    )
     c = ctx(request)
     c.store.medications[med.id] = med
     return ok(c.shapes.medication(med))
@@ -151,9 +191,13 @@ async def medication_statements(request: web.Request) -> web.Response:
     c = ctx(request)
     q = request.query
     statuses = [s for s in q.get("status", "").split(",") if s]
-    found = [m for m in c.store.statements.values() if m.patient_id == pat.id
-             and (not statuses or m.status in statuses)
-             and (not q.get("encounter") or m.encounter_id == q["encounter"])]
+    found = [
+        m
+        for m in c.store.statements.values()
+        if m.patient_id == pat.id
+        and (not statuses or m.status in statuses)
+        and (not q.get("encounter") or m.encounter_id == q["encounter"])
+    ]
     return page(request, [c.shapes.statement(m) for m in by_newest(found)])  # newest first (138)
 
 
@@ -172,11 +216,20 @@ async def create_medication_statement(request: web.Request) -> web.Response:
     enc = encounter_of(request, body, pat.id)  # unknown: 400 value_error (140)
     writable(user, enc)
     period = body.get("effective_period") or None
-    st = MedicationStatement(id=str(uuid.uuid4()), patient_id=pat.id, encounter_id=enc.id,
-                             medication=body["medication"], status=body["status"], created=utcnow(),
-                             dosage_text=body.get("dosage_text"), effective_period=period,
-                             information_source=body.get("information_source"), reason=body.get("reason"),
-                             note=body.get("note"), created_by=user.id)
+    st = MedicationStatement(
+        id=str(uuid.uuid4()),
+        patient_id=pat.id,
+        encounter_id=enc.id,
+        medication=body["medication"],
+        status=body["status"],
+        created=utcnow(),
+        dosage_text=body.get("dosage_text"),
+        effective_period=period,
+        information_source=body.get("information_source"),
+        reason=body.get("reason"),
+        note=body.get("note"),
+        created_by=user.id,
+    )
     c = ctx(request)
     c.store.statements[st.id] = st
     return ok(c.shapes.statement(st))

@@ -2,6 +2,7 @@
 
 Writing on an encounter needs the writer's department among its organisations (100).
 """
+
 from __future__ import annotations
 
 import uuid
@@ -29,8 +30,17 @@ from sandbox.care.web import (
 )
 
 routes = web.RouteTableDef()
-ENCOUNTER_STATUSES = ("planned", "in_progress", "on_hold", "discharged", "completed", "cancelled", "discontinued",
-                      "entered_in_error", "unknown")
+ENCOUNTER_STATUSES = (
+    "planned",
+    "in_progress",
+    "on_hold",
+    "discharged",
+    "completed",
+    "cancelled",
+    "discontinued",
+    "entered_in_error",
+    "unknown",
+)
 ENCOUNTER_CLASSES = ("imp", "amb", "obsenc", "emer", "vr", "hh")
 ACTIVE = ("planned", "in_progress", "on_hold")
 
@@ -48,8 +58,17 @@ def encounter_of(request: web.Request, body: dict[str, Any], patient_id: str | N
     """The body's `encounter`, with CARE's pydantic error when unknown (96)."""
     enc = ctx(request).store.encounters.get(str(body.get("encounter")))
     if enc is None or (patient_id and enc.patient_id != patient_id):
-        raise pydantic_invalid([pydantic_error("value_error", "encounter", "Value error, Encounter not found",
-                                               body.get("encounter"), {"error": "Encounter not found"})])
+        raise pydantic_invalid(
+            [
+                pydantic_error(
+                    "value_error",
+                    "encounter",
+                    "Value error, Encounter not found",
+                    body.get("encounter"),
+                    {"error": "Encounter not found"},
+                )
+            ]
+        )
     return enc
 
 
@@ -58,10 +77,13 @@ async def encounters(request: web.Request) -> web.Response:
     staff(request)
     c = ctx(request)
     q = request.query
-    found = [e for e in c.store.encounters.values()
-             if (not q.get("patient") or e.patient_id == q["patient"])
-             and (not q.get("facility") or e.facility_id == q["facility"])
-             and (not q.get("status") or e.status == q["status"])]
+    found = [
+        e
+        for e in c.store.encounters.values()
+        if (not q.get("patient") or e.patient_id == q["patient"])
+        and (not q.get("facility") or e.facility_id == q["facility"])
+        and (not q.get("status") or e.status == q["status"])
+    ]
     if q.get("live", "").lower() == "true":  # admitted and still there (72: an OPD visit is not live)
         found = [e for e in found if e.status in ACTIVE and e.encounter_class in ("imp", "emer", "obsenc")]
     return page(request, [c.shapes.encounter(e) for e in by_newest(found)])
@@ -87,13 +109,20 @@ async def create_encounter(request: web.Request) -> web.Response:
         raise forbidden("You do not have permission to create encounter")
     now = utcnow()
     start = (body.get("period") or {}).get("start")
-    enc = Encounter(id=str(uuid.uuid4()), patient_id=body["patient"], facility_id=body["facility"],
-                    status=body["status"], encounter_class=body["encounter_class"],
-                    start=parse_dt(start) or when("today 09:00", c.store.today, c.store.tz), created=now,
-                    priority=body["priority"], external_identifier=body.get("external_identifier") or "",
-                    hospitalization=body.get("hospitalization") or {},
-                    department_ids=[d for d in body.get("organizations") or [] if c.store.department(d)],
-                    created_by=user.id)
+    enc = Encounter(
+        id=str(uuid.uuid4()),
+        patient_id=body["patient"],
+        facility_id=body["facility"],
+        status=body["status"],
+        encounter_class=body["encounter_class"],
+        start=parse_dt(start) or when("today 09:00", c.store.today, c.store.tz),
+        created=now,
+        priority=body["priority"],
+        external_identifier=body.get("external_identifier") or "",
+        hospitalization=body.get("hospitalization") or {},
+        department_ids=[d for d in body.get("organizations") or [] if c.store.department(d)],
+        created_by=user.id,
+    )
     c.store.encounters[enc.id] = enc
     return ok(c.shapes.encounter_detail(enc, []))
 
@@ -109,8 +138,14 @@ def _encounter_or_404(request: web.Request) -> Encounter:
 async def encounter(request: web.Request) -> web.Response:
     user = staff(request)
     enc = _encounter_or_404(request)
-    perms = [p for p in user.role.permissions if "encounter" in p or "patient" in p or p == "can_view_clinical_data"
-             or p == "can_view_questionnaire_responses"]
+    perms = [
+        p
+        for p in user.role.permissions
+        if "encounter" in p
+        or "patient" in p
+        or p == "can_view_clinical_data"
+        or p == "can_view_questionnaire_responses"
+    ]
     return ok(ctx(request).shapes.encounter_detail(enc, perms))
 
 

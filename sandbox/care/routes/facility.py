@@ -1,4 +1,5 @@
 """Facilities, their schedulable users and schedules (03, 85, 25, 24)."""
+
 from __future__ import annotations
 
 from aiohttp import web
@@ -50,6 +51,5 @@ async def schedules(request: web.Request) -> web.Response:
     if not user.can("can_list_schedule"):
         raise forbidden("You do not have permission to view user schedule")
     wanted = request.query.get("resource_id")
-    found = [s for s in c.store.schedules.values()
-             if s.facility_id == fac.id and (not wanted or s.user_id == wanted)]
+    found = [s for s in c.store.schedules.values() if s.facility_id == fac.id and (not wanted or s.user_id == wanted)]
     return page(request, [c.shapes.schedule(s) for s in found])

@@ -9,6 +9,7 @@
 Not recorded, so only plausible: setup for a user whose MFA is already on, or with a wrong password,
 and verify before setup, answer 400 `{"error": ...}` like the other TOTP errors.
 """
+
 from __future__ import annotations
 
 import hmac

@@ -1,4 +1,5 @@
 """Patient OTP login and what a patient token may reach (recordings 36-58)."""
+
 from __future__ import annotations
 
 import phonenumbers
@@ -30,15 +31,21 @@ def _phone_errors(body: dict) -> list[dict]:
     value = body.get("phone_number")
     try:
         num = phonenumbers.parse(str(value), None)
-        valid = str(value).startswith("+") and phonenumbers.is_valid_number(num) and \
-            phonenumbers.number_type(num) in (phonenumbers.PhoneNumberType.MOBILE,
-                                              phonenumbers.PhoneNumberType.FIXED_LINE_OR_MOBILE)
+        valid = (
+            str(value).startswith("+")
+            and phonenumbers.is_valid_number(num)
+            and phonenumbers.number_type(num)
+            in (phonenumbers.PhoneNumberType.MOBILE, phonenumbers.PhoneNumberType.FIXED_LINE_OR_MOBILE)
+        )
     except phonenumbers.NumberParseException:
         valid = False
     if valid:
         return []
-    return [pydantic_error("value_error", "phone_number", "Value error, Invalid phone number", value,
-                           {"error": "Invalid phone number"})]
+    return [
+        pydantic_error(
+            "value_error", "phone_number", "Value error, Invalid phone number", value, {"error": "Invalid phone number"}
+        )
+    ]
 
 
 @routes.post("/api/v1/otp/send/")
@@ -58,11 +65,25 @@ async def login(request: web.Request) -> web.Response:
     errors = missing_fields(body, ("phone_number", "otp")) or _phone_errors(body)
     otp = str(body.get("otp", ""))
     if not errors and len(otp) > OTP_LENGTH:
-        errors = [pydantic_error("string_too_long", "otp", f"String should have at most {OTP_LENGTH} characters",
-                                 body["otp"], {"max_length": OTP_LENGTH})]
+        errors = [
+            pydantic_error(
+                "string_too_long",
+                "otp",
+                f"String should have at most {OTP_LENGTH} characters",
+                body["otp"],
+                {"max_length": OTP_LENGTH},
+            )
+        ]
     elif not errors and len(otp) < OTP_LENGTH:
-        errors = [pydantic_error("string_too_short", "otp", f"String should have at least {OTP_LENGTH} characters",
-                                 body["otp"], {"min_length": OTP_LENGTH})]
+        errors = [
+            pydantic_error(
+                "string_too_short",
+                "otp",
+                f"String should have at least {OTP_LENGTH} characters",
+                body["otp"],
+                {"min_length": OTP_LENGTH},
+            )
+        ]
     if errors:
         raise pydantic_invalid(errors)
     c = ctx(request)
@@ -143,4 +164,3 @@ async def book(request: web.Request) -> web.Response:
     except BookingRefused as exc:
         raise booking_refused(exc) from exc
     return ok(c.shapes.booking(booking))
-

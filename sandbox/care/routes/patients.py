@@ -1,5 +1,6 @@
 """Patients: list by name/phone (65-67, 93), search with random ids (68-69), retrieve (70, 92, 86),
 create (04-06, 88) and a patient's appointments (34)."""
+
 from __future__ import annotations
 
 import datetime as dt
@@ -29,8 +30,11 @@ from sandbox.care.web import (
 
 routes = web.RouteTableDef()
 GENDERS = ("male", "female", "non_binary", "transgender")
-ORDERINGS = {"created_date": lambda p: p.created, "modified_date": lambda p: p.modified or p.created,
-             "name": lambda p: p.name.lower()}
+ORDERINGS = {
+    "created_date": lambda p: p.created,
+    "modified_date": lambda p: p.modified or p.created,
+    "name": lambda p: p.name.lower(),
+}
 
 
 def patient_or_404(request: web.Request, key: str = "pid") -> Patient:
@@ -85,11 +89,21 @@ async def create(request: web.Request) -> web.Response:
     if yob is None and body.get("age") is not None:
         yob = dt.date.today().year - int(body["age"])
     now = utcnow()
-    pat = Patient(id=str(uuid.uuid4()), name=str(body["name"]).strip(), gender=body["gender"],
-                  phone_number=body["phone_number"], created=now, modified=now,
-                  emergency_phone_number=body.get("emergency_phone_number", ""), address=body.get("address", ""),
-                  pincode=body.get("pincode"), date_of_birth=dob, year_of_birth=yob,
-                  blood_group=body.get("blood_group", ""), created_by=user.id)
+    pat = Patient(
+        id=str(uuid.uuid4()),
+        name=str(body["name"]).strip(),
+        gender=body["gender"],
+        phone_number=body["phone_number"],
+        created=now,
+        modified=now,
+        emergency_phone_number=body.get("emergency_phone_number", ""),
+        address=body.get("address", ""),
+        pincode=body.get("pincode"),
+        date_of_birth=dob,
+        year_of_birth=yob,
+        blood_group=body.get("blood_group", ""),
+        created_by=user.id,
+    )
     c = ctx(request)
     c.store.patients[pat.id] = pat
     return ok(c.shapes.patient_detail(pat, []))
@@ -103,11 +117,22 @@ async def search(request: web.Request) -> web.Response:
         raise invalid("Either phone number or config is required")
     c = ctx(request)
     # CARE hides real ids here: a random id per request and the first 5 characters of the real one
-    return ok({"partial": True, "results": [
-        {"id": str(uuid.uuid4()), "name": p.name, "gender": p.gender, "phone_number": p.phone_number,
-         "partial_id": p.id[:5]}
-        for p in sorted(c.store.patients.values(), key=lambda p: p.created, reverse=True)
-        if p.phone_number == body.get("phone_number")]})
+    return ok(
+        {
+            "partial": True,
+            "results": [
+                {
+                    "id": str(uuid.uuid4()),
+                    "name": p.name,
+                    "gender": p.gender,
+                    "phone_number": p.phone_number,
+                    "partial_id": p.id[:5],
+                }
+                for p in sorted(c.store.patients.values(), key=lambda p: p.created, reverse=True)
+                if p.phone_number == body.get("phone_number")
+            ],
+        }
+    )
 
 
 @routes.get(f"/api/v1/patient/{{pid:{UUID_RE}}}/")

@@ -1,5 +1,6 @@
 """Service requests (procedures, lab tests, imaging): list needs an encounter (81, 82), create (20-22),
 retrieve (83)."""
+
 from __future__ import annotations
 
 import datetime as dt
@@ -47,10 +48,14 @@ async def service_requests(request: web.Request) -> web.Response:
     if not q.get("encounter") and not q.get("location"):
         raise invalid("Location or encounter is required")
     c = ctx(request)
-    found = [r for r in c.store.service_requests.values() if r.facility_id == fac.id
-             and (not q.get("encounter") or r.encounter_id == q["encounter"])
-             and (not q.get("status") or r.status == q["status"])
-             and (not q.get("category") or r.category == q["category"])]
+    found = [
+        r
+        for r in c.store.service_requests.values()
+        if r.facility_id == fac.id
+        and (not q.get("encounter") or r.encounter_id == q["encounter"])
+        and (not q.get("status") or r.status == q["status"])
+        and (not q.get("category") or r.category == q["category"])
+    ]
     return page(request, [c.shapes.service_request(r) for r in by_newest(found)])
 
 
@@ -68,12 +73,23 @@ async def create_service_request(request: web.Request) -> web.Response:
     if requester is None or fac.id not in requester.facility_ids:
         raise invalid("requester must be a member of the facility")
     writable(user, enc)
-    sr = ServiceRequest(id=str(uuid.uuid4()), encounter_id=enc.id, facility_id=fac.id, title=body["title"],
-                        category=body["category"], code=body["code"], created=utcnow(), status=body["status"],
-                        intent=body["intent"], priority=body["priority"],
-                        occurance=_utc(body.get("occurance")), note=body.get("note"),
-                        patient_instruction=body.get("patient_instruction"), requester_id=requester.id,
-                        created_by=user.id)
+    sr = ServiceRequest(
+        id=str(uuid.uuid4()),
+        encounter_id=enc.id,
+        facility_id=fac.id,
+        title=body["title"],
+        category=body["category"],
+        code=body["code"],
+        created=utcnow(),
+        status=body["status"],
+        intent=body["intent"],
+        priority=body["priority"],
+        occurance=_utc(body.get("occurance")),
+        note=body.get("note"),
+        patient_instruction=body.get("patient_instruction"),
+        requester_id=requester.id,
+        created_by=user.id,
+    )
     c.store.service_requests[sr.id] = sr
     return ok(c.shapes.service_request_detail(sr))
 

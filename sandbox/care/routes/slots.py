@@ -1,4 +1,5 @@
 """Staff slot endpoints (27, 26, 28) and the slot-request parsing shared with the OTP flavour."""
+
 from __future__ import annotations
 
 import datetime as dt
@@ -43,8 +44,15 @@ def parse_slot_request(c: Context, body: dict[str, Any]) -> tuple[User, dt.date]
         try:
             day = dt.date.fromisoformat(str(body["day"]))
         except ValueError:
-            errors = [pydantic_error("date_from_datetime_parsing", "day", "Input should be a valid date", body["day"],
-                                     {"error": "invalid character in year"})]
+            errors = [
+                pydantic_error(
+                    "date_from_datetime_parsing",
+                    "day",
+                    "Input should be a valid date",
+                    body["day"],
+                    {"error": "invalid character in year"},
+                )
+            ]
     if errors:
         raise pydantic_invalid(errors)
     user = c.store.users.get(str(body["resource_id"]))
@@ -80,8 +88,10 @@ async def availability_stats(request: web.Request) -> web.Response:
     for i in range((end - start).days + 1):
         day = start + dt.timedelta(days=i)
         slots = c.store.slots_for_day(practitioner.id, fac.id, day)
-        stats[day.isoformat()] = {"total_slots": sum(s.availability.tokens_per_slot for s in slots),
-                                  "booked_slots": sum(s.allocated for s in slots)}
+        stats[day.isoformat()] = {
+            "total_slots": sum(s.availability.tokens_per_slot for s in slots),
+            "booked_slots": sum(s.allocated for s in slots),
+        }
     return ok(stats)
 
 
