@@ -137,6 +137,8 @@ class Sender:
 
     def __init__(self, stack: Stack, secret: str) -> None:
         url = urlsplit(stack.webhook_url)
+        if url.hostname is None:
+            raise ValueError(f"no host in the webhook URL {stack.webhook_url}")
         self.host, self.port, self.path = url.hostname, url.port, url.path
         self.secret = secret
         self.conn: http.client.HTTPConnection | None = None
@@ -153,7 +155,8 @@ class Sender:
                 response.read()
                 return start, time.time() - start, response.status
             except (OSError, http.client.HTTPException):
-                self.conn.close()
+                if self.conn is not None:
+                    self.conn.close()
                 self.conn = None
                 if attempt == 2:
                     raise

@@ -49,6 +49,7 @@ def main() -> int:
 
     def classify(text: str) -> tuple[str, str]:
         """(the classifier's intent before the net, the pipeline's final intent)"""
+        assert agent is not None  # only called with a model loaded
         parsed = asyncio.run(agent.parse_message(text))
         before = (parsed.get("classified_as") or parsed["intent"]).get("name") or ""
         return before, parsed["intent"]["name"]

@@ -16,6 +16,7 @@ Everything is pure: callers pass `now` and the time zone; nothing reads settings
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta, timezone, tzinfo
 from functools import lru_cache
@@ -410,6 +411,10 @@ def _find_day(s: str, now_local: datetime, tz: str) -> _Day | None:
     return first
 
 
+# what a day phrase says: (day, last day of a range, implied part of day, implied time)
+_DayReading = tuple[date, date | None, str | None, time | None]
+
+
 def _weekend(today: date) -> tuple[date, date | None, None, None]:
     """'weekend', 'this/next weekend': the coming Saturday-Sunday (on a Sunday: today)."""
     if today.weekday() == 6:
@@ -418,7 +423,7 @@ def _weekend(today: date) -> tuple[date, date | None, None, None]:
     return sat, sat + timedelta(days=1), None, None
 
 
-def _read_day(kind: str, m: re.Match[str], s: str, today: date, now_local: datetime, tz: str):
+def _read_day(kind: str, m: re.Match[str], s: str, today: date, now_local: datetime, tz: str) -> _DayReading | None:
     """A day-pattern match -> (day, day_end, implied part of day, implied time), or None if not a day."""
     g = m.groupdict()
     if kind == "overmorrow":
@@ -650,7 +655,11 @@ def parse_when(text: str, now: datetime, tz: str = DEFAULT_TZ) -> When | None:
 
     window: tuple[time, time] | None = None
     if exact is None:
-        for rx, read in ((_RANGE_RE, lambda m, adj: _range(m, part, adj)), (_OPEN_RE, lambda m, adj: _open(m, part))):
+        readers: tuple[tuple[re.Pattern[str], Callable[[re.Match[str], bool], tuple[time, time] | None]], ...] = (
+            (_RANGE_RE, lambda m, adj: _range(m, part, adj)),
+            (_OPEN_RE, lambda m, adj: _open(m, part)),
+        )
+        for rx, read in readers:
             for m in rx.finditer(masked):
                 p = _Piece(m.start(), m.end())
                 window = read(m, next_to_anchor(p))

@@ -92,8 +92,7 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     os.chdir(ROOT)
     cmd = command(args.what, extra)
-    os.execve(cmd[0], cmd, server_env(args.what, env))
-    return 0  # not reached
+    os.execve(cmd[0], cmd, server_env(args.what, env))  # replaces this process: never returns
 
 
 if __name__ == "__main__":

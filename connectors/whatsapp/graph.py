@@ -112,11 +112,12 @@ def _error_class(http_status: int, code: int | None) -> type[GraphError]:
 
 def graph_error(http_status: int, body: Any, retry_after: float | None = None) -> GraphError:
     """Build the typed error for a failed response (`body` is the decoded JSON, or anything else)."""
-    err = body.get("error") if isinstance(body, Mapping) else None
-    err = err if isinstance(err, Mapping) else {}
+    found = body.get("error") if isinstance(body, Mapping) else None
+    err: Mapping[str, Any] = found if isinstance(found, Mapping) else {}
     code = err.get("code") if isinstance(err.get("code"), int) else None
     subcode = err.get("error_subcode") if isinstance(err.get("error_subcode"), int) else None
-    error_data = err.get("error_data") if isinstance(err.get("error_data"), Mapping) else {}
+    data = err.get("error_data")
+    error_data: Mapping[str, Any] = data if isinstance(data, Mapping) else {}
     cls = _error_class(http_status, code)
     return cls(
         str(err.get("error_user_title") or err.get("message") or f"HTTP {http_status}"),

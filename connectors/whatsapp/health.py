@@ -92,7 +92,7 @@ async def probe_action_server(webhook_url: str) -> dict[str, Any]:
 async def health_report(agent: Any, fallback_action_url: str) -> dict[str, Any]:
     """The JSON body of the health route; `status` is "ok" only when nothing is known to be down."""
     processor = getattr(agent, "processor", None)
-    model = {"loaded": bool(agent is not None and processor is not None)}
+    model: dict[str, Any] = {"loaded": bool(agent is not None and processor is not None)}
     if processor is not None:
         model["id"] = getattr(agent, "model_id", None)
     endpoint = getattr(agent, "action_endpoint", None)

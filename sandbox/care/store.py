@@ -13,8 +13,10 @@ from dataclasses import dataclass, field
 from zoneinfo import ZoneInfo
 
 from sandbox.care.records import (
+    Availability,
     Booking,
     Condition,
+    Department,
     Encounter,
     Facility,
     MedicationRequest,
@@ -76,7 +78,7 @@ class Store:
     def patients_on_phone(self, phone: str) -> list[Patient]:
         return sorted((p for p in self.patients.values() if p.phone_number == phone), key=lambda p: p.created)
 
-    def department(self, dept_id: str):
+    def department(self, dept_id: str) -> Department | None:
         for fac in self.facilities.values():
             for dept in fac.departments:
                 if dept.id == dept_id:
@@ -106,7 +108,7 @@ class Store:
                     start += dt.timedelta(minutes=av.slot_minutes)
         return sorted(out, key=lambda s: s.start)
 
-    def _slot(self, user_id: str, facility_id: str, av, start_local: dt.datetime) -> Slot:
+    def _slot(self, user_id: str, facility_id: str, av: Availability, start_local: dt.datetime) -> Slot:
         start = start_local.astimezone(dt.timezone.utc)
         sid = stable_id("slot", av.id, start.isoformat())
         if sid not in self.slots:

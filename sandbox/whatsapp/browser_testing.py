@@ -199,7 +199,7 @@ class WebChat:
               buttons: [...node.querySelectorAll('.reply-button')].map((n) => n.textContent),
               list: [...node.querySelectorAll('.list-open')].map((n) => n.textContent),
             };
-          })""")  # type: ignore[no-any-return]
+          })""")
 
     def screenshot(self, path: str) -> None:
         self.page.screenshot(path=path, full_page=False)

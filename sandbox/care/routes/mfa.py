@@ -22,6 +22,7 @@ from sandbox.care.store import utcnow
 from sandbox.care.tokens import REFRESH, TokenError, new_backup_codes, new_totp_secret, totp_ok
 from sandbox.care.web import (
     CareHTTPError,
+    Context,
     ctx,
     enum_error,
     invalid,
@@ -69,7 +70,7 @@ async def totp_verify(request: web.Request) -> web.Response:
     return ok({"backup_codes": list(user.backup_codes)})  # tokens issued before stay valid (110)
 
 
-def _temp_token_user_id(c, token: str) -> str:
+def _temp_token_user_id(c: Context, token: str) -> str:
     """CARE's validate_temp_token: not a live refresh token -> "Temp token is invalid or expired" (115);
     a refresh token without `temp_token` -> "Invalid token" (116)."""
     try:
