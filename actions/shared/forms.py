@@ -49,6 +49,11 @@ REQUEST_INTENTS = frozenset({
 })
 
 
+# `answer()` result for a message meant as the answer but not readable as one: validate_<slot> gets None and
+# says so (the form asks again), instead of the message being handed to the rules as something else.
+NOT_UNDERSTOOD = object()
+
+
 class AssistantForm(FormValidationAction, ABC):
     """Base of every validate_<form> action: answer extraction, early stop, slot clean-up."""
 
@@ -88,16 +93,25 @@ class AssistantForm(FormValidationAction, ABC):
     async def get_extraction_events(self, dispatcher: CollectingDispatcher, tracker: Tracker,
                                     domain: DomainDict) -> list[EventType]:
         slot = tracker.get_slot(REQUESTED_SLOT)
-        if not slot or not answered_just_now(tracker):
-            return []  # activation, or back after an interruption: there is no new answer to read
+        if not slot:  # activation: the message that started the form may already answer some of its questions
+            return [SlotSet(name, value) for name, value in self.start_answers(tracker).items()]
+        if not answered_just_now(tracker):
+            return []  # back after an interruption: there is no new answer to read
         required = await self.required_slots(self.domain_slots(domain), dispatcher, tracker, domain)
         if slot not in required:
             return []
         value = self.answer(slot, tracker)
+        if value is NOT_UNDERSTOOD:
+            return [SlotSet(slot, None)]
         return [] if value is None else [SlotSet(slot, value)]
 
+    def start_answers(self, tracker: Tracker) -> dict[str, Any]:
+        """Slots answered by the message that started the form ("staff login care-doctor"); none by default."""
+        return {}
+
     def answer(self, slot: str, tracker: Tracker) -> Any:
-        """The answer to `slot` in the latest message, or None when the message is not an answer."""
+        """The answer to `slot` in the latest message; None when the message is not an answer (the rules take
+        it: help, cancel, another request); NOT_UNDERSTOOD when it is meant as one but cannot be read."""
         intent = latest_intent(tracker)
         if slot in self.yes_no_slots:
             return {"affirm": True, "deny": False}.get(intent)

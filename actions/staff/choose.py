@@ -7,14 +7,14 @@ from __future__ import annotations
 
 from typing import Any
 
-from rasa_sdk import Action, FormValidationAction, Tracker
+from rasa_sdk import Action, Tracker
 from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions.care.errors import CareError
 from actions.care.models import Patient
 from actions.shared.errors import explain
-from actions.shared.forms import escapes
+from actions.shared.forms import NOT_UNDERSTOOD, AssistantForm, escapes
 from actions.shared.turn import entity, latest_intent
 from actions.shared.who import FOCUS
 from actions.staff import formatting as fmt
@@ -36,34 +36,31 @@ async def continue_with(pending: str | None, dispatcher: CollectingDispatcher, t
     return events + await show_patient(pending or "summary", dispatcher, tracker, domain, ctx, patient)
 
 
-class ValidateStaffPatientForm(FormValidationAction):
+class ValidateStaffPatientForm(AssistantForm):
     def name(self) -> str:
         return "validate_staff_patient_form"
 
-    async def next_requested_slot(self, dispatcher: CollectingDispatcher, tracker: Tracker,
-                                  domain: dict[str, Any]) -> dict[str, Any] | None:
-        if staff_context(tracker.sender_id) is None:
-            return SlotSet("requested_slot", None)  # the login is gone: the done action says so
-        return await super().next_requested_slot(dispatcher, tracker, domain)
+    async def form_slots(self, domain_slots: list[str], tracker: Tracker) -> list[str]:
+        # the login is gone: nothing to ask; the done action says so
+        return domain_slots if staff_context(tracker.sender_id) is not None else []
 
-    def extract_staff_patient_choice(self, dispatcher: CollectingDispatcher, tracker: Tracker,
-                                     domain: dict[str, Any]) -> dict[str, Any]:
-        if tracker.get_slot("requested_slot") != "staff_patient_choice":
-            return {}
+    def answer(self, slot: str, tracker: Tracker) -> Any:
+        if slot != "staff_patient_choice":
+            return super().answer(slot, tracker)
         if latest_intent(tracker) == "staff_choose":
             parsed = fmt.parse_choice(entity(tracker, "staff_choice"))
             if parsed and parsed[0] == fmt.CHOICE_PATIENT:
-                return {"staff_patient_choice": f"id:{parsed[1]}"}
+                return f"id:{parsed[1]}"
         if escapes(tracker):
-            return {}
+            return None
         query = patient_query(tracker, use_text=True, answer=True)
-        return {"staff_patient_choice": encode_query(query) if query else "?"}
+        return encode_query(query) if query else NOT_UNDERSTOOD
 
     async def validate_staff_patient_choice(self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker,
                                             domain: dict[str, Any]) -> dict[str, Any]:
         ctx = staff_context(tracker.sender_id)
         text = str(value or "")
-        if ctx is None or text == "?":
+        if ctx is None or not text:
             return {"staff_patient_choice": None}
         if text.startswith("id:"):
             return {"staff_patient_choice": text[3:], FOCUS: text[3:], "staff_patient_query": None}

@@ -17,7 +17,7 @@ import logging
 import re
 from typing import Any
 
-from rasa_sdk import Action, FormValidationAction, Tracker
+from rasa_sdk import Action, Tracker
 from rasa_sdk.events import ActiveLoop, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
@@ -25,7 +25,7 @@ from actions.care.calls import care_call
 from actions.care.errors import CareError, CareInvalid, CareUnauthenticated
 from actions.care.models import MfaChallenge, TokenPair
 from actions.shared.clients import staff_client
-from actions.shared.forms import NARROW_ESCAPE_INTENTS, SAFETY_INTENTS, escapes
+from actions.shared.forms import NARROW_ESCAPE_INTENTS, NOT_UNDERSTOOD, SAFETY_INTENTS, AssistantForm, escapes
 from actions.shared.turn import latest_intent, latest_text
 from actions.shared.who import ACCESS, ROLE, STAFF
 from actions.staff import permissions
@@ -91,16 +91,13 @@ def _succeeded(sender: str, username: str) -> None:
     store.reset(_user_key(username), COUNTER)
 
 
-class ValidateStaffLoginForm(FormValidationAction):
+class ValidateStaffLoginForm(AssistantForm):
     def name(self) -> str:
         return "validate_staff_login_form"
 
-    async def next_requested_slot(self, dispatcher: CollectingDispatcher, tracker: Tracker,
-                                  domain: dict[str, Any]) -> dict[str, Any] | None:
-        if tracker.get_slot("staff_login_outcome"):
-            # finished (logged in, locked, ...): action_staff_login_submit tidies up
-            return SlotSet("requested_slot", None)
-        return await super().next_requested_slot(dispatcher, tracker, domain)
+    async def form_slots(self, domain_slots: list[str], tracker: Tracker) -> list[str]:
+        # finished (logged in, locked, ...): nothing more to ask; action_staff_login_submit tidies up
+        return [] if tracker.get_slot("staff_login_outcome") else domain_slots
 
     async def get_validation_events(self, dispatcher: CollectingDispatcher, tracker: Tracker,
                                     domain: dict[str, Any]) -> list[dict[str, Any]]:
@@ -127,22 +124,26 @@ class ValidateStaffLoginForm(FormValidationAction):
 
     # ------------------------------------------------------------------ username
 
-    def extract_staff_username(self, dispatcher: CollectingDispatcher, tracker: Tracker,
-                               domain: dict[str, Any]) -> dict[str, Any]:
-        requested = tracker.get_slot("requested_slot")
-        text = latest_text(tracker).strip()
-        if requested is None:
-            # starting: "staff login care-doctor", or a username NLU read as a login request; never anything
-            # from the request of another action that started the login ("find patient Meera")
-            if latest_intent(tracker) != "staff_login" or tracker.get_slot("staff_username"):
-                return {}
-            found = username_in(text)
-            return {"staff_username": found} if found else {}
-        if requested != "staff_username":
+    def start_answers(self, tracker: Tracker) -> dict[str, Any]:
+        """"staff login care-doctor", or a username NLU read as a login request; never anything from the
+        request of another action that started the login ("find patient Meera")."""
+        if latest_intent(tracker) != "staff_login" or tracker.get_slot("staff_username"):
             return {}
-        if escapes(tracker, NARROW_ESCAPE_INTENTS):
-            return {}
-        return {"staff_username": username_in(text) or text}
+        found = username_in(latest_text(tracker).strip())
+        return {"staff_username": found} if found else {}
+
+    def answer(self, slot: str, tracker: Tracker) -> Any:
+        if slot == "staff_username":
+            # NLU reads a username ("care-volunteer") as almost anything: only the narrow escapes leave
+            if escapes(tracker, NARROW_ESCAPE_INTENTS):
+                return None
+            text = latest_text(tracker).strip()
+            return username_in(text) or text
+        if slot == "staff_password_checked":
+            return self._secret_answer(tracker, "password")
+        if slot == "staff_totp_checked":
+            return self._secret_answer(tracker, "totp")
+        return super().answer(slot, tracker)
 
     def validate_staff_username(self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker,
                                 domain: dict[str, Any]) -> dict[str, Any]:
@@ -153,12 +154,6 @@ class ValidateStaffLoginForm(FormValidationAction):
         return {"staff_username": username}
 
     # ------------------------------------------------------------------ password
-
-    def extract_staff_password_checked(self, dispatcher: CollectingDispatcher, tracker: Tracker,
-                                       domain: dict[str, Any]) -> dict[str, Any]:
-        if tracker.get_slot("requested_slot") != "staff_password_checked":
-            return {}
-        return self._secret_answer(tracker, "password", "staff_password_checked")
 
     async def validate_staff_password_checked(self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker,
                                               domain: dict[str, Any]) -> dict[str, Any]:
@@ -192,12 +187,6 @@ class ValidateStaffLoginForm(FormValidationAction):
         return await self._logged_in(dispatcher, sender, username, result, "staff_password_checked")
 
     # ------------------------------------------------------------------ authenticator code
-
-    def extract_staff_totp_checked(self, dispatcher: CollectingDispatcher, tracker: Tracker,
-                                   domain: dict[str, Any]) -> dict[str, Any]:
-        if tracker.get_slot("requested_slot") != "staff_totp_checked":
-            return {}
-        return self._secret_answer(tracker, "totp", "staff_totp_checked")
 
     async def validate_staff_totp_checked(self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker,
                                           domain: dict[str, Any]) -> dict[str, Any]:
@@ -235,17 +224,18 @@ class ValidateStaffLoginForm(FormValidationAction):
     # ------------------------------------------------------------------ shared
 
     @staticmethod
-    def _secret_answer(tracker: Tracker, kind: str, slot: str) -> dict[str, Any]:
-        """True when the connector kept a secret of this kind for us; None (ask again) for anything that is
-        not a control word; {} lets the rules handle a control word (cancel, help, ...)."""
+    def _secret_answer(tracker: Tracker, kind: str) -> Any:
+        """True when the connector kept a secret of this kind for us; None lets the rules handle a control
+        word (cancel, help, ...); anything else is not understood (nothing else reaches Rasa while a secret
+        is due, so it is asked again)."""
         intent = latest_intent(tracker)
         if intent == "secret_provided":
             kinds = [e.get("value") for e in tracker.latest_message.get("entities") or []
                      if e.get("entity") == "secret_kind"]
-            return {slot: True if kind in kinds else None}
-        if intent in NARROW_ESCAPE_INTENTS or intent in SAFETY_INTENTS:  # nothing else reaches Rasa while a secret is due
-            return {}
-        return {slot: None}
+            return True if kind in kinds else NOT_UNDERSTOOD
+        if intent in NARROW_ESCAPE_INTENTS or intent in SAFETY_INTENTS:
+            return None
+        return NOT_UNDERSTOOD
 
     @staticmethod
     def _failed(dispatcher: CollectingDispatcher, sender: str, username: str, exc: Exception | None,
