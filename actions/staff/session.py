@@ -23,7 +23,7 @@ from actions.care.errors import CareUnavailable
 from actions.care.models import CurrentUser, TokenPair
 from actions.shared import clock
 from actions.shared.clients import staff_client
-from actions.shared.who import ROLE, STAFF, session_ended_events
+from actions.shared.who import PATIENT, ROLE, STAFF, current_login, session_ended_events
 from actions.staff import permissions
 from actions.staff.permissions import Access
 from sessions.store import Login, get_session_store
@@ -127,12 +127,6 @@ def staff_context(sender: str) -> StaffContext | None:
                         clock.timezone_name())
 
 
-def who(sender: str) -> str | None:
-    """"staff", "patient" or None (nobody logged in)."""
-    login = get_session_store().login(sender)
-    return login.kind if login else None
-
-
 def require_staff(dispatcher: CollectingDispatcher, tracker: Tracker,
                   login_if_anonymous: bool = True) -> tuple[StaffContext | None, list[dict[str, Any]]]:
     """The staff context, or (None, events) after telling the user why not.
@@ -142,8 +136,8 @@ def require_staff(dispatcher: CollectingDispatcher, tracker: Tracker,
     ctx = staff_context(tracker.sender_id)
     if ctx is not None:
         return ctx, []
-    kind = who(tracker.sender_id)
-    if kind == "patient":
+    login = current_login(tracker)
+    if login is not None and login.kind == PATIENT:
         dispatcher.utter_message(response="utter_staff_only")
         return None, []
     if tracker.get_slot(ROLE) == STAFF:
