@@ -8,6 +8,7 @@ from types import SimpleNamespace
 
 import pytest
 
+import rasa_tuning
 from rasa_tuning import heap
 
 
@@ -22,6 +23,7 @@ class Processor:
 def restore_gc(monkeypatch):
     threshold = gc.get_threshold()
     monkeypatch.setattr(heap, "_frozen_for", lambda: None)
+    monkeypatch.setattr(rasa_tuning, "_decision", True)  # a tuned process (plain Rasa: tests/unit/test_rasa_tuning.py)
     yield
     gc.unfreeze()
     gc.set_threshold(*threshold)
