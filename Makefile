@@ -42,11 +42,12 @@ $(LINT_VENV)/.installed: requirements-lint.txt scripts/find_python311.sh
 	@touch $@
 
 # All three run even when one fails, so one run shows everything; the target fails if any did. mypy needs .venv
-# (it type-checks against the installed packages), configured in pyproject.toml like ruff.
+# (it type-checks against the installed packages), configured in pyproject.toml like ruff. The format check names
+# the files (`ruff format --diff .` shows the changes, `ruff format <paths>` makes them).
 lint: venv lint-venv ## ruff (lint + format check) and mypy, as configured in pyproject.toml
 	@status=0; \
 	  echo "ruff check"; $(LINT_BIN)/ruff check . || status=1; \
-	  echo "ruff format --check"; $(LINT_BIN)/ruff format --check . || status=1; \
+	  echo "ruff format --check"; $(LINT_BIN)/ruff format --check --output-format concise . || status=1; \
 	  echo "mypy"; $(LINT_BIN)/mypy || status=1; \
 	  exit $$status
 
