@@ -10,6 +10,23 @@ import re
 import phonenumbers
 
 DEFAULT_REGION = "IN"  # a number typed without a country code is read as Indian (CARE's home)
+# The shortest number a patient search looks up as a phone (a landline without its area code); shorter bare
+# numbers are codes or menu choices.
+SEARCHABLE_PHONE_DIGITS = 7
+# While a phone number is asked for, text with this many digits is kept out of Rasa's tracker even among words
+# ("my number is 98765 43210"): looser than the search on purpose, a partly typed number is still private.
+PRIVATE_PHONE_DIGITS = 6
+
+_BARE_NUMBER = re.compile(r"[\d\s+\-().]+")
+
+
+def bare_number_digits(text: str) -> int:
+    """How many digits `text` has when it is only a number ("98765 43210", "+91-98765-43210", "(2)"); 0 when
+    it holds anything else (a word, an emoji) or no digit at all."""
+    stripped = text.strip()
+    if not _BARE_NUMBER.fullmatch(stripped):
+        return 0
+    return sum(c.isdigit() for c in stripped)
 
 
 class InvalidPhoneNumber(ValueError):

@@ -17,7 +17,7 @@ Rasa's extension point for this is a custom graph component named in config.yml;
 
 from __future__ import annotations
 
-import re
+import math
 from typing import Any
 
 from rasa.engine.graph import ExecutionContext, GraphComponent
@@ -27,13 +27,14 @@ from rasa.engine.storage.storage import ModelStorage
 from rasa.shared.nlu.constants import INTENT, INTENT_NAME_KEY, INTENT_RANKING_KEY, PREDICTED_CONFIDENCE_KEY, TEXT
 from rasa.shared.nlu.training_data.message import Message
 
+from common.phone import SEARCHABLE_PHONE_DIGITS, bare_number_digits
 from common.safety import about_something_else, foreign_script, is_emergency
 
 EMERGENCY_INTENT = "emergency"
 FALLBACK_INTENT = "nlu_fallback"
-_BARE_NUMBER = re.compile(r"[\d\s+\-().]+")
-NOT_FOR_A_BARE_NUMBER = frozenset({"staff_login"})
-PHONE_MIN_DIGITS = 7
+# The least digits a bare number needs to be read as each intent: never a staff login; a patient search only
+# for a phone number (a code or a menu number that matched no menu is not one).
+BARE_NUMBER_MIN_DIGITS = {"staff_login": math.inf, "search_patient": SEARCHABLE_PHONE_DIGITS}
 CLASSIFIER_ALARM_CONFIDENCE = 0.9
 SECOND_CHOICE_CONFIDENCE = 0.45  # FallbackClassifier's threshold in config.yml
 UNSUPPORTED_LANGUAGE_INTENT = "unsupported_language"
@@ -68,15 +69,10 @@ def _second_choice(message: Message) -> str:
 
 
 def _not_for_a_bare_number(message: Message, text: str) -> bool:
-    """A bare number is never a staff login; a short one (a code, a menu number that matched no menu) is no
-    patient search either: only a phone number of PHONE_MIN_DIGITS or more can be looked up."""
-    intent = (message.get(INTENT) or {}).get(INTENT_NAME_KEY)
-    if intent not in NOT_FOR_A_BARE_NUMBER and intent != "search_patient":
-        return False
-    if not _BARE_NUMBER.fullmatch(text.strip()):
-        return False
-    digits = sum(c.isdigit() for c in text)
-    return digits > 0 and (intent in NOT_FOR_A_BARE_NUMBER or digits < PHONE_MIN_DIGITS)
+    """The classifier's intent needs more digits than this bare number has (BARE_NUMBER_MIN_DIGITS)."""
+    needed = BARE_NUMBER_MIN_DIGITS.get((message.get(INTENT) or {}).get(INTENT_NAME_KEY) or "")
+    digits = bare_number_digits(text)
+    return needed is not None and 0 < digits < needed
 
 
 def safety_intent(text: str) -> str | None:

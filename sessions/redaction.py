@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import re
 
+from common.phone import PRIVATE_PHONE_DIGITS, bare_number_digits
 from common.safety import is_emergency
 from sessions.store import LINGERING, SessionStore
 
@@ -19,12 +20,10 @@ ESCAPE_WORDS = {"cancel", "stop", "menu", "back", "exit", "help", "logout", "log
 # A code inside other words ("my code is 45612", "45612."): four or more digits, maybe spaced or dashed.
 # The form still refuses such a message as a code, but it must not reach Rasa's tracker in clear.
 _CODE_INSIDE_RE = re.compile(r"\d(?:[\s\-]?\d){3,}")
-PHONE_MIN_DIGITS = 6  # "98765 43210", "my number is +91-98765-43210"; "use my own number" has none
 
 
 # A note for the helpdesk may be skipped with the button (or these words); actions/safety.py reads them too.
 SKIP_WORDS = frozenset({"skip", "no note", "nothing", "no", "no thanks", "none", "ok"})
-_DIGITS_ONLY = re.compile(r"[\d\s\-+().]+")
 
 
 def _shaped_like(kind: str, text: str) -> bool:
@@ -33,7 +32,7 @@ def _shaped_like(kind: str, text: str) -> bool:
     on in clear either ("108234" is a code, not the ambulance); a password of one token with a digit or a
     symbol ("Care@112")."""
     if kind in ("otp", "totp", "phone"):
-        return bool(_DIGITS_ONLY.fullmatch(text)) and any(c.isdigit() for c in text)
+        return bare_number_digits(text) > 0
     if kind == "password":
         return not any(c.isspace() for c in text) and any(not c.isalpha() for c in text)
     return False
@@ -52,7 +51,7 @@ def looks_like_secret(kind: str, text: str) -> bool:
     if kind in ("otp", "totp"):
         return bool(_CODE_INSIDE_RE.search(stripped))
     if kind == "phone":
-        return sum(c.isdigit() for c in stripped) >= PHONE_MIN_DIGITS
+        return sum(c.isdigit() for c in stripped) >= PRIVATE_PHONE_DIGITS
     return True  # a password can be anything
 
 
