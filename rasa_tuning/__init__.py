@@ -19,14 +19,16 @@ endpoint files (Rasa's extension point for stores). Rules stay a patch: a RulePo
 config.yml would write its own name into every `ActionExecuted` event (`policy`), and the states it needs
 come from `DialogueStateTracker.past_states`, which the featurizer calls on the tracker, not on the policy.
 """
+
 from __future__ import annotations
 
 import importlib
 import importlib.metadata
 import logging
 import threading
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from typing import Any, Callable, Mapping, Optional
+from typing import Any
 
 logger = logging.getLogger(__name__)
 
@@ -56,50 +58,93 @@ _TRACKER = "rasa.shared.core.trackers:DialogueStateTracker"
 _RULES = "rasa.core.policies.rule_policy:RulePolicy"
 
 PATCHES: tuple[Patch, ...] = (
-    Patch("action_result_validation", "speedups:_patch_action_result_validation",
-          ("rasa.core.actions.action:RemoteAction._validate_action_result",), TESTED_WITH,
-          "tests/unit/test_rasa_speedups.py::test_validation_by_event_name_agrees_with_the_full_schema"),
-    Patch("event_type_lookup", "speedups:_patch_event_type_lookup",
-          ("rasa.shared.core.events:Event.resolve_by_type",), TESTED_WITH,
-          "tests/unit/test_rasa_speedups.py::test_every_event_type_resolves_to_rasas_class"),
-    Patch("nlu_parse_cache", "speedups:_patch_nlu_parse_cache",
-          ("rasa.core.processor:MessageProcessor._parse_message_with_graph",), TESTED_WITH,
-          "tests/rasa/test_nlu.py::test_repeated_texts_are_understood_once_and_alike"),
-    Patch("graph_runner", "speedups:_patch_graph_runner",
-          ("rasa.engine.runner.dask:DaskGraphRunner.run",), TESTED_WITH,
-          "tests/rasa/test_nlu.py::test_graph_runs_in_a_fixed_order_give_what_dask_gives"),
-    Patch("tf_predict", "speedups:_patch_tf_predict",
-          ("rasa.utils.tensorflow.models:RasaModel._rasa_predict",), TESTED_WITH,
-          "tests/rasa/test_nlu.py::test_diet_called_through_its_concrete_graph_understands_exactly_as_before"),
-    Patch("slot_copy", "speedups:_patch_slot_copy",
-          ("rasa.shared.core.slots:Slot.__copy__",), TESTED_WITH,
-          "tests/unit/test_rasa_speedups.py::test_slots_copy_as_the_generic_copy_did"),
-    Patch("rule_states", "rule_states:install",
-          (f"{_TRACKER}.past_states", f"{_RULES}._get_possible_keys", f"{_RULES}._prediction_states"), TESTED_WITH,
-          "tests/rasa/test_rule_states.py::test_every_test_story_is_predicted_as_rasa_predicts_it"),
-    Patch("applied_events", "applied_events:install",
-          (f"{_TRACKER}.applied_events",), TESTED_WITH,
-          "tests/rasa/test_rule_states.py::test_applied_events_are_rasas_after_every_event"),
-    Patch("tracker_copy", "tracker_copy:install",
-          (f"{_TRACKER}.copy",), TESTED_WITH,
-          "tests/rasa/test_tracker_copy.py::test_the_copy_is_what_rasas_replay_makes"),
-    Patch("endpoint_sessions", "endpoint_sessions:install",
-          ("rasa.utils.endpoints:EndpointConfig.request",), TESTED_WITH,
-          "tests/unit/test_endpoint_sessions.py"
-          "::test_calls_to_one_endpoint_share_a_connection_and_get_the_same_answers"),
-    Patch("sparse_features", "sparse_features:install",
-          ("rasa.shared.nlu.training_data.features:Features._combine_sparse_features",), TESTED_WITH,
-          "tests/rasa/test_nlu.py::test_sparse_features_joined_directly_understand_exactly_as_before"),
+    Patch(
+        "action_result_validation",
+        "speedups:_patch_action_result_validation",
+        ("rasa.core.actions.action:RemoteAction._validate_action_result",),
+        TESTED_WITH,
+        "tests/unit/test_rasa_speedups.py::test_validation_by_event_name_agrees_with_the_full_schema",
+    ),
+    Patch(
+        "event_type_lookup",
+        "speedups:_patch_event_type_lookup",
+        ("rasa.shared.core.events:Event.resolve_by_type",),
+        TESTED_WITH,
+        "tests/unit/test_rasa_speedups.py::test_every_event_type_resolves_to_rasas_class",
+    ),
+    Patch(
+        "nlu_parse_cache",
+        "speedups:_patch_nlu_parse_cache",
+        ("rasa.core.processor:MessageProcessor._parse_message_with_graph",),
+        TESTED_WITH,
+        "tests/rasa/test_nlu.py::test_repeated_texts_are_understood_once_and_alike",
+    ),
+    Patch(
+        "graph_runner",
+        "speedups:_patch_graph_runner",
+        ("rasa.engine.runner.dask:DaskGraphRunner.run",),
+        TESTED_WITH,
+        "tests/rasa/test_nlu.py::test_graph_runs_in_a_fixed_order_give_what_dask_gives",
+    ),
+    Patch(
+        "tf_predict",
+        "speedups:_patch_tf_predict",
+        ("rasa.utils.tensorflow.models:RasaModel._rasa_predict",),
+        TESTED_WITH,
+        "tests/rasa/test_nlu.py::test_diet_called_through_its_concrete_graph_understands_exactly_as_before",
+    ),
+    Patch(
+        "slot_copy",
+        "speedups:_patch_slot_copy",
+        ("rasa.shared.core.slots:Slot.__copy__",),
+        TESTED_WITH,
+        "tests/unit/test_rasa_speedups.py::test_slots_copy_as_the_generic_copy_did",
+    ),
+    Patch(
+        "rule_states",
+        "rule_states:install",
+        (f"{_TRACKER}.past_states", f"{_RULES}._get_possible_keys", f"{_RULES}._prediction_states"),
+        TESTED_WITH,
+        "tests/rasa/test_rule_states.py::test_every_test_story_is_predicted_as_rasa_predicts_it",
+    ),
+    Patch(
+        "applied_events",
+        "applied_events:install",
+        (f"{_TRACKER}.applied_events",),
+        TESTED_WITH,
+        "tests/rasa/test_rule_states.py::test_applied_events_are_rasas_after_every_event",
+    ),
+    Patch(
+        "tracker_copy",
+        "tracker_copy:install",
+        (f"{_TRACKER}.copy",),
+        TESTED_WITH,
+        "tests/rasa/test_tracker_copy.py::test_the_copy_is_what_rasas_replay_makes",
+    ),
+    Patch(
+        "endpoint_sessions",
+        "endpoint_sessions:install",
+        ("rasa.utils.endpoints:EndpointConfig.request",),
+        TESTED_WITH,
+        "tests/unit/test_endpoint_sessions.py::test_calls_to_one_endpoint_share_a_connection_and_get_the_same_answers",
+    ),
+    Patch(
+        "sparse_features",
+        "sparse_features:install",
+        ("rasa.shared.nlu.training_data.features:Features._combine_sparse_features",),
+        TESTED_WITH,
+        "tests/rasa/test_nlu.py::test_sparse_features_joined_directly_understand_exactly_as_before",
+    ),
 )
 
 _lock = threading.Lock()
-_decision: Optional[bool] = None  # None: not decided yet in this process; True: tuned; False: plain Rasa
+_decision: bool | None = None  # None: not decided yet in this process; True: tuned; False: plain Rasa
 _installed = False
 
 
-def installed_versions(names: tuple[str, ...]) -> dict[str, Optional[str]]:
+def installed_versions(names: tuple[str, ...]) -> dict[str, str | None]:
     """The installed version of each distribution (None: not installed), read from the package metadata."""
-    found: dict[str, Optional[str]] = {}
+    found: dict[str, str | None] = {}
     for name in names:
         found[name] = None
         for distribution in _DISTRIBUTIONS.get(name, (name,)):
@@ -111,8 +156,7 @@ def installed_versions(names: tuple[str, ...]) -> dict[str, Optional[str]]:
     return found
 
 
-def mismatches(patches: tuple[Patch, ...] = PATCHES,
-               versions: Optional[Mapping[str, Optional[str]]] = None) -> list[str]:
+def mismatches(patches: tuple[Patch, ...] = PATCHES, versions: Mapping[str, str | None] | None = None) -> list[str]:
     """What differs from the versions the patches were tested with, one phrase per distribution and version
     ("rasa 3.6.20 is installed, rasa_tuning.rule_states, ... were tested with 3.6.21"); empty: all fit."""
     names = tuple(dict.fromkeys(name for patch in patches for name in patch.tested_with))
@@ -136,8 +180,7 @@ def _switched_on() -> bool:
     return get_settings().rasa_tuning
 
 
-def tuned(switched_on: Optional[Callable[[], bool]] = None,
-          versions: Optional[Mapping[str, Optional[str]]] = None) -> bool:
+def tuned(switched_on: Callable[[], bool] | None = None, versions: Mapping[str, str | None] | None = None) -> bool:
     """Whether this process runs the patches: decided once (the switch, then the versions), logged once."""
     global _decision
     if _decision is not None:
@@ -148,20 +191,20 @@ def tuned(switched_on: Optional[Callable[[], bool]] = None,
     return _decision
 
 
-def _decide(switched_on: Callable[[], bool], versions: Optional[Mapping[str, Optional[str]]]) -> bool:
+def _decide(switched_on: Callable[[], bool], versions: Mapping[str, str | None] | None) -> bool:
     if not switched_on():
         logger.info("RASA_TUNING=off: running plain Rasa, no rasa_tuning patch installed")
         return False
     problems = mismatches(PATCHES, versions)
     if problems:
-        logger.warning("rasa_tuning: running plain Rasa, no patch installed: %s (README, Rasa patches)",
-                       "; ".join(problems))
+        logger.warning(
+            "rasa_tuning: running plain Rasa, no patch installed: %s (README, Rasa patches)", "; ".join(problems)
+        )
         return False
     return True
 
 
-def install(switched_on: Optional[Callable[[], bool]] = None,
-            versions: Optional[Mapping[str, Optional[str]]] = None) -> bool:
+def install(switched_on: Callable[[], bool] | None = None, versions: Mapping[str, str | None] | None = None) -> bool:
     """Install every patch of `PATCHES` once, or none (see the module docstring). True: they are in place.
     `switched_on` and `versions` stand in for the setting and the installed versions (tests)."""
     global _installed

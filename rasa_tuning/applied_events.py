@@ -10,6 +10,7 @@ call walks only the events added since, with Rasa's own step for each event, as 
   in the conversation, so a new loop name can change how older events are read (else: Rasa's full walk).
 The tracker store hands the memo on to the next message's tracker, like the rule states.
 """
+
 from __future__ import annotations
 
 import itertools
@@ -27,7 +28,7 @@ def begins_with(sequence: Any, prefix: Any) -> bool:
 
 
 class _Memo:
-    __slots__ = ("events", "loop_names", "applied")
+    __slots__ = ("applied", "events", "loop_names")
 
     def __init__(self, events: list, loop_names: frozenset, applied: list) -> None:
         self.events = events  # the tracker's events the answer was worked out from
@@ -36,8 +37,15 @@ class _Memo:
 
 
 def install() -> None:
-    from rasa.shared.core.events import ActionExecuted, ActionReverted, ActiveLoop, Restarted, SessionStarted
-    from rasa.shared.core.events import UserUttered, UserUtteranceReverted
+    from rasa.shared.core.events import (
+        ActionExecuted,
+        ActionReverted,
+        ActiveLoop,
+        Restarted,
+        SessionStarted,
+        UserUtteranceReverted,
+        UserUttered,
+    )
     from rasa.shared.core.trackers import DialogueStateTracker
 
     original = DialogueStateTracker.applied_events
@@ -51,8 +59,11 @@ def install() -> None:
         elif isinstance(event, UserUtteranceReverted):
             tracker._undo_till_previous(UserUttered, applied)
             tracker._undo_till_previous(ActionExecuted, applied)
-        elif (isinstance(event, ActionExecuted) and event.action_name in loop_names
-              and not tracker._first_loop_execution_or_unhappy_path(event.action_name, applied)):
+        elif (
+            isinstance(event, ActionExecuted)
+            and event.action_name in loop_names
+            and not tracker._first_loop_execution_or_unhappy_path(event.action_name, applied)
+        ):
             tracker._undo_till_previous_loop_execution(event.action_name, applied)
         else:
             applied.append(event)
@@ -77,4 +88,4 @@ def install() -> None:
         return list(applied)
 
     applied_events.__wrapped__ = original  # type: ignore[attr-defined]
-    DialogueStateTracker.applied_events = applied_events  # type: ignore[assignment]
+    DialogueStateTracker.applied_events = applied_events

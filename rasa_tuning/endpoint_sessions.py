@@ -10,6 +10,7 @@ The kept session writes its JSON bodies with ujson (already pinned, as Rasa's an
 every call carries the whole session's events and the 31 kB domain, and `json.dumps` of that was 5 % of a
 worker's CPU in the benchmark; ujson takes half as long for the same JSON content.
 """
+
 from __future__ import annotations
 
 import asyncio
@@ -69,7 +70,7 @@ def install() -> None:
         return await original(_KeepingEndpoint(self, _kept_session(self)), *args, **kwargs)
 
     request.__wrapped__ = original  # type: ignore[attr-defined]
-    EndpointConfig.request = request  # type: ignore[assignment]
+    EndpointConfig.request = request
 
 
 async def close_kept_sessions() -> None:

@@ -21,12 +21,14 @@ the old model's reference cycles are not kept forever.
 
 Where rasa_tuning runs plain Rasa (`RASA_TUNING=off`, other versions), the collector is left as Python sets it.
 """
+
 from __future__ import annotations
 
 import gc
 import logging
 import weakref
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 import rasa_tuning
 
@@ -34,8 +36,13 @@ logger = logging.getLogger(__name__)
 
 YOUNG_THRESHOLD = 20_000  # objects; Python's default is 700
 
+
+def _nothing_frozen() -> Any:
+    return None
+
+
 # the processor (Rasa makes one per loaded model) the current freeze was made for, weakly held
-_frozen_for: Callable[[], Any] = lambda: None
+_frozen_for: Callable[[], Any] = _nothing_frozen
 
 
 def freeze_loaded_model(agent: Any) -> bool:
@@ -50,6 +57,7 @@ def freeze_loaded_model(agent: Any) -> bool:
     gc.freeze()
     gc.set_threshold(YOUNG_THRESHOLD, *gc.get_threshold()[1:])
     _frozen_for = weakref.ref(processor)
-    logger.info("heap frozen after loading the model (%d objects kept out of garbage collection)",
-                gc.get_freeze_count())
+    logger.info(
+        "heap frozen after loading the model (%d objects kept out of garbage collection)", gc.get_freeze_count()
+    )
     return True

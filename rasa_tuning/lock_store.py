@@ -13,12 +13,14 @@ raises Rasa's `LockError`. Both keys expire with the newest ticket, so Redis nev
 
 endpoints.production.yml: `lock_store: {type: rasa_tuning.lock_store.RedisLockStore, url: ..., port: ..., db: ...}`
 """
+
 from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from typing import Any, AsyncIterator, Optional
+from typing import Any
 
 from rasa.core import lock_store as rasa_lock_store
 from rasa.core.lock import TicketLock
@@ -48,7 +50,9 @@ end
 """
 
 # KEYS[1] the line, KEYS[2] the ticket counter; ARGV[1] lifetime in ms. Returns {ticket, turn}.
-_ENTER = _TURN + """
+_ENTER = (
+    _TURN
+    + """
 local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
 local ticket = redis.call('INCR', KEYS[2])
@@ -57,6 +61,7 @@ redis.call('PEXPIRE', KEYS[1], ARGV[1])
 redis.call('PEXPIRE', KEYS[2], ARGV[1])
 return {ticket, turn(KEYS[1], ticket)}
 """
+)
 
 _ASK = _TURN + "return turn(KEYS[1], tonumber(ARGV[1]))"
 
@@ -69,7 +74,7 @@ return 1
 
 
 class RedisLockStore(rasa_lock_store.RedisLockStore):
-    def __init__(self, endpoint_config: Optional[Any] = None, **kwargs: Any) -> None:
+    def __init__(self, endpoint_config: Any | None = None, **kwargs: Any) -> None:
         # Rasa builds a custom lock store from its endpoint config; its own Redis store takes the parts
         if endpoint_config is not None:
             kwargs = {"host": endpoint_config.url, **endpoint_config.kwargs, **kwargs}
@@ -101,5 +106,5 @@ class RedisLockStore(rasa_lock_store.RedisLockStore):
         finally:
             try:
                 self._leave(keys=keys, args=[ticket])
-            except Exception as exc:  # the reply is out; the ticket expires with its lifetime
+            except Exception as exc:  # noqa: BLE001 - the reply is out; the ticket expires with its lifetime
                 logger.warning("could not give back a conversation lock (%s)", type(exc).__name__)

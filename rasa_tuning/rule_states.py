@@ -18,10 +18,11 @@ Found with py-spy on `bench/run.py --production` (a fifth of a Rasa process's CP
 - For the same reason RulePolicy is handed only the newest states (longest rule + 1; the extra one keeps its
   "no rule matched" key, which is all states joined, from ever equalling a rule's key).
 """
+
 from __future__ import annotations
 
 import contextvars
-from typing import Any, Optional
+from typing import Any
 
 # constants only (cheap to import); _last_action runs on every rule-key lookup
 from rasa.shared.core.constants import PREVIOUS_ACTION, SHOULD_NOT_BE_SET
@@ -33,7 +34,7 @@ MEMO_ATTR = "_care_states_memo"
 # How many of the newest states the rule policy's own call needs (None: all, as Rasa gives them). Set only
 # around RulePolicy._prediction_states: its rules look no further back than the longest rule, and copying
 # (and featurizing) every older state of a long session on each prediction was a quarter of the conversation.
-_WINDOW: contextvars.ContextVar[Optional[int]] = contextvars.ContextVar("care_states_window", default=None)
+_WINDOW: contextvars.ContextVar[int | None] = contextvars.ContextVar("care_states_window", default=None)
 
 
 class _StatesMemo:
@@ -65,8 +66,13 @@ def _patch_past_states() -> None:
 
     original = DialogueStateTracker.past_states
 
-    def past_states(self: Any, domain: Any, omit_unset_slots: bool = False, ignore_rule_only_turns: bool = False,
-                    rule_only_data: Optional[dict] = None) -> list[dict]:
+    def past_states(
+        self: Any,
+        domain: Any,
+        omit_unset_slots: bool = False,
+        ignore_rule_only_turns: bool = False,
+        rule_only_data: dict | None = None,
+    ) -> list[dict]:
         if ignore_rule_only_turns:
             return original(self, domain, omit_unset_slots, ignore_rule_only_turns, rule_only_data)
         applied = self.applied_events()
@@ -80,32 +86,33 @@ def _patch_past_states() -> None:
             return _copy_state(domain._clean_state(domain.get_active_state(replay, omit_unset_slots=omit_unset_slots)))
 
         # Domain.states_for_tracker_history, from where the last call stopped
-        for event in applied[len(memo.events):]:
+        for event in applied[len(memo.events) :]:
             if isinstance(event, ActionExecuted):
                 memo.states.append(state())
             replay.update(event)
             memo.events.append(event)
         window = _WINDOW.get()
-        older = memo.states if window is None else memo.states[max(len(memo.states) - (window - 1), 0):]
+        older = memo.states if window is None else memo.states[max(len(memo.states) - (window - 1), 0) :]
         return [_copy_state(s) for s in older] + [state()]
 
     past_states.__wrapped__ = original  # type: ignore[attr-defined]
-    DialogueStateTracker.past_states = past_states  # type: ignore[assignment]
+    DialogueStateTracker.past_states = past_states
 
 
-def _last_action(rule_or_conversation_states: list) -> Optional[str]:
+def _last_action(rule_or_conversation_states: list) -> str | None:
     if not rule_or_conversation_states:
         return None
     name = (rule_or_conversation_states[-1].get(PREVIOUS_ACTION) or {}).get(ACTION_NAME)
     return name if isinstance(name, str) and name and name != SHOULD_NOT_BE_SET else None
 
 
-def _rule_index(policy: Any, lookup: dict) -> tuple[int, dict[Optional[str], list[str]]]:
+def _rule_index(policy: Any, lookup: dict) -> tuple[int, dict[str | None, list[str]]]:
     """(the longest rule's length, the rule keys by the action their last state names, None: any)."""
     known = policy.__dict__.setdefault("_care_rule_index", {})
     entry = known.get(id(lookup))
     if entry is None or entry[0] is not lookup or entry[1] != len(lookup):
-        longest, by_action = 0, {}
+        longest = 0
+        by_action: dict[str | None, list[str]] = {}
         for key in lookup:
             rule_states = policy._rule_key_to_state(key)
             longest = max(longest, len(rule_states))
@@ -134,7 +141,7 @@ def _patch_rule_keys() -> None:
         return possible
 
     _get_possible_keys.__wrapped__ = original  # type: ignore[attr-defined]
-    RulePolicy._get_possible_keys = _get_possible_keys  # type: ignore[assignment]
+    RulePolicy._get_possible_keys = _get_possible_keys
 
 
 def _patch_rule_prediction_states() -> None:
@@ -145,12 +152,20 @@ def _patch_rule_prediction_states() -> None:
 
     original = RulePolicy._prediction_states
 
-    def _prediction_states(self: Any, tracker: Any, domain: Any, use_text_for_last_user_input: bool = False,
-                           rule_only_data: Optional[dict] = None) -> list:
+    def _prediction_states(
+        self: Any,
+        tracker: Any,
+        domain: Any,
+        use_text_for_last_user_input: bool = False,
+        rule_only_data: dict | None = None,
+    ) -> list:
         featurizer = self.featurizer
         lookups = [self.lookup.get(kind) for kind in (RULES, RULES_FOR_LOOP_UNHAPPY_PATH)]
-        if (type(featurizer) is not MaxHistoryTrackerFeaturizer or featurizer.max_history is not None
-                or any(lookup is None for lookup in lookups)):
+        if (
+            type(featurizer) is not MaxHistoryTrackerFeaturizer
+            or featurizer.max_history is not None
+            or any(lookup is None for lookup in lookups)
+        ):
             return original(self, tracker, domain, use_text_for_last_user_input, rule_only_data)
         longest = max(_rule_index(self, lookup)[0] for lookup in lookups)
         token = _WINDOW.set(longest + 1)
@@ -160,4 +175,4 @@ def _patch_rule_prediction_states() -> None:
             _WINDOW.reset(token)
 
     _prediction_states.__wrapped__ = original  # type: ignore[attr-defined]
-    RulePolicy._prediction_states = _prediction_states  # type: ignore[assignment]
+    RulePolicy._prediction_states = _prediction_states

@@ -6,6 +6,7 @@ side by side: a tenth of a Rasa process's CPU per unseen text. Here two COO matr
 joins them (the same entries in the same order, the same value and index types); anything else goes to
 scipy as before.
 """
+
 from __future__ import annotations
 
 from typing import Any
@@ -39,4 +40,4 @@ def install() -> None:
         self._cached_fingerprint = None
 
     _combine_sparse_features.__wrapped__ = original  # type: ignore[attr-defined]
-    Features._combine_sparse_features = _combine_sparse_features  # type: ignore[assignment]
+    Features._combine_sparse_features = _combine_sparse_features

@@ -27,12 +27,13 @@ Found with py-spy on `bench/run.py` (one Rasa process, the conversation thread):
 `install()` is `rasa_tuning.install()`: every patch of `rasa_tuning.PATCHES` (these and the modules above),
 fenced to the versions they were tested with and switched off by `RASA_TUNING=off`. It is idempotent.
 """
+
 from __future__ import annotations
 
 import collections
 import copy
 import functools
-from typing import Any, Optional, Type
+from typing import Any
 
 import rasa_tuning
 
@@ -45,7 +46,7 @@ def install() -> bool:
     return rasa_tuning.install()
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def _response_validator() -> Any:
     from jsonschema.validators import validator_for
     from rasa.core.actions.action import RemoteAction
@@ -56,8 +57,8 @@ def _response_validator() -> Any:
     return cls(schema)
 
 
-@functools.lru_cache(maxsize=None)
-def _event_validators() -> Optional[tuple[Any, dict[str, Any]]]:
+@functools.cache
+def _event_validators() -> tuple[Any, dict[str, Any]] | None:
     """(a validator for the response without its events, {event name: validator for that event}), or None
     if Rasa's schema is not shaped as expected (then every result takes the full validation).
 
@@ -121,16 +122,16 @@ def validate_action_result(result: dict) -> bool:
 def _patch_action_result_validation() -> None:
     from rasa.core.actions.action import RemoteAction
 
-    RemoteAction._validate_action_result = lambda self, result: validate_action_result(result)  # type: ignore
+    RemoteAction._validate_action_result = lambda self, result: validate_action_result(result)
 
 
 def _patch_event_type_lookup() -> None:
     from rasa.shared.core.events import Event
 
     original = Event.resolve_by_type  # a staticmethod: the plain function
-    table: dict[str, Type[Event]] = {}
+    table: dict[str, type[Event]] = {}
 
-    def resolve_by_type(type_name: str, default: Optional[Type[Event]] = None) -> Optional[Type[Event]]:
+    def resolve_by_type(type_name: str, default: type[Event] | None = None) -> type[Event] | None:
         if not table:
             from rasa.shared.utils.common import all_subclasses
 
@@ -141,7 +142,7 @@ def _patch_event_type_lookup() -> None:
             return found
         return original(type_name, default)
 
-    Event.resolve_by_type = staticmethod(resolve_by_type)  # type: ignore[assignment]
+    Event.resolve_by_type = staticmethod(resolve_by_type)
 
 
 class ParseCache:
@@ -189,7 +190,7 @@ def _patch_nlu_parse_cache() -> None:
             cache.put(text, parse_data)
         return parse_data
 
-    MessageProcessor._parse_message_with_graph = parse_with_cache  # type: ignore[assignment]
+    MessageProcessor._parse_message_with_graph = parse_with_cache
 
 
 def _patch_graph_runner() -> None:
@@ -200,7 +201,9 @@ def _patch_graph_runner() -> None:
 
     original = DaskGraphRunner.run
 
-    def plan(self: Any, targets: tuple[str, ...]) -> tuple[list[tuple[str, Any, tuple[str, ...]]], frozenset, frozenset]:
+    def plan(
+        self: Any, targets: tuple[str, ...]
+    ) -> tuple[list[tuple[str, Any, tuple[str, ...]]], frozenset, frozenset]:
         """([(node name, node, names of what it needs)] in an order where every need comes first,
         the node names, the inputs the nodes need from outside)."""
         plans = self.__dict__.setdefault("_run_plans", {})
@@ -213,7 +216,7 @@ def _patch_graph_runner() -> None:
             plans[targets] = (steps, frozenset(needs), external)
         return plans[targets]
 
-    def run(self: Any, inputs: Optional[dict] = None, targets: Optional[list] = None) -> dict:
+    def run(self: Any, inputs: dict | None = None, targets: list | None = None) -> dict:
         run_targets = tuple(targets if targets else self._graph_schema.target_names)
         steps, node_names, external = plan(self, run_targets)
         inputs = inputs or {}
@@ -229,7 +232,7 @@ def _patch_graph_runner() -> None:
         return dict(values[target] for target in run_targets)
 
     run.__wrapped__ = original  # type: ignore[attr-defined]
-    DaskGraphRunner.run = run  # type: ignore[assignment]
+    DaskGraphRunner.run = run
 
 
 def _patch_slot_copy() -> None:
@@ -237,20 +240,20 @@ def _patch_slot_copy() -> None:
 
     generic_hooks = ("__reduce_ex__", "__reduce__", "__getstate__", "__setstate__", "__slots__")
 
-    @functools.lru_cache(maxsize=None)
+    @functools.cache
     def plain(cls: type) -> bool:
         return all(getattr(cls, hook, None) is getattr(object, hook, None) for hook in generic_hooks)
 
     def __copy__(self: Any) -> Any:
-        cls = type(self)
+        cls: Any = type(self)
         if not plain(cls):
-            reductor = copy._reconstruct  # what copy.copy() would have done without this method
+            reductor: Any = copy._reconstruct  # type: ignore[attr-defined]  # what copy.copy() would have done
             return reductor(self, None, *self.__reduce_ex__(4))
         new = cls.__new__(cls)
         new.__dict__.update(self.__dict__)
         return new
 
-    Slot.__copy__ = __copy__  # type: ignore[attr-defined]
+    Slot.__copy__ = __copy__
 
 
 def _patch_tf_predict() -> None:
@@ -262,18 +265,22 @@ def _patch_tf_predict() -> None:
     the signature allows is called with the arrays as tensors. A batch that does not fit the signature (any
     other dtype, rank or feature size) takes Rasa's own call, which raises as before."""
     import tensorflow as tf
-    from rasa.utils.tensorflow import models
     from rasa.shared.constants import DIAGNOSTIC_DATA
+    from rasa.utils.tensorflow import models
 
     original = models.RasaModel._rasa_predict
 
     def fits(batch_in: Any, specs: list) -> bool:
         if len(batch_in) != len(specs):
             return False
-        for array, spec in zip(batch_in, specs):
+        for array, spec in zip(batch_in, specs, strict=True):
             shape = getattr(array, "shape", None)
-            if (shape is None or len(shape) != spec.shape.rank or array.dtype != spec.dtype.as_numpy_dtype
-                    or (spec.shape.rank > 1 and shape[-1] != spec.shape[-1])):
+            if (
+                shape is None
+                or len(shape) != spec.shape.rank
+                or array.dtype != spec.dtype.as_numpy_dtype
+                or (spec.shape.rank > 1 and shape[-1] != spec.shape[-1])
+            ):
                 return False
         return True
 
@@ -284,7 +291,11 @@ def _patch_tf_predict() -> None:
         made = self.__dict__.get("_concrete_predict")
         if made is None or made[0] is not function:
             concrete = function.get_concrete_function()
-            made = self._concrete_predict = (function, concrete, tf.nest.flatten(concrete.structured_input_signature[0]))
+            made = self._concrete_predict = (
+                function,
+                concrete,
+                tf.nest.flatten(concrete.structured_input_signature[0]),
+            )
         _, concrete, specs = made
         if not fits(batch_in, specs):
             return original(self, batch_in)
@@ -296,4 +307,4 @@ def _patch_tf_predict() -> None:
         return outputs
 
     _rasa_predict.__wrapped__ = original  # type: ignore[attr-defined]
-    models.RasaModel._rasa_predict = _rasa_predict  # type: ignore[assignment]
+    models.RasaModel._rasa_predict = _rasa_predict

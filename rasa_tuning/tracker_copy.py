@@ -9,6 +9,7 @@ list, the slots as new slot objects with the same values, `latest_action` and `a
 would point to. What a replay leaves at its default (model_id, sender_source) is left at its default here.
 A tracker subclass, or slots that are not a plain dict, keep Rasa's replay.
 """
+
 from __future__ import annotations
 
 import copy
@@ -24,8 +25,9 @@ def install() -> None:
     def copy_tracker(self: Any) -> Any:
         if type(self) is not DialogueStateTracker or type(self.slots) is not dict:
             return original(self)
-        twin = DialogueStateTracker(self.sender_id or DEFAULT_SENDER_ID, None, self._max_event_history,
-                                    is_rule_tracker=self.is_rule_tracker)
+        twin = DialogueStateTracker(
+            self.sender_id or DEFAULT_SENDER_ID, None, self._max_event_history, is_rule_tracker=self.is_rule_tracker
+        )
         twin.events.extend(self.events)
         twin.slots = {name: copy.copy(slot) for name, slot in self.slots.items()}
         twin._paused = self._paused
@@ -37,4 +39,4 @@ def install() -> None:
         return twin
 
     copy_tracker.__wrapped__ = original  # type: ignore[attr-defined]
-    DialogueStateTracker.copy = copy_tracker  # type: ignore[assignment]
+    DialogueStateTracker.copy = copy_tracker

@@ -20,14 +20,16 @@ usual SQL keys, plus optional `cache_size` (senders kept; default 2000).
 Where rasa_tuning runs plain Rasa (`RASA_TUNING=off`, or other Rasa versions than it was tested with), this
 store is Rasa's `SQLTrackerStore` and nothing more: same rows, so processes of either kind can share a database.
 """
+
 from __future__ import annotations
 
 import collections
+import contextlib
 import itertools
 import json
 import threading
 from dataclasses import dataclass, field
-from typing import Any, Optional
+from typing import Any
 
 import sqlalchemy as sa
 from rasa.core.tracker_store import SQLTrackerStore
@@ -45,11 +47,11 @@ DEFAULT_CACHE_SIZE = 2000
 @dataclass
 class _StoredEvent:
     type_name: str
-    timestamp: Optional[float]
+    timestamp: float | None
     data: str  # the JSON text of the row
     # what Rasa's read makes of `data`, made once: JSON parsing and event construction for every row of the
     # session on every message cost 2.07 ms for a 43-row session, 0.17 ms without. None: not made yet; (): no event.
-    events: Optional[tuple[Event, ...]] = None
+    events: tuple[Event, ...] | None = None
 
     def as_events(self) -> tuple[Event, ...]:
         if self.events is None:
@@ -61,18 +63,18 @@ class _StoredEvent:
 class _Session:
     """The rows Rasa's `_event_query` returns for a sender, and the newest row id the sender has."""
 
-    last_id: Optional[int]  # None: the sender has no rows
+    last_id: int | None  # None: the sender has no rows
     rows: list[_StoredEvent] = field(default_factory=list)
     # (domain, tracker) as last saved: while the rows are exactly its events, the next tracker is its copy;
     # what it remembered of its own history (rule_states, applied_events) goes on to the next tracker
-    saved: Optional[tuple[Any, DialogueStateTracker]] = None
+    saved: tuple[Any, DialogueStateTracker] | None = None
 
     def slice_to_latest_session(self) -> None:
         """Keep the rows SQL would return: timestamp >= the latest SessionStarted's (all when there is none)."""
         starts = [row.timestamp for row in self.rows if row.type_name == SessionStarted.type_name]
-        starts = [ts for ts in starts if ts is not None]
-        if starts:
-            latest = max(starts)
+        known = [ts for ts in starts if ts is not None]
+        if known:
+            latest = max(known)
             self.rows = [row for row in self.rows if row.timestamp is not None and row.timestamp >= latest]
 
 
@@ -123,12 +125,13 @@ class CachedSQLTrackerStore(SQLTrackerStore):
         if self.tuned:
             sa.Index("ix_events_sender_id_id", events.c.sender_id, events.c.id).create(self.engine, checkfirst=True)
         self._newest_sql = _DriverSQL(
-            self.engine, sa.select(sa.func.max(events.c.id)).where(events.c.sender_id == sa.bindparam("sender_id")))
+            self.engine, sa.select(sa.func.max(events.c.id)).where(events.c.sender_id == sa.bindparam("sender_id"))
+        )
         self._inserts: dict[int, _DriverSQL] = {}  # by number of rows
 
     # --- reading --------------------------------------------------------------------------------------------
 
-    async def retrieve(self, sender_id: str) -> Optional[DialogueStateTracker]:
+    async def retrieve(self, sender_id: str) -> DialogueStateTracker | None:
         if not self.tuned:
             return await super().retrieve(sender_id)
         newest = self._newest(sender_id)
@@ -158,12 +161,10 @@ class CachedSQLTrackerStore(SQLTrackerStore):
     def _drop_connection(self) -> None:
         conn, self._local.conn = getattr(self._local, "conn", None), None
         if conn is not None:
-            try:
+            with contextlib.suppress(sa.exc.SQLAlchemyError):
                 conn.close()
-            except sa.exc.SQLAlchemyError:
-                pass
 
-    def _newest(self, sender_id: str) -> Optional[int]:
+    def _newest(self, sender_id: str) -> int | None:
         """The sender's newest row id; asked once more on a new connection if the database dropped the old one."""
         try:
             return self._newest_on(self._connection(), sender_id)
@@ -173,7 +174,7 @@ class CachedSQLTrackerStore(SQLTrackerStore):
                 raise
         return self._newest_on(self._connection(), sender_id)
 
-    def _newest_on(self, conn: Any, sender_id: str) -> Optional[int]:
+    def _newest_on(self, conn: Any, sender_id: str) -> int | None:
         return self._newest_sql.run(conn, {"sender_id": sender_id}).scalar()
 
     def _insert_sql(self, rows: int) -> _DriverSQL:
@@ -181,22 +182,25 @@ class CachedSQLTrackerStore(SQLTrackerStore):
         if sql is None:
             table = self.SQLEvent.__table__
             statement = table.insert().values(
-                [{column: sa.bindparam(f"{column}_{n}") for column in _ROW_COLUMNS} for n in range(rows)])
+                [{column: sa.bindparam(f"{column}_{n}") for column in _ROW_COLUMNS} for n in range(rows)]
+            )
             if self.engine.dialect.name == "postgresql":
                 statement = statement.returning(table.c.id)  # the new ids come back: no second question
             sql = self._inserts[rows] = _DriverSQL(self.engine, statement)
         return sql
 
-    def _load(self, session: Any, sender_id: str, newest: Optional[int]) -> _Session:
+    def _load(self, session: Any, sender_id: str, newest: int | None) -> _Session:
         if newest is None:
             return _Session(last_id=None)
         # Rasa's own query (latest session only), reading the columns instead of whole ORM objects
-        rows = self._event_query(session, sender_id, fetch_events_from_all_sessions=False).with_entities(
-            self.SQLEvent.type_name, self.SQLEvent.timestamp, self.SQLEvent.data
-        ).all()
+        rows = (
+            self._event_query(session, sender_id, fetch_events_from_all_sessions=False)
+            .with_entities(self.SQLEvent.type_name, self.SQLEvent.timestamp, self.SQLEvent.data)
+            .all()
+        )
         return _Session(last_id=newest, rows=[_StoredEvent(r.type_name, r.timestamp, r.data) for r in rows])
 
-    def _tracker(self, sender_id: str, stored: _Session) -> Optional[DialogueStateTracker]:
+    def _tracker(self, sender_id: str, stored: _Session) -> DialogueStateTracker | None:
         """Rasa's `DialogueStateTracker.from_dict` on the rows' JSON, with each row's events made only once.
         Trackers of later messages share these event objects, as the trackers within one message already
         do: Rasa sets attributes only on events it is adding (metadata, timestamps), never on older ones."""
@@ -204,8 +208,13 @@ class CachedSQLTrackerStore(SQLTrackerStore):
             return None
         events = [event for row in stored.rows for event in row.as_events()]
         domain, saved = stored.saved or (None, None)
-        if (domain is self.domain and saved is not None and saved._max_event_history is None
-                and len(saved.events) == len(events) and begins_with(events, saved.events)):
+        if (
+            domain is self.domain
+            and saved is not None
+            and saved._max_event_history is None
+            and len(saved.events) == len(events)
+            and begins_with(events, saved.events)
+        ):
             # the state those very events give, without replaying them (rasa_tuning.tracker_copy)
             tracker = saved.copy()
             self.copies += 1
@@ -238,30 +247,36 @@ class CachedSQLTrackerStore(SQLTrackerStore):
         new_rows, new_events = [], list(itertools.islice(tracker.events, len(cached.rows), None))
         for event in new_events:
             data = event.as_dict()
-            new_rows.append({
-                "sender_id": tracker.sender_id,
-                "type_name": event.type_name,
-                "timestamp": data.get("timestamp"),
-                "intent_name": data.get("parse_data", {}).get("intent", {}).get(INTENT_NAME_KEY),
-                "action_name": data.get("name"),
-                "data": json.dumps(data),
-            })
+            new_rows.append(
+                {
+                    "sender_id": tracker.sender_id,
+                    "type_name": event.type_name,
+                    "timestamp": data.get("timestamp"),
+                    "intent_name": data.get("parse_data", {}).get("intent", {}).get(INTENT_NAME_KEY),
+                    "action_name": data.get("name"),
+                    "data": json.dumps(data),
+                }
+            )
         if new_rows:
             try:
                 conn = self._connection()
                 # one statement for all rows (Rasa adds ORM objects one by one): stored whole or not at all
                 result = self._insert_sql(len(new_rows)).run(
-                    conn, {f"{column}_{n}": row[column] for n, row in enumerate(new_rows) for column in _ROW_COLUMNS})
+                    conn, {f"{column}_{n}": row[column] for n, row in enumerate(new_rows) for column in _ROW_COLUMNS}
+                )
                 # the sender's newest row is ours: their messages are handled one at a time (the lock store)
-                cached.last_id = (max(row[0] for row in result) if result.returns_rows
-                                  else self._newest_on(conn, tracker.sender_id))
+                cached.last_id = (
+                    max(row[0] for row in result) if result.returns_rows else self._newest_on(conn, tracker.sender_id)
+                )
             except sa.exc.DBAPIError:
                 self._drop_connection()  # not retried: the rows may be stored already; the entry stays out
                 raise
         # the saved event objects themselves, not a JSON round trip: the next tracker then starts with the very
         # objects the remembered states were made from, and its rule states need only the new message's events
-        cached.rows.extend(_StoredEvent(row["type_name"], row["timestamp"], row["data"], events=(event,))
-                           for row, event in zip(new_rows, new_events))
+        cached.rows.extend(
+            _StoredEvent(row["type_name"], row["timestamp"], row["data"], events=(event,))
+            for row, event in zip(new_rows, new_events, strict=True)
+        )
         cached.saved = (self.domain, tracker)
         cached.slice_to_latest_session()
         self._remember(tracker.sender_id, cached)

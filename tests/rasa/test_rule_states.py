@@ -1,11 +1,11 @@
 """rasa_tuning.rule_states: the rule policy predicts exactly what Rasa's own code predicts, turn by turn, on
 every test story (forms, slots, logins, fallbacks) and on trackers with reverted and restarted turns."""
+
 from __future__ import annotations
 
 import contextlib
 from pathlib import Path
 
-import pytest
 from rasa.core.policies.rule_policy import RULES, RULES_FOR_LOOP_UNHAPPY_PATH
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -64,16 +64,20 @@ def test_every_test_story_is_predicted_as_rasa_predicts_it(agent, monkeypatch):
     longest = max(len(policy._rule_key_to_state(key)) for kind in LOOKUPS for key in policy.lookup[kind])
     for name, events in stories:
         # one tracker through the whole story: the remembered states carry over from prediction to prediction
-        tracker = DialogueStateTracker.from_events(name, [ActionExecuted("action_session_start"), SessionStarted(),
-                                                          ActionExecuted("action_listen")], slots=domain.slots)
+        tracker = DialogueStateTracker.from_events(
+            name,
+            [ActionExecuted("action_session_start"), SessionStarted(), ActionExecuted("action_listen")],
+            slots=domain.slots,
+        )
         for event in events:
             if isinstance(event, ActionExecuted):
                 states = tracker.past_states(domain)
                 keys = [policy._get_possible_keys(policy.lookup[kind], states) for kind in LOOKUPS]
                 # the rule policy's own states: only the newest ones, the same keys found in them
                 windowed = [policy._prediction_states(tracker, domain, text) for text in (True, False)]
-                window_keys = [[policy._get_possible_keys(policy.lookup[kind], w) for kind in LOOKUPS]
-                               for w in windowed]
+                window_keys = [
+                    [policy._get_possible_keys(policy.lookup[kind], w) for kind in LOOKUPS] for w in windowed
+                ]
                 ours = _prediction(processor, tracker), states, keys
                 with _rasas_own(monkeypatch):
                     fresh = tracker.copy()
@@ -81,10 +85,11 @@ def test_every_test_story_is_predicted_as_rasa_predicts_it(agent, monkeypatch):
                     keys = [policy._get_possible_keys(policy.lookup[kind], states) for kind in LOOKUPS]
                     assert ours == (_prediction(processor, fresh), states, keys), (name, event)
                     full = [policy._prediction_states(fresh, domain, text) for text in (True, False)]
-                    assert window_keys == [[policy._get_possible_keys(policy.lookup[kind], f) for kind in LOOKUPS]
-                                           for f in full], (name, event)
-                for w, f in zip(windowed, full):
-                    assert len(w) == min(len(f), longest + 1) and w == f[len(f) - len(w):], (name, event)
+                    assert window_keys == [
+                        [policy._get_possible_keys(policy.lookup[kind], f) for kind in LOOKUPS] for f in full
+                    ], (name, event)
+                for w, f in zip(windowed, full, strict=True):
+                    assert len(w) == min(len(f), longest + 1) and w == f[len(f) - len(w) :], (name, event)
                     if len(f) > len(w):
                         windowed_somewhere = True
                 checked += 1
@@ -93,8 +98,14 @@ def test_every_test_story_is_predicted_as_rasa_predicts_it(agent, monkeypatch):
 
 
 def test_states_follow_reverted_and_restarted_turns(agent, monkeypatch):
-    from rasa.shared.core.events import (ActionExecuted, ActionReverted, Restarted, SlotSet, UserUttered,
-                                         UserUtteranceReverted)
+    from rasa.shared.core.events import (
+        ActionExecuted,
+        ActionReverted,
+        Restarted,
+        SlotSet,
+        UserUtteranceReverted,
+        UserUttered,
+    )
     from rasa.shared.core.trackers import DialogueStateTracker
 
     from rasa_tuning import speedups
@@ -105,11 +116,25 @@ def test_states_follow_reverted_and_restarted_turns(agent, monkeypatch):
     def said(intent: str) -> list:
         return [UserUttered(intent, intent={"name": intent, "confidence": 1.0})]
 
-    script = [ActionExecuted("action_listen"), *said("greet"), ActionExecuted("utter_greet"),
-              ActionExecuted("action_listen"), *said("menu"), ActionExecuted("utter_menu"), UserUtteranceReverted(),
-              SlotSet("role", "patient"), ActionExecuted("action_listen"), *said("help"), ActionExecuted("utter_help"),
-              ActionReverted(), ActionExecuted("action_listen"), Restarted(), ActionExecuted("action_listen"),
-              *said("goodbye"), ActionExecuted("utter_goodbye")]
+    script = [
+        ActionExecuted("action_listen"),
+        *said("greet"),
+        ActionExecuted("utter_greet"),
+        ActionExecuted("action_listen"),
+        *said("menu"),
+        ActionExecuted("utter_menu"),
+        UserUtteranceReverted(),
+        SlotSet("role", "patient"),
+        ActionExecuted("action_listen"),
+        *said("help"),
+        ActionExecuted("utter_help"),
+        ActionReverted(),
+        ActionExecuted("action_listen"),
+        Restarted(),
+        ActionExecuted("action_listen"),
+        *said("goodbye"),
+        ActionExecuted("utter_goodbye"),
+    ]
     tracker = DialogueStateTracker("someone", domain.slots)
     for event in script:
         tracker.update(event)
@@ -126,8 +151,16 @@ def test_applied_events_are_rasas_after_every_event(agent):
     """rasa_tuning.applied_events continues its last answer; after every event of every test story, of a
     script with reverted and restarted turns and of one where a form is named only after it ran, the answer
     is the very list of event objects Rasa's own walk gives."""
-    from rasa.shared.core.events import (ActionExecuted, ActionReverted, ActiveLoop, Restarted, SessionStarted,
-                                         SlotSet, UserUttered, UserUtteranceReverted)
+    from rasa.shared.core.events import (
+        ActionExecuted,
+        ActionReverted,
+        ActiveLoop,
+        Restarted,
+        SessionStarted,
+        SlotSet,
+        UserUtteranceReverted,
+        UserUttered,
+    )
     from rasa.shared.core.trackers import DialogueStateTracker
 
     from rasa_tuning import applied_events, speedups
@@ -141,14 +174,40 @@ def test_applied_events_are_rasas_after_every_event(agent):
         return [ActionExecuted("action_listen"), UserUttered(intent, intent={"name": intent, "confidence": 1.0})]
 
     scripts = [events for _, events in _story_events(domain)] + [
-        [*said("greet"), ActionExecuted("utter_greet"), *said("menu"), ActionExecuted("utter_menu"),
-         UserUtteranceReverted(), SlotSet("role", "patient"), *said("help"), ActionExecuted("utter_help"),
-         ActionReverted(), Restarted(), *said("goodbye"), ActionExecuted("utter_goodbye")],
+        [
+            *said("greet"),
+            ActionExecuted("utter_greet"),
+            *said("menu"),
+            ActionExecuted("utter_menu"),
+            UserUtteranceReverted(),
+            SlotSet("role", "patient"),
+            *said("help"),
+            ActionExecuted("utter_help"),
+            ActionReverted(),
+            Restarted(),
+            *said("goodbye"),
+            ActionExecuted("utter_goodbye"),
+        ],
         # the form's action runs before any ActiveLoop names it: naming it later changes how those steps read
-        [*said("login"), ActionExecuted(form), *said("deny"), ActionExecuted(form), ActiveLoop(form),
-         ActionExecuted(form), *said("inform"), ActionExecuted(form), ActiveLoop(None), ActionExecuted("utter_menu"),
-         SessionStarted(), *said("login"), ActionExecuted(form), ActiveLoop(form), *said("inform"),
-         ActionExecuted(form), ActiveLoop(None)],
+        [
+            *said("login"),
+            ActionExecuted(form),
+            *said("deny"),
+            ActionExecuted(form),
+            ActiveLoop(form),
+            ActionExecuted(form),
+            *said("inform"),
+            ActionExecuted(form),
+            ActiveLoop(None),
+            ActionExecuted("utter_menu"),
+            SessionStarted(),
+            *said("login"),
+            ActionExecuted(form),
+            ActiveLoop(form),
+            *said("inform"),
+            ActionExecuted(form),
+            ActiveLoop(None),
+        ],
     ]
     checked, walks = 0, applied_events.full_walks
     for events in scripts:

@@ -1,14 +1,28 @@
 """rasa_tuning.tracker_copy: the tracker copied before each action is the tracker Rasa's replay makes, after
 every event of every test story and of scripts with forms, reverted and restarted turns, paused conversations."""
+
 from __future__ import annotations
 
 from pathlib import Path
 
 import pytest
 from rasa.shared.core.domain import Domain
-from rasa.shared.core.events import (ActionExecuted, ActionExecutionRejected, ActionReverted, ActiveLoop, BotUttered,
-                                     ConversationPaused, ConversationResumed, FollowupAction, LoopInterrupted,
-                                     Restarted, SessionStarted, SlotSet, UserUttered, UserUtteranceReverted)
+from rasa.shared.core.events import (
+    ActionExecuted,
+    ActionExecutionRejected,
+    ActionReverted,
+    ActiveLoop,
+    BotUttered,
+    ConversationPaused,
+    ConversationResumed,
+    FollowupAction,
+    LoopInterrupted,
+    Restarted,
+    SessionStarted,
+    SlotSet,
+    UserUtteranceReverted,
+    UserUttered,
+)
 from rasa.shared.core.trackers import DialogueStateTracker, EventVerbosity
 
 from tests.rasa.test_rule_states import _story_events
@@ -25,22 +39,53 @@ def domain() -> Domain:
 
 
 def _said(intent: str, **entities: str) -> list:
-    return [ActionExecuted("action_listen"),
-            UserUttered(intent, intent={"name": intent, "confidence": 1.0},
-                        entities=[{"entity": k, "value": v} for k, v in entities.items()])]
+    return [
+        ActionExecuted("action_listen"),
+        UserUttered(
+            intent,
+            intent={"name": intent, "confidence": 1.0},
+            entities=[{"entity": k, "value": v} for k, v in entities.items()],
+        ),
+    ]
 
 
 def _scripts(domain: Domain) -> list[list]:
     form = "patient_login_form"
     return [events for _, events in _story_events(domain)] + [
-        [*_said("greet"), ActionExecuted("utter_greet"), BotUttered("Hello"), *_said("menu"),
-         ActionExecuted("utter_menu"), UserUtteranceReverted(), SlotSet("role", "patient"), *_said("help"),
-         ActionExecuted("utter_help"), ActionReverted(), FollowupAction("utter_menu"), ConversationPaused(),
-         ConversationResumed(), Restarted(), *_said("goodbye"), ActionExecuted("utter_goodbye")],
-        [ActionExecuted("action_session_start"), SessionStarted(), *_said("login", choice="patient"),
-         ActionExecuted(form), ActiveLoop(form), SlotSet("requested_slot", "login_phone"), *_said("help"),
-         ActionExecutionRejected(form), ActionExecuted("utter_help"), LoopInterrupted(True), ActionExecuted(form),
-         SlotSet("login_phone", "9876543210"), ActiveLoop(None), SlotSet("requested_slot", None)],
+        [
+            *_said("greet"),
+            ActionExecuted("utter_greet"),
+            BotUttered("Hello"),
+            *_said("menu"),
+            ActionExecuted("utter_menu"),
+            UserUtteranceReverted(),
+            SlotSet("role", "patient"),
+            *_said("help"),
+            ActionExecuted("utter_help"),
+            ActionReverted(),
+            FollowupAction("utter_menu"),
+            ConversationPaused(),
+            ConversationResumed(),
+            Restarted(),
+            *_said("goodbye"),
+            ActionExecuted("utter_goodbye"),
+        ],
+        [
+            ActionExecuted("action_session_start"),
+            SessionStarted(),
+            *_said("login", choice="patient"),
+            ActionExecuted(form),
+            ActiveLoop(form),
+            SlotSet("requested_slot", "login_phone"),
+            *_said("help"),
+            ActionExecutionRejected(form),
+            ActionExecuted("utter_help"),
+            LoopInterrupted(True),
+            ActionExecuted(form),
+            SlotSet("login_phone", "9876543210"),
+            ActiveLoop(None),
+            SlotSet("requested_slot", None),
+        ],
     ]
 
 
@@ -55,8 +100,14 @@ def _state(tracker: DialogueStateTracker) -> dict:
         "latest_message": tracker.latest_message,
         "latest_bot_utterance": tracker.latest_bot_utterance,
         "active_loop": tracker.active_loop,
-        "ids": (tracker.sender_id, tracker.model_id, tracker.assistant_id, tracker.sender_source,
-                tracker._max_event_history, tracker.is_rule_tracker),
+        "ids": (
+            tracker.sender_id,
+            tracker.model_id,
+            tracker.assistant_id,
+            tracker.sender_source,
+            tracker._max_event_history,
+            tracker.is_rule_tracker,
+        ),
         "current": tracker.current_state(EventVerbosity.AFTER_RESTART),
     }
 

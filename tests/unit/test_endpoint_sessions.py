@@ -1,4 +1,5 @@
 """rasa_tuning.endpoint_sessions: Rasa's calls to the action server reuse one connection, and answer as before."""
+
 from __future__ import annotations
 
 import asyncio
@@ -36,8 +37,10 @@ def test_calls_to_one_endpoint_share_a_connection_and_get_the_same_answers():
         runner, url = await _serve(handler)
         try:
             endpoint = EndpointConfig(url, token="t0k")
-            answers = [await endpoint.request(json={"next_action": f"action_{i}"}, method="post", subpath="webhook")
-                       for i in range(3)]
+            answers = [
+                await endpoint.request(json={"next_action": f"action_{i}"}, method="post", subpath="webhook")
+                for i in range(3)
+            ]
             with pytest.raises(ClientResponseError) as refused:
                 await endpoint.request(json={}, method="post", subpath="missing")
             assert refused.value.status == 404
@@ -63,10 +66,20 @@ def test_the_action_server_reads_the_same_json_as_before():
         received.append(await request.read())
         return web.json_response({"events": []})
 
-    body = {"next_action": "action_x", "tracker": {"events": [
-        {"event": "user", "text": "Namaste 🙏 \"ok\" </tag> \u2028", "timestamp": 1796004042.2302005,
-         "parse_data": {"intent": {"name": "greet", "confidence": 0.9843217730522156}, "entities": []}},
-        {"event": "slot", "name": "n", "value": [1, 2.5, None, True, -0.0, 1e-07, 12345678901234567890]}]}}
+    body = {
+        "next_action": "action_x",
+        "tracker": {
+            "events": [
+                {
+                    "event": "user",
+                    "text": 'Namaste 🙏 "ok" </tag> \u2028',
+                    "timestamp": 1796004042.2302005,
+                    "parse_data": {"intent": {"name": "greet", "confidence": 0.9843217730522156}, "entities": []},
+                },
+                {"event": "slot", "name": "n", "value": [1, 2.5, None, True, -0.0, 1e-07, 12345678901234567890]},
+            ]
+        },
+    }
 
     async def scenario() -> None:
         runner, url = await _serve(handler)

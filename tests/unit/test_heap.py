@@ -1,5 +1,6 @@
 """rasa_tuning.heap: the loaded model's objects are kept out of garbage collection, and a model that is
 replaced is still freed."""
+
 from __future__ import annotations
 
 import gc

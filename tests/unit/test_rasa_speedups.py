@@ -1,4 +1,5 @@
 """The shortcuts in rasa_tuning.speedups answer exactly as Rasa's own code does."""
+
 from __future__ import annotations
 
 import jsonschema
@@ -11,8 +12,10 @@ from rasa_tuning import speedups
 
 VALID = [
     {"events": [], "responses": []},
-    {"events": [{"event": "slot", "name": "role", "value": "patient", "timestamp": None}],
-     "responses": [{"response": "utter_menu"}]},
+    {
+        "events": [{"event": "slot", "name": "role", "value": "patient", "timestamp": None}],
+        "responses": [{"response": "utter_menu"}],
+    },
     {"events": [{"event": "session_started"}, {"event": "action", "name": "action_listen"}], "responses": []},
 ]
 INVALID = [
@@ -41,20 +44,47 @@ def test_invalid_action_results_are_refused_with_rasas_hint(result):
 def _sample_events() -> list:
     from rasa.shared.core import events as ev
 
-    made = [ev.UserUttered("hi", {"name": "greet", "confidence": 0.9}, [{"entity": "person", "value": "Anita"}]),
-            ev.ActionExecuted("utter_greet", policy="RulePolicy", confidence=1.0), ev.SlotSet("role", "patient"),
-            ev.SlotSet("role", None), ev.EntitiesAdded([{"entity": "person", "value": "Ravi"}]), ev.ActiveLoop("f"),
-            ev.ActiveLoop(None), ev.LoopInterrupted(True), ev.FollowupAction("utter_menu"), ev.Restarted(),
-            ev.AllSlotsReset(), ev.ConversationPaused(), ev.ConversationResumed(), ev.SessionStarted(),
-            ev.BotUttered("hello", {"buttons": []}), ev.UserUtteranceReverted(), ev.ActionReverted(),
-            ev.ActionExecutionRejected("a"), ev.ReminderCancelled(name="r"), ev.AgentUttered("x"),
-            ev.UserUtteranceReverted(), ev.DefinePrevUserUtteredFeaturization(True)]
+    made = [
+        ev.UserUttered("hi", {"name": "greet", "confidence": 0.9}, [{"entity": "person", "value": "Anita"}]),
+        ev.ActionExecuted("utter_greet", policy="RulePolicy", confidence=1.0),
+        ev.SlotSet("role", "patient"),
+        ev.SlotSet("role", None),
+        ev.EntitiesAdded([{"entity": "person", "value": "Ravi"}]),
+        ev.ActiveLoop("f"),
+        ev.ActiveLoop(None),
+        ev.LoopInterrupted(True),
+        ev.FollowupAction("utter_menu"),
+        ev.Restarted(),
+        ev.AllSlotsReset(),
+        ev.ConversationPaused(),
+        ev.ConversationResumed(),
+        ev.SessionStarted(),
+        ev.BotUttered("hello", {"buttons": []}),
+        ev.UserUtteranceReverted(),
+        ev.ActionReverted(),
+        ev.ActionExecutionRejected("a"),
+        ev.ReminderCancelled(name="r"),
+        ev.AgentUttered("x"),
+        ev.UserUtteranceReverted(),
+        ev.DefinePrevUserUtteredFeaturization(True),
+    ]
     good = [event.as_dict() for event in made]
-    bad = [{"event": "slot", "name": 3, "value": 1}, {"event": "slot", "value": 1}, {"event": 3},
-           {"event": ["slot"]}, {"name": "x"}, "slot", None, {"event": "user", "text": 5},
-           {"event": "user", "parse_data": {"entities": [{"entity": "x"}]}}, {"event": "action", "name": 5},
-           {"event": "entities"}, {"event": "bot", "timestamp": "yesterday"}, {"event": "bot", "metadata": 1},
-           {"event": "no_such_event"}]
+    bad = [
+        {"event": "slot", "name": 3, "value": 1},
+        {"event": "slot", "value": 1},
+        {"event": 3},
+        {"event": ["slot"]},
+        {"name": "x"},
+        "slot",
+        None,
+        {"event": "user", "text": 5},
+        {"event": "user", "parse_data": {"entities": [{"entity": "x"}]}},
+        {"event": "action", "name": 5},
+        {"event": "entities"},
+        {"event": "bot", "timestamp": "yesterday"},
+        {"event": "bot", "metadata": 1},
+        {"event": "no_such_event"},
+    ]
     return good, bad
 
 
@@ -64,8 +94,16 @@ def test_validation_by_event_name_agrees_with_the_full_schema():
     assert speedups._event_validators() is not None  # Rasa's schema still has the expected shape
     full = speedups._response_validator()
     results = [{"events": [event], "responses": []} for event in good + bad]
-    results += [{"events": good, "responses": [{"text": "x"}]}, {"events": good + [bad[0]]}, {"events": None},
-                {"responses": "x"}, {}, [], "text", {"events": [], "responses": [3]}]
+    results += [
+        {"events": good, "responses": [{"text": "x"}]},
+        {"events": good + [bad[0]]},
+        {"events": None},
+        {"responses": "x"},
+        {},
+        [],
+        "text",
+        {"events": [], "responses": [3]},
+    ]
     verdicts = [(speedups._passes_by_event_name(result), full.is_valid(result)) for result in results]
     assert [ours for ours, _ in verdicts] == [rasas for _, rasas in verdicts]
     assert sum(rasas for _, rasas in verdicts) == len(good) + 2  # both kinds are really in the sample
@@ -137,7 +175,8 @@ def test_slots_copy_as_the_generic_copy_did():
 
 def test_sparse_features_join_as_scipy_joins_them():
     import numpy as np
-    from scipy.sparse import csr_matrix, hstack, random as sparse_random
+    from scipy.sparse import csr_matrix, hstack
+    from scipy.sparse import random as sparse_random
 
     from rasa_tuning.sparse_features import hstack_pair
 
@@ -145,10 +184,21 @@ def test_sparse_features_join_as_scipy_joins_them():
     pairs = []
     for seed in range(100):
         rows = int(rng.integers(1, 12))
-        pairs.append((sparse_random(rows, int(rng.integers(1, 3000)), density=0.05, format="coo", random_state=seed,
-                                    dtype=[np.float32, np.float64, np.int64][seed % 3]),
-                      sparse_random(rows, int(rng.integers(1, 300)), density=0.2, format="coo", random_state=seed + 1,
-                                    dtype=np.float32)))
+        pairs.append(
+            (
+                sparse_random(
+                    rows,
+                    int(rng.integers(1, 3000)),
+                    density=0.05,
+                    format="coo",
+                    random_state=seed,
+                    dtype=[np.float32, np.float64, np.int64][seed % 3],
+                ),
+                sparse_random(
+                    rows, int(rng.integers(1, 300)), density=0.2, format="coo", random_state=seed + 1, dtype=np.float32
+                ),
+            )
+        )
     pairs.append((csr_matrix(np.eye(3)), sparse_random(3, 4, density=0.5, format="coo")))  # not COO: scipy's way
     for left, right in pairs:
         ours, scipys = hstack_pair(left, right), hstack([left, right])

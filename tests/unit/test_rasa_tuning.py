@@ -1,5 +1,6 @@
 """rasa_tuning installs all its patches or none: only on the versions they were tested with, never with
 RASA_TUNING=off, once per process, and in every Rasa process that loads the model (run, shell, test)."""
+
 from __future__ import annotations
 
 import asyncio
@@ -11,9 +12,10 @@ import os
 import re
 import subprocess
 import sys
+from collections.abc import Iterator
 from pathlib import Path
 from types import SimpleNamespace
-from typing import Any, Iterator, Optional
+from typing import Any
 
 import pytest
 import yaml
@@ -37,7 +39,7 @@ def undecided(monkeypatch: pytest.MonkeyPatch) -> list[str]:
     return installed
 
 
-def _tested() -> dict[str, Optional[str]]:
+def _tested() -> dict[str, str | None]:
     return dict(rasa_tuning.TESTED_WITH)
 
 
@@ -95,7 +97,8 @@ def test_switched_off_installs_nothing_and_warns_of_nothing(undecided, caplog, m
     assert undecided == []
     assert _warnings(caplog) == []
     assert [r.getMessage() for r in caplog.records if r.name == "rasa_tuning"] == [
-        "RASA_TUNING=off: running plain Rasa, no rasa_tuning patch installed"]
+        "RASA_TUNING=off: running plain Rasa, no rasa_tuning patch installed"
+    ]
 
 
 def test_the_switch_is_read_from_the_environment():
@@ -164,8 +167,12 @@ def test_plain_rasa_makes_the_cached_tracker_store_rasas_sql_store(monkeypatch, 
 
     async def conversation() -> tuple[list, list]:
         tracker = await store.get_or_create_tracker("someone")
-        for event in (ActionExecuted("action_session_start"), SessionStarted(), ActionExecuted("action_listen"),
-                      UserUttered("hi", intent={"name": "greet", "confidence": 1.0})):
+        for event in (
+            ActionExecuted("action_session_start"),
+            SessionStarted(),
+            ActionExecuted("action_listen"),
+            UserUttered("hi", intent={"name": "greet", "confidence": 1.0}),
+        ):
             tracker.update(event)
         await store.save(tracker)
         ours, theirs = await store.retrieve("someone"), await rasas.retrieve("someone")
@@ -212,15 +219,21 @@ def _components() -> list[str]:
     return [step["name"] for step in config["pipeline"] if step["name"].startswith("nlu_components.")]
 
 
-def _fresh_process(rasa_version: str, tuning: Optional[str]) -> tuple[dict[str, Any], list[str]]:
+def _fresh_process(rasa_version: str, tuning: str | None) -> tuple[dict[str, Any], list[str]]:
     env = {k: v for k, v in os.environ.items() if k != "RASA_TUNING"}
     if tuning is not None:
         env["RASA_TUNING"] = tuning
     [component] = _components()
-    run = subprocess.run([sys.executable, "-c", _PROCESS, rasa_version, component], cwd=ROOT, env=env,
-                         capture_output=True, text=True, timeout=300)
+    run = subprocess.run(
+        [sys.executable, "-c", _PROCESS, rasa_version, component],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
     assert run.returncode == 0, run.stderr[-3000:]
-    [result] = [line[len("RESULT "):] for line in run.stdout.splitlines() if line.startswith("RESULT ")]
+    [result] = [line[len("RESULT ") :] for line in run.stdout.splitlines() if line.startswith("RESULT ")]
     logs = [line for line in run.stdout.splitlines() if line.startswith("LOG ") and " rasa_tuning " in line]
     return json.loads(result), logs
 
@@ -240,8 +253,10 @@ def test_loading_the_model_on_another_rasa_installs_nothing_with_one_warning():
     result, logs = _fresh_process("3.6.20", None)
     assert result == {"changed": [], "changed_again": [], "tuned": False}
     [warning] = logs
-    assert warning.startswith("LOG WARNING rasa_tuning rasa_tuning: running plain Rasa, no patch installed: "
-                              "rasa 3.6.20 is installed, all patches tested with 3.6.21")
+    assert warning.startswith(
+        "LOG WARNING rasa_tuning rasa_tuning: running plain Rasa, no patch installed: "
+        "rasa 3.6.20 is installed, all patches tested with 3.6.21"
+    )
 
 
 def test_loading_the_model_switched_off_installs_nothing():
