@@ -11,13 +11,17 @@ from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions.care.errors import CareError, CareInvalid
-from actions.shared.clock import timezone_name
+from actions.scheduling.appointments import book, cancel
+from actions.scheduling.windows import decode_when, slots_near
+from actions.shared import clock
 from actions.shared.errors import explain
+from actions.shared.formatting import day_phrase
+from actions.shared.forms import STOPPED_SLOT
 from actions.shared.turn import render
 from actions.shared.who import FOCUS
-from actions.staff import formatting as fmt
-from actions.staff.practitioners import free_slots_on, match_practitioners, practitioner_button, practitioners
-from actions.staff.scheduling import BOOKING_NOTE, FORM, _doctor, day_phrase
+from actions.staff.practitioners import free_slots_on, match_practitioners, practitioners
+from actions.staff.rows import practitioner_button, slot_button
+from actions.staff.scheduling import BOOKING_NOTE, FORM, doctor_name
 from actions.staff.search import ask_which, decode_query, find_patients
 from actions.staff.session import SCHEDULE_SLOTS, reset, session_ended, staff_context, start_form
 from common.dates import format_local_dated
@@ -91,7 +95,7 @@ class AskScheduleSlot(Action):
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
                   domain: dict[str, Any]) -> list[dict[str, Any]]:
         ctx = staff_context(tracker.sender_id)
-        decoded = fmt.decode_when(tracker.get_slot("sched_when"))
+        decoded = decode_when(tracker.get_slot("sched_when"))
         pid, fid = tracker.get_slot("sched_practitioner"), tracker.get_slot("sched_facility")
         if ctx is None or decoded is None or not pid or not fid:
             return []
@@ -100,10 +104,10 @@ class AskScheduleSlot(Action):
             free = await free_slots_on(ctx, fid, pid, day)
         except CareError as exc:
             return explain(dispatcher, tracker, exc)
-        shown = fmt.slots_near(free, ctx.tz, start, end, limit=10)
-        doctor = _doctor(tracker, domain)
-        if shown and start is not None and end is not None and not fmt.slots_near(free, ctx.tz, start, end, limit=1,
-                                                                                 strict=True):
+        shown = slots_near(free, ctx.tz, start, end, limit=10)
+        doctor = doctor_name(tracker, domain)
+        if shown and start is not None and end is not None and not slots_near(free, ctx.tz, start, end, limit=1,
+                                                                             strict=True):
             dispatcher.utter_message(response="utter_staff_none_in_window", doctor=doctor,
                                      day=day_phrase(day, ctx.today()))
         if not shown:
@@ -111,7 +115,7 @@ class AskScheduleSlot(Action):
                                      day=day_phrase(day, ctx.today()))
             return [SlotSet("sched_when", None)]
         dispatcher.utter_message(response="utter_staff_free_slots", doctor=doctor, day=day_phrase(day, ctx.today()),
-                                 buttons=[fmt.slot_button(s, ctx.tz) for s in shown])
+                                 buttons=[slot_button(s, ctx.tz) for s in shown])
         return []
 
 
@@ -122,13 +126,12 @@ class AskScheduleConfirm(Action):
     def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]) -> list[dict[str, Any]]:
         ctx = staff_context(tracker.sender_id)
         start = tracker.get_slot("sched_slot_start")
-        tz = ctx.tz if ctx else timezone_name()
-        today = ctx.today() if ctx else dt.datetime.now(fmt.zone(tz)).date()  # the hospital's day
+        tz, today = clock.timezone_name(), clock.today()  # the hospital's zone and day
         moving = bool(tracker.get_slot("sched_replaces"))
         # always with the date, as the patient part says it: "tomorrow, Thu 3 Dec, 11 am", "Fri 4 Dec, 9:30 am"
         when = format_local_dated(dt.datetime.fromisoformat(start), tz, today) if start else ""
         patient = tracker.get_slot("sched_patient_name") or render(domain, response="utter_staff_fragment_the_patient")
-        values = dict(patient=patient, doctor=_doctor(tracker, domain), when=when)
+        values = dict(patient=patient, doctor=doctor_name(tracker, domain), when=when)
         if moving:
             dispatcher.utter_message(response="utter_staff_confirm_reschedule", **values)
         else:
@@ -144,7 +147,7 @@ class ActionStaffBook(Action):
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
                   domain: dict[str, Any]) -> list[dict[str, Any]]:
-        done = reset(*SCHEDULE_SLOTS, "staff_patient_query")
+        done = reset(*SCHEDULE_SLOTS, "staff_patient_query", STOPPED_SLOT)
         ctx = staff_context(tracker.sender_id)
         if ctx is None:
             return done + session_ended(dispatcher)
@@ -154,7 +157,7 @@ class ActionStaffBook(Action):
         patient_id, slot_id = tracker.get_slot("sched_patient"), tracker.get_slot("sched_slot")
         fid, replaces = tracker.get_slot("sched_facility"), tracker.get_slot("sched_replaces")
         try:
-            appt = await ctx.call(ctx.care.book_appointment, fid, slot_id, patient_id, BOOKING_NOTE)
+            appt = await book(ctx.care, slot_id, patient_id, BOOKING_NOTE, facility_id=fid)
         except CareInvalid:
             # someone else took the slot between the list and the yes: offer the day again
             dispatcher.utter_message(response="utter_staff_slot_taken")
@@ -165,11 +168,11 @@ class ActionStaffBook(Action):
             return done + explain(dispatcher, tracker, exc)
         start = appt.start or dt.datetime.fromisoformat(tracker.get_slot("sched_slot_start"))
         values = dict(patient=tracker.get_slot("sched_patient_name") or appt.patient_name,
-                      doctor=_doctor(tracker, domain),
+                      doctor=doctor_name(tracker, domain),
                       when=format_local_dated(start, ctx.tz, ctx.today()))
         if replaces:
             try:
-                await ctx.call(ctx.care.cancel_appointment, fid, replaces, "rescheduled")
+                await cancel(ctx.care, replaces, facility_id=fid, reason="rescheduled")
             except CareError as exc:
                 dispatcher.utter_message(response="utter_staff_booked", **values)
                 return done + explain(dispatcher, tracker, exc) + [SlotSet(FOCUS, patient_id)]

@@ -3,31 +3,26 @@
 `staff_cancel_form` picks one of the patient's upcoming appointments and cancels it after a yes; in
 "reschedule" mode ("move Ravi's appointment to Friday 4pm") it hands over to the booking form, and the old
 appointment is cancelled (as "rescheduled") only once the new one is booked (actions/staff/scheduling.py).
-The hook `start_cancel` and the start of both modes are in actions/staff/scheduling.py.
+The hook `start_cancel` and the start of both modes are in actions/staff/scheduling.py; upcoming
+appointments and the cancel call are actions/scheduling's.
 """
 from __future__ import annotations
 
 from typing import Any
 
-from rasa_sdk import Action, FormValidationAction, Tracker
+from rasa_sdk import Action, Tracker
 from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions.care.errors import CareError
 from actions.care.models import Appointment
+from actions.scheduling.appointments import cancel, upcoming
 from actions.shared.errors import explain
-from actions.shared.forms import escapes
+from actions.shared.formatting import appointment_line, appointment_when, lines
+from actions.shared.forms import NOT_UNDERSTOOD, STOPPED_SLOT, AssistantForm, escapes
 from actions.shared.who import FOCUS
-from actions.staff import formatting as fmt
-from actions.staff.scheduling import (
-    FORM,
-    _answer,
-    _appointment_doctor,
-    _choice,
-    _start_change,
-    _validate_yes_no,
-    _yes_no,
-)
+from actions.staff.rows import CHOICE_APPOINTMENT, appointment_button, chosen
+from actions.staff.scheduling import FORM, appointment_doctor, start_change, yes_no
 from actions.staff.session import (
     CANCEL_SLOTS,
     SCHEDULE_SLOTS,
@@ -37,7 +32,6 @@ from actions.staff.session import (
     staff_context,
     start_form,
 )
-from common.dates import format_local_dated
 
 # ------------------------------------------------------------------ cancel / reschedule
 
@@ -49,58 +43,49 @@ class ActionStaffReschedule(Action):
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
                   domain: dict[str, Any]) -> list[dict[str, Any]]:
-        return await _start_change(dispatcher, tracker, "reschedule")
+        return await start_change(dispatcher, tracker, "reschedule")
 
 
 async def _focus_upcoming(ctx: StaffContext, tracker: Tracker) -> list[Appointment]:
     pid = tracker.get_slot(FOCUS)
-    return fmt.upcoming(await ctx.call(ctx.care.list_patient_appointments, pid), ctx.now()) if pid else []
+    return upcoming(await ctx.call(ctx.care.list_patient_appointments, pid), ctx.now()) if pid else []
 
 
-class ValidateStaffCancelForm(FormValidationAction):
+class ValidateStaffCancelForm(AssistantForm):
     def name(self) -> str:
         return "validate_staff_cancel_form"
 
-    async def required_slots(self, domain_slots: list[str], dispatcher: CollectingDispatcher, tracker: Tracker,
-                             domain: dict[str, Any]) -> list[str]:
+    async def form_slots(self, domain_slots: list[str], tracker: Tracker) -> list[str]:
+        if staff_context(tracker.sender_id) is None:
+            return []  # the login is gone: nothing to ask; the done action says so
         if tracker.get_slot("staff_cancel_mode") == "reschedule":
             return ["staff_cancel_appt"]  # moving: no "cancel it?" question, the booking form confirms
         return domain_slots
 
-    async def next_requested_slot(self, dispatcher: CollectingDispatcher, tracker: Tracker,
-                                  domain: dict[str, Any]) -> dict[str, Any] | None:
-        if tracker.get_slot("staff_cancel_confirm") is False or staff_context(tracker.sender_id) is None:
-            return SlotSet("requested_slot", None)
-        return await super().next_requested_slot(dispatcher, tracker, domain)
-
-    def extract_staff_cancel_appt(self, dispatcher: CollectingDispatcher, tracker: Tracker,
-                                  domain: dict[str, Any]) -> dict[str, Any]:
-        if not _answer(tracker, "staff_cancel_appt"):
-            return {}
-        chosen = _choice(tracker, fmt.CHOICE_APPOINTMENT)
-        if chosen:
-            return {"staff_cancel_appt": chosen}
-        if escapes(tracker):
-            return {}
-        return {"staff_cancel_appt": "?"}
+    def answer(self, slot: str, tracker: Tracker) -> Any:
+        if slot == "staff_cancel_appt":
+            tapped = chosen(tracker, CHOICE_APPOINTMENT)
+            if tapped:
+                return tapped
+        elif slot == "staff_cancel_confirm" and yes_no(tracker) is not None:
+            return yes_no(tracker)
+        return None if escapes(tracker) else NOT_UNDERSTOOD
 
     def validate_staff_cancel_appt(self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker,
                                    domain: dict[str, Any]) -> dict[str, Any]:
-        if not value or value == "?":
+        if not value:
             dispatcher.utter_message(response="utter_staff_choose_from_list")
             return {"staff_cancel_appt": None}
         return {"staff_cancel_appt": value}
 
-    def extract_staff_cancel_confirm(self, dispatcher: CollectingDispatcher, tracker: Tracker,
-                                     domain: dict[str, Any]) -> dict[str, Any]:
-        if not _answer(tracker, "staff_cancel_confirm"):
-            return {}
-        said = _yes_no(tracker, "staff_cancel_confirm")
-        return {"staff_cancel_confirm": "?"} if said is None else said
-
     def validate_staff_cancel_confirm(self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker,
                                       domain: dict[str, Any]) -> dict[str, Any]:
-        return _validate_yes_no("staff_cancel_confirm", value, dispatcher)
+        if value is True:
+            return {"staff_cancel_confirm": True}
+        if value is False:
+            return self.stop(staff_cancel_confirm=False)  # the done action says the appointment is kept
+        dispatcher.utter_message(response="utter_staff_yes_or_no")
+        return {"staff_cancel_confirm": None}
 
 
 class AskCancelAppointment(Action):
@@ -113,22 +98,20 @@ class AskCancelAppointment(Action):
         if ctx is None:
             return []
         try:
-            upcoming = await _focus_upcoming(ctx, tracker)
+            coming = await _focus_upcoming(ctx, tracker)
             patient = await ctx.call(ctx.care.get_patient, tracker.get_slot(FOCUS))
         except CareError as exc:
             return explain(dispatcher, tracker, exc)
         today = ctx.today()
         dispatcher.utter_message(response="utter_staff_which_appointment", patient=patient.name,
-                                 lines=fmt.lines((fmt.appointment_line(a, ctx.tz, today) for a in upcoming[:10]), ""),
-                                 buttons=[fmt.appointment_button(a, ctx.tz, today) for a in upcoming[:10]])
+                                 lines=lines((appointment_line(a, ctx.tz, today) for a in coming[:10]), ""),
+                                 buttons=[appointment_button(a, ctx.tz, today) for a in coming[:10]])
         return []
 
 
 def _when(appt: Appointment, ctx: StaffContext) -> str:
     """For the cancel question and its answer: always with the date ("tomorrow, Thu 3 Dec, 2 pm")."""
-    if appt.start is None:
-        return fmt.appointment_when(appt, ctx.tz, ctx.today())
-    return format_local_dated(appt.start, ctx.tz, ctx.today())
+    return appointment_when(appt, ctx.tz, ctx.today())
 
 
 async def _chosen_appointment(ctx: StaffContext, tracker: Tracker) -> Appointment | None:
@@ -153,7 +136,7 @@ class AskCancelConfirm(Action):
             dispatcher.utter_message(response="utter_staff_choose_from_list")
             return [SlotSet("staff_cancel_appt", None), SlotSet("requested_slot", "staff_cancel_appt")]
         dispatcher.utter_message(response="utter_staff_confirm_cancel", patient=appt.patient_name,
-                                 doctor=_appointment_doctor(appt, domain),
+                                 doctor=appointment_doctor(appt, domain),
                                  when=_when(appt, ctx))
         return []
 
@@ -166,7 +149,7 @@ class ActionStaffCancelSubmit(Action):
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
                   domain: dict[str, Any]) -> list[dict[str, Any]]:
-        done = reset(*CANCEL_SLOTS)
+        done = reset(*CANCEL_SLOTS, STOPPED_SLOT)
         ctx = staff_context(tracker.sender_id)
         if ctx is None:
             return done + session_ended(dispatcher)
@@ -190,10 +173,10 @@ class ActionStaffCancelSubmit(Action):
                          sched_facility=fid, sched_replaces=appt.id, sched_when=tracker.get_slot("staff_cancel_when"))
             return done + start_form(FORM, **slots)
         try:
-            await ctx.call(ctx.care.cancel_appointment, fid, appt.id, "cancelled")
+            await cancel(ctx.care, appt.id, facility_id=fid)
         except CareError as exc:
             return done + explain(dispatcher, tracker, exc)
         dispatcher.utter_message(response="utter_staff_appointment_cancelled", patient=appt.patient_name,
-                                 doctor=_appointment_doctor(appt, domain),
+                                 doctor=appointment_doctor(appt, domain),
                                  when=_when(appt, ctx))
         return done

@@ -17,7 +17,7 @@ from actions.shared.errors import explain
 from actions.shared.forms import NOT_UNDERSTOOD, AssistantForm, escapes
 from actions.shared.turn import entity, latest_intent
 from actions.shared.who import FOCUS
-from actions.staff import formatting as fmt
+from actions.staff import rows
 from actions.staff.booking import ask_patient
 from actions.staff.scheduling import begin_change, booking_for_patient
 from actions.staff.search import clear_choice, decode_query, encode_query, find_patients, patient_query
@@ -48,8 +48,8 @@ class ValidateStaffPatientForm(AssistantForm):
         if slot != "staff_patient_choice":
             return super().answer(slot, tracker)
         if latest_intent(tracker) == "staff_choose":
-            parsed = fmt.parse_choice(entity(tracker, "staff_choice"))
-            if parsed and parsed[0] == fmt.CHOICE_PATIENT:
+            parsed = rows.parse_choice(entity(tracker, "staff_choice"))
+            if parsed and parsed[0] == rows.CHOICE_PATIENT:
                 return f"id:{parsed[1]}"
         if escapes(tracker):
             return None
@@ -123,8 +123,8 @@ class ActionStaffChoose(Action):
         ctx, events = require_staff(dispatcher, tracker)
         if ctx is None:
             return events
-        parsed = fmt.parse_choice(entity(tracker, "staff_choice"))
-        if parsed is None or parsed[0] != fmt.CHOICE_PATIENT:
+        parsed = rows.parse_choice(entity(tracker, "staff_choice"))
+        if parsed is None or parsed[0] != rows.CHOICE_PATIENT:
             dispatcher.utter_message(response="utter_staff_choice_stale")
             return []
         try:

@@ -1,4 +1,4 @@
-"""Booking, cancelling and moving appointments for staff.
+"""Booking, cancelling and moving appointments for staff: the hooks and the booking form's reading.
 
 `schedule_appointment_form` collects the patient, the practitioner (by name, or by specialty, among the
 facility's schedulable users) and a day/time in natural language ("tomorrow morning", "next Monday 3pm",
@@ -6,37 +6,35 @@ facility's schedulable users) and a day/time in natural language ("tomorrow morn
 member's own token. Whatever the first message already said ("book Ravi with Dr. Asha tomorrow at 10") is
 taken from it; two Ravis or two Dr. Ashas are listed for the user to pick, never guessed.
 
-This module starts booking, cancelling and moving (the hooks, `_start_change`) and validates the booking
-form; its questions and the booking are in actions/staff/booking.py, the cancel form in
-actions/staff/cancelling.py, practitioners and free slots in actions/staff/practitioners.py.
+The CARE-facing work (practitioners, free slots, days and time windows, upcoming appointments) is
+actions/scheduling's; this module reads the staff member's answers. The form's questions and the booking
+are in actions/staff/booking.py, the cancel form in actions/staff/cancelling.py.
 
-Hooks for the patient part's actions: `start_booking` and `start_cancel` (async, return events).
+Hooks for actions/requests.py: `start_booking` and `start_cancel` (async, return events).
 """
 from __future__ import annotations
 
-import datetime as dt
 import logging
 from typing import Any
 
-from rasa_sdk import FormValidationAction, Tracker
+from rasa_sdk import Tracker
 from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions.care.errors import CareError
 from actions.care.models import Appointment
+from actions.scheduling.appointments import on_day, upcoming
+from actions.scheduling.days import is_past, when_from_text
+from actions.scheduling.slots import LOOKAHEAD_DAYS
+from actions.scheduling.windows import decode_when, encode_when, local_time
 from actions.shared.errors import explain
-from actions.shared.forms import escapes
-from actions.shared.turn import entity, latest_intent, latest_text, render
+from actions.shared.formatting import day_phrase
+from actions.shared.forms import NOT_UNDERSTOOD, STOPPED_SLOT, AssistantForm, escapes
+from actions.shared.turn import entity, is_tap, latest_intent, latest_text, render
 from actions.shared.who import FOCUS
-from actions.staff import formatting as fmt
 from actions.staff.patients import patient_for_request
-from actions.staff.practitioners import (
-    LOOKAHEAD_DAYS,
-    free_slots_on,
-    match_practitioners,
-    next_free_day,
-    practitioners,
-)
+from actions.staff.practitioners import free_slots_on, match_practitioners, next_free_day, practitioners
+from actions.staff.rows import CHOICE_DOCTOR, CHOICE_PATIENT, CHOICE_SLOT, chosen
 from actions.staff.search import clear_choice, decode_query, encode_query, find_patients, patient_query
 from actions.staff.session import (
     CANCEL_SLOTS,
@@ -55,56 +53,27 @@ logger = logging.getLogger(__name__)
 FORM = "schedule_appointment_form"
 CANCEL_FORM = "staff_cancel_form"
 BOOKING_NOTE = "Booked on WhatsApp by staff"
+TYPED = "t:"  # an answer typed instead of tapped, read by the slot's validator ("friday", "make it 11")
+
+__all__ = ["FORM", "CANCEL_FORM", "BOOKING_NOTE", "ValidateScheduleAppointmentForm", "begin_change",
+           "booking_for_patient", "day_phrase", "start_booking", "start_cancel", "when_from_text"]
 
 
-# ------------------------------------------------------------------ reading answers (pure)
-
-def when_from_text(text: str, now: dt.datetime, tz: str) -> str | None:
-    """The `sched_when` value for a message, or None. A time without a day is today if still ahead, else
-    tomorrow ("at 4pm")."""
-    w = parse_when(text, now, tz)
-    if w is None or (w.day is None and w.start is None):
-        return None
-    local_now = now.astimezone(fmt.zone(tz))
-    day = w.day
-    if day is None:
-        day = local_now.date()
-        if w.start is not None and w.start <= local_now.time().replace(tzinfo=None):
-            day = day + dt.timedelta(days=1)
-    return fmt.encode_when(day, w.start, w.end)
-
-
-def day_phrase(day: dt.date, today: dt.date) -> str:
-    """"today", "tomorrow", "on Friday 27 Nov"."""
-    text = format_day(day, today)
-    return text if text in ("today", "tomorrow") else f"on {text}"
-
-
-def _answer(tracker: Tracker, slot: str) -> bool:
-    return tracker.get_slot("requested_slot") == slot
-
-
-def _starting(tracker: Tracker) -> bool:
-    return tracker.get_slot("requested_slot") is None
-
-
-def _doctor(tracker: Tracker, domain: dict[str, Any]) -> str:
+def doctor_name(tracker: Tracker, domain: dict[str, Any]) -> str:
     """The chosen doctor's name for a sentence (CARE's name; "the doctor" before one is chosen)."""
     return tracker.get_slot("sched_practitioner_name") or render(domain, response="utter_staff_fragment_the_doctor")
 
 
-def _appointment_doctor(appt: Appointment, domain: dict[str, Any]) -> str:
+def appointment_doctor(appt: Appointment, domain: dict[str, Any]) -> str:
     return appt.practitioner.name if appt.practitioner else render(domain, response="utter_staff_fragment_the_hospital")
 
 
-def _choice(tracker: Tracker, kind: str) -> str | None:
-    if latest_intent(tracker) != "staff_choose":
-        return None
-    parsed = fmt.parse_choice(entity(tracker, "staff_choice"))
-    return parsed[1] if parsed and parsed[0] == kind else None
+def yes_no(tracker: Tracker) -> bool | None:
+    """affirm -> True, deny -> False, anything else None."""
+    return {"affirm": True, "deny": False}.get(latest_intent(tracker))
 
 
-# ------------------------------------------------------------------ hooks for the patient part
+# ------------------------------------------------------------------ hooks for actions/requests.py
 
 async def booking_refused(dispatcher: CollectingDispatcher, tracker: Tracker,
                           ctx: StaffContext) -> list[dict[str, Any]] | None:
@@ -133,23 +102,25 @@ async def start_booking(dispatcher: CollectingDispatcher, tracker: Tracker,
     refused = await booking_refused(dispatcher, tracker, ctx)
     if refused is not None:
         return refused
-    return start_form(FORM, **{n: None for n in SCHEDULE_SLOTS})
+    return start_form(FORM, **{n: None for n in (*SCHEDULE_SLOTS, STOPPED_SLOT)})
 
 
 async def start_cancel(dispatcher: CollectingDispatcher, tracker: Tracker,
                        domain: dict[str, Any]) -> list[dict[str, Any]]:
     """A staff member asked to cancel ("cancel Ravi's appointment"): pick the appointment, confirm, cancel."""
-    return await _start_change(dispatcher, tracker, "cancel")
+    return await start_change(dispatcher, tracker, "cancel")
 
 
-async def _start_change(dispatcher: CollectingDispatcher, tracker: Tracker, mode: str) -> list[dict[str, Any]]:
+async def start_change(dispatcher: CollectingDispatcher, tracker: Tracker, mode: str) -> list[dict[str, Any]]:
+    """Cancel or move ("reschedule") one of a patient's appointments."""
     ctx, events = require_staff(dispatcher, tracker)
     if ctx is None:
         return events
     refused = await booking_refused(dispatcher, tracker, ctx)
     if refused is not None:
         return refused
-    when = when_from_text(latest_text(tracker), ctx.now(), ctx.tz) if not latest_text(tracker).startswith("/") else None
+    text = latest_text(tracker)
+    when = None if is_tap(text) else when_from_text(text, ctx.now(), ctx.tz)
     patient, events = await patient_for_request(dispatcher, tracker, ctx, mode, use_text=False)
     if patient is None:
         return [SlotSet("staff_cancel_when", when), *events]
@@ -160,65 +131,87 @@ async def begin_change(dispatcher: CollectingDispatcher, tracker: Tracker, ctx: 
                        patient_name: str, mode: str, when: str | None) -> list[dict[str, Any]]:
     """The patient is known: find their upcoming appointments and start the cancel form."""
     try:
-        upcoming = fmt.upcoming(await ctx.call(ctx.care.list_patient_appointments, patient_id), ctx.now())
+        coming = upcoming(await ctx.call(ctx.care.list_patient_appointments, patient_id), ctx.now())
     except CareError as exc:
         return explain(dispatcher, tracker, exc)
-    if not upcoming:
+    if not coming:
         dispatcher.utter_message(response="utter_staff_no_upcoming", patient=patient_name)
         return [SlotSet(FOCUS, patient_id), *reset(*CANCEL_SLOTS)]
-    slots: dict[str, Any] = {n: None for n in CANCEL_SLOTS}
+    slots: dict[str, Any] = {n: None for n in (*CANCEL_SLOTS, STOPPED_SLOT)}
     slots.update(staff_cancel_mode=mode, staff_cancel_when=when)
-    decoded = fmt.decode_when(when)
+    decoded = decode_when(when)
     if decoded and mode == "cancel":  # "cancel Ravi's appointment on Friday": that day's, if there is one
-        on_day = [a for a in upcoming if a.start.astimezone(fmt.zone(ctx.tz)).date() == decoded[0]]
-        upcoming = on_day or upcoming
-    if len(upcoming) == 1:
-        slots["staff_cancel_appt"] = upcoming[0].id
+        coming = on_day(coming, decoded[0], ctx.tz) or coming
+    if len(coming) == 1:
+        slots["staff_cancel_appt"] = coming[0].id
     return [SlotSet(FOCUS, patient_id), *start_form(CANCEL_FORM, **slots)]
 
 
 def booking_for_patient(patient_id: str, patient_name: str) -> list[dict[str, Any]]:
-    slots: dict[str, Any] = {n: None for n in SCHEDULE_SLOTS}
+    slots: dict[str, Any] = {n: None for n in (*SCHEDULE_SLOTS, STOPPED_SLOT)}
     slots.update(sched_patient=patient_id, sched_patient_name=patient_name)
     return start_form(FORM, **slots)
 
 
 # ------------------------------------------------------------------ the booking form
 
-def _yes_no(tracker: Tracker, slot: str) -> dict[str, Any] | None:
-    """A confirmation's answer: yes/no -> the slot, a control word (help, menu...) -> {} (no answer), else None."""
-    intent = latest_intent(tracker)
-    if intent in ("affirm", "deny"):
-        return {slot: intent == "affirm"}
-    return {} if escapes(tracker) else None
-
-
-def _validate_yes_no(slot: str, value: Any, dispatcher: CollectingDispatcher) -> dict[str, Any]:
-    """"?" (something other than yes or no was typed) asks for yes or no and keeps the question open."""
-    if value in (True, False):
-        return {slot: value}
-    if value == "?":
-        dispatcher.utter_message(response="utter_staff_yes_or_no")
-    return {slot: None}
-
-
-class ValidateScheduleAppointmentForm(FormValidationAction):
+class ValidateScheduleAppointmentForm(AssistantForm):
     def name(self) -> str:
         return "validate_schedule_appointment_form"
 
-    async def next_requested_slot(self, dispatcher: CollectingDispatcher, tracker: Tracker,
-                                  domain: dict[str, Any]) -> dict[str, Any] | None:
-        # Ending here, not in required_slots: required_slots also decides which answers are validated, and
-        # the "no" just extracted must still be validated (else Rasa rejects the form)
-        if tracker.get_slot("sched_confirm") is False or staff_context(tracker.sender_id) is None:
-            return SlotSet("requested_slot", None)  # answered "no", or the login is gone: action_staff_book says so
-        return await super().next_requested_slot(dispatcher, tracker, domain)
+    async def form_slots(self, domain_slots: list[str], tracker: Tracker) -> list[str]:
+        # the login is gone: nothing to ask; action_staff_book says so
+        return domain_slots if staff_context(tracker.sender_id) is not None else []
+
+    def start_answers(self, tracker: Tracker) -> dict[str, Any]:
+        """What the request said: "book Ravi with Dr. Asha tomorrow at 10" (else the patient in focus)."""
+        found: dict[str, Any] = {}
+        if not tracker.get_slot("sched_patient"):
+            query = patient_query(tracker, use_text=False)
+            focus = tracker.get_slot(FOCUS)
+            if query is not None:
+                found["sched_patient"] = encode_query(query)
+            elif focus:
+                found["sched_patient"] = f"id:{focus}"
+        named = entity(tracker, "practitioner")
+        if named and not tracker.get_slot("sched_practitioner"):
+            found["sched_practitioner"] = f"q:{named}"
+        ctx, text = staff_context(tracker.sender_id), latest_text(tracker)
+        if ctx is not None and not is_tap(text) and not tracker.get_slot("sched_when"):
+            when = when_from_text(text, ctx.now(), ctx.tz)
+            if when:
+                found["sched_when"] = when
+        return found
+
+    def answer(self, slot: str, tracker: Tracker) -> Any:
+        """Taps carry the staff_choice entity ("p:<id>", "d:<id>", "s:<id>"); typed answers are read by the
+        slot's validator."""
+        kinds = {"sched_patient": CHOICE_PATIENT, "sched_practitioner": CHOICE_DOCTOR, "sched_slot": CHOICE_SLOT}
+        tapped = chosen(tracker, kinds[slot]) if slot in kinds else None
+        if tapped:
+            return f"id:{tapped}"
+        text = latest_text(tracker).strip()
+        if slot == "sched_confirm" and yes_no(tracker) is not None:
+            return yes_no(tracker)
+        if escapes(tracker):
+            return None
+        if slot == "sched_patient":
+            query = patient_query(tracker, use_text=True, answer=True)
+            return encode_query(query) if query else NOT_UNDERSTOOD
+        if slot == "sched_practitioner":
+            return f"q:{entity(tracker, 'practitioner') or text}"
+        if slot == "sched_when":
+            ctx = staff_context(tracker.sender_id)
+            return (when_from_text(text, ctx.now(), ctx.tz) if ctx else None) or NOT_UNDERSTOOD
+        if slot in ("sched_slot", "sched_confirm"):
+            return TYPED + text  # another day or time instead of a choice ("friday", "make it 11 instead")
+        return super().answer(slot, tracker)
 
     async def get_validation_events(self, dispatcher: CollectingDispatcher, tracker: Tracker,
                                     domain: dict[str, Any]) -> list[dict[str, Any]]:
         events = await super().get_validation_events(dispatcher, tracker, domain)
         changed = {e["name"] for e in events if e.get("event") == "slot"}
-        if changed & {"sched_when", "sched_practitioner"} or _starting(tracker):
+        if changed & {"sched_when", "sched_practitioner"} or tracker.get_slot("requested_slot") is None:
             extra = await self._check_day(dispatcher, tracker, domain)
             tracker.slots.update(extra)
             events += [SlotSet(k, v) for k, v in extra.items()]
@@ -229,16 +222,16 @@ class ValidateScheduleAppointmentForm(FormValidationAction):
         """Once doctor and day are known: take an exact time if it is free, move to the next free day if
         that day has nothing."""
         ctx = staff_context(tracker.sender_id)
-        decoded = fmt.decode_when(tracker.get_slot("sched_when"))
+        decoded = decode_when(tracker.get_slot("sched_when"))
         pid, fid = tracker.get_slot("sched_practitioner"), tracker.get_slot("sched_facility")
         if ctx is None or decoded is None or not pid or not fid or tracker.get_slot("sched_slot"):
             return {}
         day, start, end = decoded
-        doctor, today = _doctor(tracker, domain), ctx.today()
+        doctor, today = doctor_name(tracker, domain), ctx.today()
         try:
             free = await free_slots_on(ctx, fid, pid, day)
             if free and start is not None and end is None:
-                exact = [s for s in free if fmt.local_time(s, ctx.tz) == start]
+                exact = [s for s in free if local_time(s, ctx.tz) == start]
                 if exact:
                     return {"sched_slot": exact[0].id, "sched_slot_start": exact[0].start.isoformat()}
                 dispatcher.utter_message(response="utter_staff_time_not_free", time=format_time(start),
@@ -254,35 +247,15 @@ class ValidateScheduleAppointmentForm(FormValidationAction):
             return {"sched_when": None}
         dispatcher.utter_message(response="utter_staff_no_free_time", doctor=doctor, when=day_phrase(day, today),
                                  next_day=format_day(nxt, today))
-        return {"sched_when": fmt.encode_when(nxt, start, end)}
+        return {"sched_when": encode_when(nxt, start, end)}
 
     # ------------------------------------------------------------------ patient
-
-    def extract_sched_patient(self, dispatcher: CollectingDispatcher, tracker: Tracker,
-                              domain: dict[str, Any]) -> dict[str, Any]:
-        if _starting(tracker):
-            if tracker.get_slot("sched_patient"):
-                return {}
-            query = patient_query(tracker, use_text=False)
-            if query is not None:
-                return {"sched_patient": encode_query(query)}
-            focus = tracker.get_slot(FOCUS)
-            return {"sched_patient": f"id:{focus}"} if focus else {}
-        if not _answer(tracker, "sched_patient"):
-            return {}
-        chosen = _choice(tracker, fmt.CHOICE_PATIENT)
-        if chosen:
-            return {"sched_patient": f"id:{chosen}"}
-        if escapes(tracker):
-            return {}
-        query = patient_query(tracker, use_text=True, answer=True)
-        return {"sched_patient": encode_query(query) if query else "?"}
 
     async def validate_sched_patient(self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker,
                                      domain: dict[str, Any]) -> dict[str, Any]:
         ctx = staff_context(tracker.sender_id)
         text = str(value or "")
-        if ctx is None or text == "?":
+        if ctx is None or not text:
             return {"sched_patient": None}
         try:
             if text.startswith("id:"):
@@ -304,20 +277,6 @@ class ValidateScheduleAppointmentForm(FormValidationAction):
         return {"sched_patient": None, "staff_patient_query": encode_query(query)}
 
     # ------------------------------------------------------------------ practitioner
-
-    def extract_sched_practitioner(self, dispatcher: CollectingDispatcher, tracker: Tracker,
-                                   domain: dict[str, Any]) -> dict[str, Any]:
-        if _starting(tracker):
-            named = entity(tracker, "practitioner")
-            return {"sched_practitioner": f"q:{named}"} if named and not tracker.get_slot("sched_practitioner") else {}
-        if not _answer(tracker, "sched_practitioner"):
-            return {}
-        chosen = _choice(tracker, fmt.CHOICE_DOCTOR)
-        if chosen:
-            return {"sched_practitioner": f"id:{chosen}"}
-        if escapes(tracker):
-            return {}
-        return {"sched_practitioner": f"q:{entity(tracker, 'practitioner') or latest_text(tracker).strip()}"}
 
     async def validate_sched_practitioner(self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker,
                                           domain: dict[str, Any]) -> dict[str, Any]:
@@ -347,63 +306,40 @@ class ValidateScheduleAppointmentForm(FormValidationAction):
 
     # ------------------------------------------------------------------ day and time
 
-    def extract_sched_when(self, dispatcher: CollectingDispatcher, tracker: Tracker,
-                           domain: dict[str, Any]) -> dict[str, Any]:
-        ctx = staff_context(tracker.sender_id)
-        text = latest_text(tracker)
-        if ctx is None or text.startswith("/"):
-            return {}
-        if _starting(tracker):
-            when = when_from_text(text, ctx.now(), ctx.tz)
-            return {"sched_when": when} if when and not tracker.get_slot("sched_when") else {}
-        if not _answer(tracker, "sched_when") or escapes(tracker):
-            return {}
-        return {"sched_when": when_from_text(text, ctx.now(), ctx.tz) or "?"}
-
     def validate_sched_when(self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker,
                             domain: dict[str, Any]) -> dict[str, Any]:
         ctx = staff_context(tracker.sender_id)
-        decoded = fmt.decode_when(value)
+        decoded = decode_when(value)
         if ctx is None:
             return {"sched_when": None}
         if decoded is None:
             dispatcher.utter_message(response="utter_staff_when_not_understood")
             return {"sched_when": None}
-        day, start, _ = decoded
-        local_now = ctx.now().astimezone(fmt.zone(ctx.tz))
-        if day < local_now.date() or (day == local_now.date() and start is not None and
-                                      start < local_now.time().replace(tzinfo=None) and decoded[2] is None):
+        if is_past(*decoded, ctx.now(), ctx.tz):
             dispatcher.utter_message(response="utter_staff_when_past")
             return {"sched_when": None}
         return {"sched_when": value, "sched_slot": None}
 
-    # ------------------------------------------------------------------ slot
-
-    def extract_sched_slot(self, dispatcher: CollectingDispatcher, tracker: Tracker,
-                           domain: dict[str, Any]) -> dict[str, Any]:
-        if not _answer(tracker, "sched_slot"):
-            return {}
-        chosen = _choice(tracker, fmt.CHOICE_SLOT)
-        if chosen:
-            return {"sched_slot": f"id:{chosen}"}
-        if escapes(tracker):
-            return {}
-        return self._new_time(tracker, latest_text(tracker)) or {"sched_slot": "?"}
-
-    @staticmethod
-    def _new_time(tracker: Tracker, text: str) -> dict[str, Any]:
-        """Another day or time typed instead of a choice ("friday", "10:30", "evening")."""
+    def _new_time(self, text: str, dispatcher: CollectingDispatcher, tracker: Tracker,
+                  domain: dict[str, Any]) -> dict[str, Any]:
+        """Another day or time typed instead of a choice ("friday", "10:30", "evening"), checked like a day
+        answer; {} when the text names none."""
         ctx = staff_context(tracker.sender_id)
         if ctx is None:
             return {}
         w = parse_when(text, ctx.now(), ctx.tz)
         if w is None:
             return {}
-        current = fmt.decode_when(tracker.get_slot("sched_when"))
+        current = decode_when(tracker.get_slot("sched_when"))
         if w.day is None and current is not None:
-            return {"sched_when": fmt.encode_when(current[0], w.start, w.end), "sched_slot": None}
-        when = when_from_text(text, ctx.now(), ctx.tz)
-        return {"sched_when": when, "sched_slot": None} if when else {}
+            when: str | None = encode_when(current[0], w.start, w.end)
+        else:
+            when = when_from_text(text, ctx.now(), ctx.tz)
+        if not when:
+            return {}
+        return {**self.validate_sched_when(when, dispatcher, tracker, domain), "sched_slot": None}
+
+    # ------------------------------------------------------------------ slot
 
     async def validate_sched_slot(self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker,
                                   domain: dict[str, Any]) -> dict[str, Any]:
@@ -411,12 +347,14 @@ class ValidateScheduleAppointmentForm(FormValidationAction):
         text = str(value or "")
         if ctx is None or not text:
             return {"sched_slot": None}
-        if text == "?":
-            dispatcher.utter_message(response="utter_staff_slot_not_understood")
-            return {"sched_slot": None}
+        if text.startswith(TYPED):
+            changed = self._new_time(text[len(TYPED):], dispatcher, tracker, domain)
+            if not changed:
+                dispatcher.utter_message(response="utter_staff_slot_not_understood")
+            return changed or {"sched_slot": None}
         if not text.startswith("id:"):
             return {"sched_slot": text}  # taken by _check_day, already checked
-        decoded = fmt.decode_when(tracker.get_slot("sched_when"))
+        decoded = decode_when(tracker.get_slot("sched_when"))
         pid, fid = tracker.get_slot("sched_practitioner"), tracker.get_slot("sched_facility")
         if decoded is None or not pid or not fid:
             return {"sched_slot": None}
@@ -433,18 +371,14 @@ class ValidateScheduleAppointmentForm(FormValidationAction):
 
     # ------------------------------------------------------------------ confirm
 
-    def extract_sched_confirm(self, dispatcher: CollectingDispatcher, tracker: Tracker,
-                              domain: dict[str, Any]) -> dict[str, Any]:
-        if not _answer(tracker, "sched_confirm"):
-            return {}
-        said = _yes_no(tracker, "sched_confirm")
-        if said is not None:
-            return said
-        changed = self._new_time(tracker, latest_text(tracker))  # "make it 11 instead"
-        if changed:
-            return {**changed, "sched_confirm": None}
-        return {"sched_confirm": "?"}
-
     def validate_sched_confirm(self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker,
                                domain: dict[str, Any]) -> dict[str, Any]:
-        return _validate_yes_no("sched_confirm", value, dispatcher)
+        if value is True:
+            return {"sched_confirm": True}
+        if value is False:
+            return self.stop(sched_confirm=False)  # action_staff_book says nothing was booked
+        changed = self._new_time(str(value or "")[len(TYPED):], dispatcher, tracker, domain)  # "make it 11"
+        if changed:
+            return {**changed, "sched_confirm": None}
+        dispatcher.utter_message(response="utter_staff_yes_or_no")
+        return {"sched_confirm": None}

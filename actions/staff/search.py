@@ -23,10 +23,10 @@ from actions.care.models import Patient
 from actions.shared.errors import explain
 from actions.shared.turn import entity, latest_text, render
 from actions.shared.who import FOCUS
-from actions.staff import formatting as fmt
+from actions.staff import rows
 from actions.staff.session import PATIENT_FORM_SLOTS, StaffContext, access_of, require_staff, reset, start_form
 from common.names import is_ambiguous, match_names, normalise_name
-from common.phone import DEFAULT_REGION, InvalidPhoneNumber, to_e164
+from common.phone import DEFAULT_REGION, InvalidPhoneNumber, mask_phone, to_e164
 
 PAGE = 9  # list rows per page; the tenth row is "More results"
 MAX_CANDIDATES = 60
@@ -56,7 +56,7 @@ class PatientQuery:
 
     @property
     def label(self) -> str:
-        return fmt.mask_phone(self.value) if self.kind == "phone" else self.value
+        return mask_phone(self.value) if self.kind == "phone" else self.value
 
 
 # ------------------------------------------------------------------ reading the request (pure)
@@ -200,21 +200,21 @@ def show_page(dispatcher: CollectingDispatcher, domain: dict[str, Any], ctx: Sta
         return []
     if len(patients) == 1:
         one = dict(response="utter_staff_search_one") if may_book else dict(response="utter_staff_search_one_view")
-        dispatcher.utter_message(**one, query=query.label, line=fmt.patient_line(patients[0], today))
+        dispatcher.utter_message(**one, query=query.label, line=rows.patient_line(patients[0], today))
         return [SlotSet(FOCUS, patients[0].id)]
     start = page * PAGE
     shown = patients[start:start + PAGE]
     if not shown:
         dispatcher.utter_message(response="utter_staff_search_no_more", query=query.label)
         return []
-    buttons = [fmt.patient_button(p, today, start + i) for i, p in enumerate(shown, start=1)]
+    buttons = [rows.patient_button(p, today, start + i) for i, p in enumerate(shown, start=1)]
     if len(patients) > start + PAGE:
         left = len(patients) - start - PAGE
-        buttons.append(fmt.button(render(domain, response="utter_staff_fragment_more_results"), "/staff_more",
+        buttons.append(rows.button(render(domain, response="utter_staff_fragment_more_results"), "/staff_more",
                                   render(domain, response="utter_staff_fragment_more_count", count=left)))
     dispatcher.utter_message(response="utter_staff_search_results", query=query.label,
                              shown=f"{start + 1}-{start + len(shown)}", total=len(patients),
-                             lines=fmt.patient_lines(shown, today, start=start + 1), buttons=buttons)
+                             lines=rows.patient_lines(shown, today, start=start + 1), buttons=buttons)
     return []
 
 
@@ -235,8 +235,8 @@ def ask_which(dispatcher: CollectingDispatcher, ctx: StaffContext, query: Patien
     today = ctx.today()
     shown = patients[:10]
     dispatcher.utter_message(response="utter_staff_which_patient", count=len(patients), query=query.label,
-                             lines=fmt.patient_lines(shown, today),
-                             buttons=[fmt.patient_button(p, today, i) for i, p in enumerate(shown, start=1)])
+                             lines=rows.patient_lines(shown, today),
+                             buttons=[rows.patient_button(p, today, i) for i, p in enumerate(shown, start=1)])
 
 
 # ------------------------------------------------------------------ actions

@@ -22,7 +22,9 @@ from actions.care.errors import CareError, CareForbidden
 from actions.care.models import Patient
 from actions.shared.errors import explain
 from actions.shared.turn import render
-from actions.staff import formatting as fmt
+from actions.scheduling.appointments import upcoming as still_to_come
+from actions.shared import formatting as fmt
+from actions.staff.rows import blood_group, patient_facts
 from actions.staff.patients import patient_for_request
 from actions.staff.permissions import Access
 from actions.staff.session import StaffContext, access_of, require_staff
@@ -52,8 +54,8 @@ def _block(domain: dict[str, Any], value: Any, make: Callable[[Any], str], empty
 def demographics(domain: dict[str, Any], patient: Patient, today: dt.date, access: Access) -> str:
     """The first lines of a summary: age · gender · masked phone; the blood group where the role sees
     clinical data; whether the patient has died."""
-    lines = [fmt.patient_facts(patient, today)]
-    group = fmt.blood_group(patient)
+    lines = [patient_facts(patient, today)]
+    group = blood_group(patient)
     if access.clinical and group:
         lines.append(render(domain, response="utter_staff_fragment_blood_group", blood_group=group))
     if patient.deceased:
@@ -73,7 +75,7 @@ async def summary_message(dispatcher: CollectingDispatcher, domain: dict[str, An
     no_appointments = render(domain, response="utter_staff_fragment_no_appointments")
 
     def upcoming(found: list) -> str:
-        return fmt.lines((fmt.appointment_line(a, tz, today) for a in fmt.upcoming(found, now)), "")
+        return fmt.lines((fmt.appointment_line(a, tz, today) for a in still_to_come(found, now)), "")
 
     def appointments_part() -> Awaitable[Any]:
         return _part(ctx, care.list_patient_appointments, pid) if access.appointments else _hidden()
@@ -138,7 +140,7 @@ async def section_message(section: str, dispatcher: CollectingDispatcher, domain
         found = await ctx.call(care.list_patient_appointments, pid)
         dispatcher.utter_message(
             response="utter_staff_section_appointments", name=patient.name,
-            appointments=fmt.lines((fmt.appointment_line(a, tz, today) for a in fmt.upcoming(found, now)),
+            appointments=fmt.lines((fmt.appointment_line(a, tz, today) for a in still_to_come(found, now)),
                                    render(domain, response="utter_staff_fragment_no_appointments")))
     elif section == "procedures":
         encounters = await ctx.call(care.list_encounters, pid)
