@@ -3,14 +3,14 @@ cancelling through whichever CARE view asks (a patient's own token, or a staff m
 from __future__ import annotations
 
 import datetime as dt
-from typing import Iterable, Union
+from collections.abc import Iterable
 
 from actions.care.calls import care_call
 from actions.care.client import CareClient, PatientSession
 from actions.care.models import Appointment, Slot
 from actions.shared.clock import to_local
 
-Client = Union[CareClient, PatientSession]
+Client = CareClient | PatientSession
 
 # seen or in the room: no longer "upcoming", still an appointment of that day
 DONE = ("fulfilled", "checked_in", "in_consultation")

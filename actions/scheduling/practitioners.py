@@ -10,7 +10,8 @@ from __future__ import annotations
 
 import re
 import time
-from typing import Any, Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable, Sequence
+from typing import Any
 
 from actions.care.calls import care_call
 from actions.care.client import CareClient
@@ -113,7 +114,7 @@ def schedule_text(client: CareClient, facility_id: str, practitioner_id: str) ->
     if hit is not None and hit[0] > time.monotonic():
         return hit[1]
     try:
-        rows = client._pages("/api/v1/facility/{fid}/schedule/", fid=facility_id,  # noqa: SLF001 (see above)
+        rows = client._pages("/api/v1/facility/{fid}/schedule/", fid=facility_id,
                              params={"resource_type": "practitioner", "resource_id": practitioner_id})
     except CareForbidden:
         rows = []

@@ -6,7 +6,8 @@ patients' `booking_time`); with the day in front for the staff's `sched_when` ("
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any, Sequence
+from collections.abc import Sequence
+from typing import Any
 
 from actions.care.models import Slot
 from actions.shared.clock import to_local

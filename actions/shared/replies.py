@@ -5,7 +5,7 @@ from typing import Any
 
 from rasa_sdk.executor import CollectingDispatcher
 
-from actions import formatting
+from actions.shared.formatting import pack
 from settings import get_settings
 
 HEADER_ROOM = 200  # the response's own heading, in front of the first chunk
@@ -17,7 +17,7 @@ def max_length() -> int:
 
 def send(dispatcher: CollectingDispatcher, blocks: list[str], *, response: str, **values: Any) -> None:
     """A list of records: the first message carries the heading, the rest continue it (each < the limit)."""
-    chunks = formatting.pack(blocks, max_length(), first_overhead=HEADER_ROOM)
+    chunks = pack(blocks, max_length(), first_overhead=HEADER_ROOM)
     for i, chunk in enumerate(chunks):
         if i == 0:
             dispatcher.utter_message(response=response, items=chunk, **values)

@@ -124,7 +124,6 @@ class AskScheduleConfirm(Action):
         return "action_ask_schedule_appointment_form_sched_confirm"
 
     def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]) -> list[dict[str, Any]]:
-        ctx = staff_context(tracker.sender_id)
         start = tracker.get_slot("sched_slot_start")
         tz, today = clock.timezone_name(), clock.today()  # the hospital's zone and day
         moving = bool(tracker.get_slot("sched_replaces"))

@@ -5,7 +5,7 @@ facts about a patient (age · gender · masked phone). Records themselves are wr
 from __future__ import annotations
 
 import datetime as dt
-from typing import Sequence
+from collections.abc import Sequence
 
 from rasa_sdk import Tracker
 
@@ -28,7 +28,7 @@ CHOOSE_INTENT, CHOICE_ENTITY = "staff_choose", "staff_choice"
 
 def choice_payload(kind: str, ident: str) -> str:
     """The payload of a list row: `/staff_choose{"staff_choice":"p:<id>"}` (ours, never typed by a user)."""
-    return '/%s{"%s":"%s:%s"}' % (CHOOSE_INTENT, CHOICE_ENTITY, kind, ident)
+    return f'/{CHOOSE_INTENT}{{"{CHOICE_ENTITY}":"{kind}:{ident}"}}'
 
 
 def parse_choice(value: str | None) -> tuple[str, str] | None:

@@ -55,8 +55,18 @@ CANCEL_FORM = "staff_cancel_form"
 BOOKING_NOTE = "Booked on WhatsApp by staff"
 TYPED = "t:"  # an answer typed instead of tapped, read by the slot's validator ("friday", "make it 11")
 
-__all__ = ["FORM", "CANCEL_FORM", "BOOKING_NOTE", "ValidateScheduleAppointmentForm", "begin_change",
-           "booking_for_patient", "day_phrase", "start_booking", "start_cancel", "when_from_text"]
+__all__ = [
+    "BOOKING_NOTE",
+    "CANCEL_FORM",
+    "FORM",
+    "ValidateScheduleAppointmentForm",
+    "begin_change",
+    "booking_for_patient",
+    "day_phrase",
+    "start_booking",
+    "start_cancel",
+    "when_from_text",
+]
 
 
 def doctor_name(tracker: Tracker, domain: dict[str, Any]) -> str:
@@ -102,7 +112,7 @@ async def start_booking(dispatcher: CollectingDispatcher, tracker: Tracker,
     refused = await booking_refused(dispatcher, tracker, ctx)
     if refused is not None:
         return refused
-    return start_form(FORM, **{n: None for n in (*SCHEDULE_SLOTS, STOPPED_SLOT)})
+    return start_form(FORM, **dict.fromkeys((*SCHEDULE_SLOTS, STOPPED_SLOT)))
 
 
 async def start_cancel(dispatcher: CollectingDispatcher, tracker: Tracker,
@@ -137,7 +147,7 @@ async def begin_change(dispatcher: CollectingDispatcher, tracker: Tracker, ctx: 
     if not coming:
         dispatcher.utter_message(response="utter_staff_no_upcoming", patient=patient_name)
         return [SlotSet(FOCUS, patient_id), *reset(*CANCEL_SLOTS)]
-    slots: dict[str, Any] = {n: None for n in (*CANCEL_SLOTS, STOPPED_SLOT)}
+    slots: dict[str, Any] = dict.fromkeys((*CANCEL_SLOTS, STOPPED_SLOT))
     slots.update(staff_cancel_mode=mode, staff_cancel_when=when)
     decoded = decode_when(when)
     if decoded and mode == "cancel":  # "cancel Ravi's appointment on Friday": that day's, if there is one
@@ -148,7 +158,7 @@ async def begin_change(dispatcher: CollectingDispatcher, tracker: Tracker, ctx: 
 
 
 def booking_for_patient(patient_id: str, patient_name: str) -> list[dict[str, Any]]:
-    slots: dict[str, Any] = {n: None for n in (*SCHEDULE_SLOTS, STOPPED_SLOT)}
+    slots: dict[str, Any] = dict.fromkeys((*SCHEDULE_SLOTS, STOPPED_SLOT))
     slots.update(sched_patient=patient_id, sched_patient_name=patient_name)
     return start_form(FORM, **slots)
 
@@ -284,7 +294,7 @@ class ValidateScheduleAppointmentForm(AssistantForm):
         text = str(value or "")
         if ctx is None:
             return {"sched_practitioner": None}
-        if not (text.startswith("id:") or text.startswith("q:")):
+        if not text.startswith(("id:", "q:")):
             return {"sched_practitioner": text or None}  # set before the form started (reschedule)
         try:
             if text.startswith("id:"):

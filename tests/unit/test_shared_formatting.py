@@ -5,7 +5,7 @@ import datetime as dt
 
 import pytest
 
-from actions.care.models import Appointment, Condition, Coding, MedicationRequest, Practitioner, Slot
+from actions.care.models import Appointment, Coding, Condition, MedicationRequest, Practitioner, Slot
 from actions.shared import formatting as fmt
 
 TZ = "Asia/Kolkata"

@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 import datetime as dt
-from typing import Sequence
+from collections.abc import Sequence
 
 from actions.care.models import ServiceRequest
 from actions.shared.formatting.text import humanize, join, line

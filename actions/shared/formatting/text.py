@@ -1,7 +1,7 @@
 """Words and layout shared by every record: status words, labelled lines, and messages under WhatsApp's limit."""
 from __future__ import annotations
 
-from typing import Iterable, Sequence
+from collections.abc import Iterable, Sequence
 
 from common.text import split_text
 
