@@ -7,12 +7,12 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from actions.shared import clock, who
-from tests.actions.conftest import (
+from tests.actions.harness import (
     RAMESH,
     SUNITA,
     active_loop_of,
     fresh_sender,
-    log_in,
+    log_in_patient,
     make_tracker,
     message,
     responses,
@@ -20,27 +20,18 @@ from tests.actions.conftest import (
     slots_set,
 )
 
-pytestmark = pytest.mark.usefixtures("care_env")
+# booking and cancelling change the schedule: a sandbox of their own, so other tests see the seed data
+pytestmark = [pytest.mark.usefixtures("care_env"), pytest.mark.own_care_sandbox]
 
 BOOK = "book_appointment_form"
 CANCEL = "cancel_appointment_form"
 ASHA_MENON = "bd54a959-57e2-48e9-b170-c87fde12b80a"
 
 
-@pytest.fixture(scope="module")
-def care_sandbox(tmp_path_factory):
-    """Booking and cancelling change the schedule: a sandbox of their own, so other tests see the seed data."""
-    from care_support import SandboxProcess
-
-    proc = SandboxProcess(tmp_path_factory.mktemp("care-sandbox-booking")).start()
-    yield proc
-    proc.stop()
-
-
 @pytest.fixture
 def sunita(domain):
     sender = fresh_sender()
-    log_in(sender, "+919876543210", selected=SUNITA)
+    log_in_patient(sender, "+919876543210", selected=SUNITA)
     return sender
 
 
@@ -210,7 +201,7 @@ def test_cancel_tomorrows_appointment(domain):
     )
 
     sender = fresh_sender()
-    login = log_in(sender, "+919876543210", selected=RAMESH)
+    login = log_in_patient(sender, "+919876543210", selected=RAMESH)
     # the seed books Ramesh "tomorrow at 9", moved to Dr. Asha Menon's next OPD day when tomorrow has none
     day = min(formatting.to_local(a.start, clock.timezone_name()).date()
               for a in access.patient_api(login).list_appointments()
@@ -290,7 +281,7 @@ def test_cancel_on_a_day_without_appointments_says_so(domain):
     from actions.shared.clock import today
 
     sender = fresh_sender()
-    log_in(sender, "+919123456789")
+    log_in_patient(sender, "+919123456789")
     day = today() + dt.timedelta(days=20)  # Anita's only appointment is in 2 days (a fixed "1 jan" may be it)
     t = make_tracker(sender, text=f"cancel my appointment on {day.day} {day:%b}".lower(), intent="cancel_appointment",
                      slots={"role": "patient"})

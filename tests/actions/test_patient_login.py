@@ -5,7 +5,7 @@ import json
 
 import pytest
 
-from tests.actions.conftest import (
+from tests.actions.harness import (
     ANITA_PHONE,
     OTP,
     RAMESH,
@@ -13,7 +13,7 @@ from tests.actions.conftest import (
     SUNITA,
     active_loop_of,
     fresh_sender,
-    log_in,
+    log_in_patient,
     make_tracker,
     message,
     responses,
@@ -112,7 +112,7 @@ def test_choosing_a_family_member_from_the_list(domain):
     from actions.patient.family import ActionAskPatientChoice
     from sessions.store import get_session_store
 
-    log_in(RAMESH_PHONE, "+919876543210")
+    log_in_patient(RAMESH_PHONE, "+919876543210")
     d, _ = run(ActionAskPatientChoice(), make_tracker(RAMESH_PHONE, active_loop=FORM, requested_slot="patient_choice"),
                domain)
     buttons = message(d, "utter_ask_patient_choice")["buttons"]
@@ -128,7 +128,7 @@ def test_choosing_a_family_member_from_the_list(domain):
 
 
 def test_typing_a_name_also_chooses(domain):
-    log_in(RAMESH_PHONE, "+919876543210")
+    log_in_patient(RAMESH_PHONE, "+919876543210")
     t = make_tracker(RAMESH_PHONE, text="sunitha", intent="nlu_fallback", active_loop=FORM,
                      requested_slot="patient_choice", slots={"login_phone": "x", "login_code": "verified"})
     _, events = run(validate(), t, domain)
@@ -250,7 +250,7 @@ def test_login_done_answers_the_request_that_needed_it(domain):
     from actions.patient.login import ActionPatientLoginDone
 
     sender = fresh_sender()
-    log_in(sender, "+919123456789")
+    log_in_patient(sender, "+919123456789")
     t = make_tracker(sender, text="/secret_provided", intent="secret_provided", latest_action="patient_login_form",
                      slots={"pending_request": "medications", "patient_name": "Anita Sharma", "login_code": "verified"})
     d, events = run(ActionPatientLoginDone(), t, domain)
@@ -277,7 +277,7 @@ def test_logout_ends_the_login_at_once_and_empties_the_slots(domain):
     from sessions.store import get_session_store
 
     sender = fresh_sender()
-    log_in(sender, "+919123456789")
+    log_in_patient(sender, "+919123456789")
     t = make_tracker(sender, text="logout", intent="logout", slots={"role": "patient", "patient_name": "Anita Sharma"})
     d, events = run(ActionLogout(), t, domain)
     assert responses(d) == ["utter_logged_out"]
@@ -291,7 +291,7 @@ def test_login_when_already_logged_in_says_so(domain):
     from actions.patient.login import ActionLogin
 
     sender = fresh_sender()
-    log_in(sender, "+919123456789")
+    log_in_patient(sender, "+919123456789")
     d, events = run(ActionLogin(), make_tracker(sender, text="login", intent="login",
                                                 slots={"patient_name": "Anita Sharma"}), domain)
     assert responses(d) == ["utter_already_logged_in"]

@@ -8,18 +8,19 @@ import types
 import pytest
 
 from actions.shared import clock
-from tests.actions.conftest import (
+from tests.actions.harness import (
     ANITA,
     RAMESH,
     SUNITA,
     active_loop_of,
     fresh_sender,
-    log_in,
+    log_in_patient,
     make_tracker,
     message,
     responses,
     run,
     slots_set,
+    texts,
 )
 
 pytestmark = pytest.mark.usefixtures("care_env")
@@ -44,7 +45,7 @@ def ask(sender: str, what: str, text: str, domain, entities=None, slots=None):
 @pytest.fixture
 def ramesh(domain):
     sender = fresh_sender()
-    log_in(sender, "+919876543210", selected=RAMESH)
+    log_in_patient(sender, "+919876543210", selected=RAMESH)
     return sender
 
 
@@ -106,7 +107,7 @@ def test_procedures_are_service_requests(ramesh, domain):
 
 def test_empty_results_say_so_kindly(domain):
     sender = fresh_sender()
-    log_in(sender, "+919876543210", selected=SUNITA)
+    log_in_patient(sender, "+919876543210", selected=SUNITA)
     d, _ = ask(sender, "procedures", "my procedures", domain)
     assert responses(d) == ["utter_procedures_empty"]
     assert message(d, "utter_procedures_empty")["patient_name"] == "Sunita Kumar"
@@ -145,7 +146,7 @@ def test_a_forged_selection_is_refused_before_any_clinical_read(domain):
     from sessions.store import get_session_store
 
     sender = fresh_sender()
-    login = log_in(sender, "+919876543210", selected=RAMESH)
+    login = log_in_patient(sender, "+919876543210", selected=RAMESH)
     login.selected_patient_id = ANITA  # not proven by this login
     get_session_store().save_login(sender, login)
     calls = []
@@ -176,18 +177,18 @@ def test_switch_patient_without_a_name_asks_with_the_list(ramesh, domain):
 
 def test_switch_with_one_patient_on_the_phone(domain):
     sender = fresh_sender()
-    log_in(sender, "+919123456789")
+    log_in_patient(sender, "+919123456789")
     d, events = ask(sender, "switch", "switch patient", domain)
     assert responses(d) == ["utter_switch_only_one"] and active_loop_of(events) is False
 
 
 def test_care_down_answers_try_again_later_within_seconds(ramesh, domain, monkeypatch):
-    from tests.actions.conftest import reset_caches
+    from tests.actions.harness import forget_caches
     from sessions.store import get_session_store
 
     login = get_session_store().login(ramesh)
     monkeypatch.setenv("CARE_BASE_URL", "http://127.0.0.1:9")  # nothing listens there
-    reset_caches()
+    forget_caches()
     get_session_store().save_login(ramesh, login)
     started = time.monotonic()
     d, _ = ask(ramesh, "medications", "my medicines", domain)
@@ -242,7 +243,7 @@ def test_the_login_done_action_uses_the_chosen_member(domain):
     from actions.patient.family import ActionPatientSwitched
 
     sender = fresh_sender()
-    log_in(sender, "+919876543210", selected=SUNITA)
+    log_in_patient(sender, "+919876543210", selected=SUNITA)
     t = make_tracker(sender, latest_action="switch_patient_form",
                      slots={"pending_request": "appointments", "patient_name": "Sunita Kumar"})
     d, events = run(ActionPatientSwitched(), t, domain)
@@ -260,14 +261,14 @@ def test_the_spouse_already_shown_is_the_one_meant(ramesh, domain):
 
 def test_a_relation_nobody_on_the_phone_fits_is_refused(domain):
     sender = fresh_sender()
-    log_in(sender, "+919876543210", selected=RAMESH)
+    log_in_patient(sender, "+919876543210", selected=RAMESH)
     d, events = ask(sender, "records", "my son's records", domain, entities=[("relation", "son")])
     assert responses(d) == ["utter_not_family"] and active_loop_of(events) is False
 
 
 def test_a_relation_with_a_single_patient_is_refused_not_asked(domain):
     sender = fresh_sender()
-    log_in(sender, "+919123456789")
+    log_in_patient(sender, "+919123456789")
     d, _ = ask(sender, "medications", "show papa's medicines", domain)
     assert responses(d) == ["utter_not_family"]
 
@@ -275,7 +276,7 @@ def test_a_relation_with_a_single_patient_is_refused_not_asked(domain):
 def test_a_relation_must_fit_age_too(domain):
     """Sunita is Ramesh's wife (younger): "mummy" from Ramesh is nobody on the phone."""
     sender = fresh_sender()
-    log_in(sender, "+919876543210", selected=RAMESH)
+    log_in_patient(sender, "+919876543210", selected=RAMESH)
     d, _ = ask(sender, "medications", "mummy ki dawai", domain)
     assert responses(d) == ["utter_not_family"]
 
@@ -287,7 +288,7 @@ def test_a_new_conversation_session_starts_logged_out(ramesh, domain):
     from actions.common import ActionSessionStart
     from sessions.store import get_session_store
 
-    from tests.actions.conftest import ROOT
+    from tests.actions.harness import ROOT
 
     assert Domain.load(str(ROOT / "domain")).session_config.carry_over_slots is False
     assert get_session_store().login(ramesh) is not None
@@ -300,12 +301,6 @@ def test_a_new_conversation_session_starts_logged_out(ramesh, domain):
 
 
 # ------------------------------------------------------------------------------------------- a day asked about
-
-def said(d, domain, response: str) -> str:
-    """The text a response becomes, its {variables} filled in as Rasa fills them."""
-    msg = message(d, response)
-    return domain["responses"][response][0]["text"].format(**{k: v for k, v in msg.items() if k != "response"})
-
 
 def dated(day) -> str:
     """'Thu 3 Dec' (with the year when it is not this year's), computed here from the hospital's clock."""
@@ -330,14 +325,14 @@ def test_tomorrow_without_an_appointment_says_so_and_names_the_next_one(domain):
     from actions.shared.clock import today
 
     sender = fresh_sender()
-    login = log_in(sender, "+919876543210", selected=SUNITA)
+    login = log_in_patient(sender, "+919876543210", selected=SUNITA)
     tomorrow = today() + dt.timedelta(days=1)
     coming = upcoming_of(login, SUNITA)
     assert coming and all(local.date() != tomorrow for local, _ in coming)  # the seed books her at +3 days
     d, _ = ask(sender, "appointments", "do i have any appointment tomorrow", domain)
     assert responses(d) == ["utter_no_appointment_on_day_next"]
     first, _ = coming[0]
-    text = said(d, domain, "utter_no_appointment_on_day_next")
+    text = texts([message(d, "utter_no_appointment_on_day_next")], domain)
     assert f"has no appointment tomorrow ({dated(tomorrow)})" in text, text
     assert f"The next one is *{dated(first.date())}, 9:30 am* with *Dr. Asha Menon*" in text, text
 
@@ -354,7 +349,7 @@ def test_a_day_with_an_appointment_shows_that_day_first(ramesh, domain):
     words = {today(): "today", today() + dt.timedelta(days=1): "tomorrow"}.get(day, f"on {day:%A}")
     d, _ = ask(ramesh, "appointments", f"do i have an appointment {words}", domain)
     assert responses(d)[0] == "utter_appointments_on_day"
-    text = said(d, domain, "utter_appointments_on_day")
+    text = texts([message(d, "utter_appointments_on_day")], domain)
     heading = f"{words} ({dated(day)})" if words in ("today", "tomorrow") else f"{words} {day.day} {day:%b}"
     assert heading in text.splitlines()[0] and "9 am" in text and "Dr. Asha Menon" in text, text
     assert "Rahul Verma" not in text
@@ -372,7 +367,7 @@ def test_a_day_asked_before_the_login_is_answered_after_it(domain):
     _, events = ask(sender, "appointments", "any appointment tomorrow?", domain, slots={"role": None})
     tomorrow = today() + dt.timedelta(days=1)
     assert slots_set(events)["pending_request"] == f"appointments@{tomorrow.isoformat()}"
-    log_in(sender, "+919876543210", selected=SUNITA)
+    log_in_patient(sender, "+919876543210", selected=SUNITA)
     t = make_tracker(sender, latest_action="patient_login_form",
                      slots={"pending_request": f"appointments@{tomorrow.isoformat()}", "patient_name": "Sunita Kumar"})
     d, _ = run(ActionPatientLoginDone(), t, domain)

@@ -5,17 +5,15 @@ import json
 
 import pytest
 
-from tests.actions.conftest_staff import (  # noqa: F401 - fixtures
+from tests.actions.harness import (
     PASSWORD,
     FormDriver,
     action,
-    domain,
-    log_in,
+    fresh_sender,
+    log_in_staff,
     make_tracker,
-    new_sender,
     run,
-    staff_env,
-    staff_sandbox,
+    slots_set,
     store,
     texts,
     totp,
@@ -25,15 +23,15 @@ FORM = "staff_login_form"
 
 
 def login_form(domain, sender=None) -> FormDriver:
-    return FormDriver(FORM, sender or new_sender(), domain)
+    return FormDriver(FORM, sender or fresh_sender(), domain)
 
 
 def submit(form: FormDriver, domain):
     msgs, events = run(action("action_staff_login_submit"), make_tracker(form.sender, form.slots), domain)
-    return msgs, {e["name"]: e["value"] for e in events if e.get("event") == "slot"}
+    return msgs, slots_set(events)
 
 
-def test_doctor_logs_in_and_the_password_stays_out_of_slots_and_events(staff_env, domain):
+def test_doctor_logs_in_and_the_password_stays_out_of_slots_and_events(care_env, domain):
     form = login_form(domain)
     assert "username" in texts(form.start("staff login", "staff_login"), domain)
     asked = texts(form.say("care-doctor"), domain)
@@ -55,7 +53,7 @@ def test_doctor_logs_in_and_the_password_stays_out_of_slots_and_events(staff_env
     assert store().take_secret(form.sender, "password") is None  # taken once, gone
 
 
-def test_wrong_password_says_so_and_starts_again_from_the_username(staff_env, domain):
+def test_wrong_password_says_so_and_starts_again_from_the_username(care_env, domain):
     form = login_form(domain)
     form.start("staff login", "staff_login")
     form.say("care-doctor")
@@ -67,8 +65,8 @@ def test_wrong_password_says_so_and_starts_again_from_the_username(staff_env, do
     assert "Welcome" in texts(form.secret("password", PASSWORD), domain)
 
 
-def test_five_failed_logins_pause_login_for_the_number_and_the_username(staff_env, domain):
-    sender = new_sender()
+def test_five_failed_logins_pause_login_for_the_number_and_the_username(care_env, domain):
+    sender = fresh_sender()
     form = login_form(domain, sender)
     form.start("staff login", "staff_login")
     for _ in range(4):
@@ -88,7 +86,7 @@ def test_five_failed_logins_pause_login_for_the_number_and_the_username(staff_en
     assert store().login(other.sender) is None
 
 
-def test_totp_challenge_asks_for_the_authenticator_code(staff_env, domain):
+def test_totp_challenge_asks_for_the_authenticator_code(care_env, domain):
     form = login_form(domain)
     form.start("staff login", "staff_login")
     form.say("care-doctor-mfa")
@@ -103,7 +101,7 @@ def test_totp_challenge_asks_for_the_authenticator_code(staff_env, domain):
     assert store().login(form.sender).kind == "staff"
 
 
-def test_a_backup_code_also_works(staff_env, domain):
+def test_a_backup_code_also_works(care_env, domain):
     form = login_form(domain)
     form.start("staff login", "staff_login")
     form.say("care-doctor-mfa")
@@ -111,7 +109,7 @@ def test_a_backup_code_also_works(staff_env, domain):
     assert "Welcome" in texts(form.secret("totp", "1234 5678"), domain)
 
 
-def test_a_username_with_spaces_is_asked_again(staff_env, domain):
+def test_a_username_with_spaces_is_asked_again(care_env, domain):
     form = login_form(domain)
     form.start("staff login", "staff_login")
     reply = texts(form.say("dr asha menon"), domain)
@@ -120,7 +118,7 @@ def test_a_username_with_spaces_is_asked_again(staff_env, domain):
 
 
 @pytest.mark.parametrize("said", ["staff login care-doctor", "login as care-doctor", "Staff login: care-doctor"])
-def test_the_username_in_the_login_request_is_taken(staff_env, domain, said):
+def test_the_username_in_the_login_request_is_taken(care_env, domain, said):
     form = login_form(domain)
     asked = texts(form.start(said, "staff_login"), domain)
     assert "CARE *password*" in asked and "username" not in asked
@@ -128,7 +126,7 @@ def test_the_username_in_the_login_request_is_taken(staff_env, domain, said):
     assert "Welcome, *Asha Menon*" in texts(form.secret("password", PASSWORD), domain)
 
 
-def test_a_username_that_nlu_read_as_a_login_request_is_not_asked_again(staff_env, domain):
+def test_a_username_that_nlu_read_as_a_login_request_is_not_asked_again(care_env, domain):
     """"login" (the patient's login asks for a phone), then "care-doctor", which NLU reads as staff_login:
     the staff login starts with that username and asks for the password, not for the username again."""
     form = login_form(domain)
@@ -142,9 +140,9 @@ def test_a_username_that_nlu_read_as_a_login_request_is_not_asked_again(staff_en
     assert other.slots["staff_username"] == "care-nurse"
 
 
-def test_a_login_started_by_another_request_asks_for_the_username(staff_env, domain):
+def test_a_login_started_by_another_request_asks_for_the_username(care_env, domain):
     msgs, events = run(action("action_search_patient"),
-                       make_tracker(new_sender(), {}, "find patient meera", "search_patient"), domain)
+                       make_tracker(fresh_sender(), {}, "find patient meera", "search_patient"), domain)
     assert "log in with your CARE account first" in texts(msgs, domain)
     form = login_form(domain)
     asked = texts(form.start("find patient meera", "search_patient"), domain)
@@ -160,10 +158,10 @@ NOT_USERNAMES = ["45612", "Ramesh Kumar", "ramesh kumar 45612", "+91 98765 43210
                  "namaste", "good morning", "yes", "my code is 45612", "staff login 45612", "book Ravi tomorrow"]
 
 
-def test_nothing_that_is_not_a_username_reaches_cares_login(staff_env, domain):
+def test_nothing_that_is_not_a_username_reaches_cares_login(care_env, domain):
     """A patient in the staff login by mistake: codes, names, phones and greetings are refused, with what is
     expected and how patients get out, the password is never asked for, and CARE's login is never called."""
-    before = _care_logins(staff_env)
+    before = _care_logins(care_env)
     form = login_form(domain)
     form.start("staff login 45612", "staff_login")
     assert form.slots.get("staff_username") is None and form.slots["requested_slot"] == "staff_username"
@@ -178,28 +176,28 @@ def test_nothing_that_is_not_a_username_reaches_cares_login(staff_env, domain):
             # a greeting leaves the login question (the greeting's rule answers): never a username either
             form.say(said, intent, may_reject=intent == "greet")
             assert form.slots.get("staff_username") is None, (said, intent)
-    assert _care_logins(staff_env) == before
+    assert _care_logins(care_env) == before
 
     # the control: a real username does reach CARE's login (so the log above would have shown one)
     form.say("care-doctor")
     assert "Welcome" in texts(form.secret("password", PASSWORD), domain)
-    assert _care_logins(staff_env) == before + 1
+    assert _care_logins(care_env) == before + 1
 
 
-def test_the_password_step_never_sends_a_username_that_is_not_one(staff_env, domain):
+def test_the_password_step_never_sends_a_username_that_is_not_one(care_env, domain):
     """Even a slot set some other way: what is not a username is not sent to CARE with the password."""
-    before = _care_logins(staff_env)
+    before = _care_logins(care_env)
     form = login_form(domain)
     form.start("staff login", "staff_login")
     form.say("care-doctor")
     form.slots["staff_username"] = "Ramesh Kumar"
     reply = texts(form.secret("password", "45612"), domain)
     assert "Please send your CARE username" in reply and form.slots["requested_slot"] == "staff_username"
-    assert _care_logins(staff_env) == before
+    assert _care_logins(care_env) == before
     assert store().take_secret(form.sender, "password") is None  # taken and dropped
 
 
-def test_cancel_during_login_forgets_the_expected_password(staff_env, domain):
+def test_cancel_during_login_forgets_the_expected_password(care_env, domain):
     form = login_form(domain)
     form.start("staff login", "staff_login")
     form.say("care-doctor")
@@ -213,9 +211,9 @@ def test_cancel_during_login_forgets_the_expected_password(staff_env, domain):
     assert store().expected_secret(form.sender) is None  # the next message is an ordinary one again
 
 
-def test_already_logged_in_staff_is_told_so(staff_env, domain):
-    sender = new_sender()
-    log_in(sender, "care-doctor")
+def test_already_logged_in_staff_is_told_so(care_env, domain):
+    sender = fresh_sender()
+    log_in_staff(sender, "care-doctor")
     form = login_form(domain, sender)
     assert "already logged in as *care-doctor*" in texts(form.start("staff login", "staff_login"), domain)
     assert form.active is False
@@ -223,12 +221,12 @@ def test_already_logged_in_staff_is_told_so(staff_env, domain):
     assert slots["role"] == "staff"
 
 
-def test_a_logged_in_patient_must_log_out_first(staff_env, domain):
+def test_a_logged_in_patient_must_log_out_first(care_env, domain):
     import time
 
     from sessions.store import Login
 
-    sender = new_sender()
+    sender = fresh_sender()
     store().save_login(sender, Login(kind="patient", access_token="x", expires_at=time.time() + 600,
                                      patient_ids=["p"]))
     form = login_form(domain, sender)
@@ -245,8 +243,8 @@ def test_rotated_tokens_are_saved_and_an_expired_session_ends(start_sandbox_with
 
     from actions.staff.session import staff_context
 
-    sender = new_sender()
-    log_in(sender, "care-doctor")
+    sender = fresh_sender()
+    log_in_staff(sender, "care-doctor")
     first = store().login(sender)
     ctx = staff_context(sender)
     ctx.care.current_user()  # access token is "expired" (shorter than the refresh margin): refreshed now
@@ -263,21 +261,18 @@ def test_rotated_tokens_are_saved_and_an_expired_session_ends(start_sandbox_with
 
 @pytest.fixture
 def start_sandbox_with_short_tokens(tmp_path, monkeypatch):
-    from tests.actions.conftest_staff import _clear_caches
-    from tests.contract.care_support import SandboxProcess
+    from tests.actions.harness import SandboxProcess, forget_caches, use_care
 
     proc = SandboxProcess(tmp_path, env={"SANDBOX_ACCESS_TOKEN_MINUTES": "0.02",
                                          "SANDBOX_REFRESH_TOKEN_MINUTES": "0.6"}).start()
-    monkeypatch.setenv("CARE_BASE_URL", proc.url)
-    monkeypatch.setenv("SESSION_STORE_URL", f"sqlite:///{tmp_path / 'sessions.db'}")
-    _clear_caches()
+    use_care(monkeypatch, proc.url, tmp_path)
     yield proc
     proc.stop()
-    _clear_caches()
+    forget_caches()
 
 
-def test_logout_during_a_staff_form_stops_it_quietly(staff_env, domain):
-    sender = new_sender()
+def test_logout_during_a_staff_form_stops_it_quietly(care_env, domain):
+    sender = fresh_sender()
     store().expect_secret(sender, "password")
     t = make_tracker(sender, {"requested_slot": "staff_password_checked"}, "logout", "logout",
                      active_loop=FORM)
@@ -286,9 +281,9 @@ def test_logout_during_a_staff_form_stops_it_quietly(staff_env, domain):
     assert store().expected_secret(sender) is None
 
 
-def test_a_staff_logout_says_care_is_closed_not_your_records(staff_env, domain):
-    sender = new_sender()
-    log_in(sender, "care-doctor")
+def test_a_staff_logout_says_care_is_closed_not_your_records(care_env, domain):
+    sender = fresh_sender()
+    log_in_staff(sender, "care-doctor")
     msgs, _ = run(action("action_logout"), make_tracker(sender, {"role": "staff"}, "logout", "logout"), domain)
     said = texts(msgs, domain)
     assert said.startswith("You're logged out of CARE.") and "your records" not in said

@@ -10,21 +10,18 @@ from rasa_sdk.executor import CollectingDispatcher
 
 from actions.staff import scheduling
 from actions.staff.summary import show_section
-from tests.actions.conftest_staff import (  # noqa: F401 - fixtures
+from tests.actions.harness import (
     PASSWORD,
     FormDriver,
     action,
     active_loop_of,
     apply,
     buttons,
-    domain,
     ents,
-    log_in,
+    fresh_sender,
+    log_in_staff,
     make_tracker,
-    new_sender,
     run,
-    staff_env,
-    staff_sandbox,
     texts,
 )
 
@@ -34,7 +31,7 @@ CLINICAL = {"/get_medications", "/get_records", "/get_procedures"}
 
 
 def log_in_with_the_form(domain, username: str) -> tuple[str, dict]:
-    form = FormDriver("staff_login_form", new_sender(), domain)
+    form = FormDriver("staff_login_form", fresh_sender(), domain)
     form.start("staff login", "staff_login")
     form.say(username)
     welcome = texts(form.secret("password", PASSWORD), domain)
@@ -47,7 +44,7 @@ def menu(domain, sender, slots=None):
     return run(action("action_staff_menu"), t, domain)
 
 
-def test_the_welcome_offers_what_the_role_allows(staff_env, domain):
+def test_the_welcome_offers_what_the_role_allows(care_env, domain):
     welcome, slots = log_in_with_the_form(domain, "care-volunteer")
     assert welcome.startswith("Welcome, *Neha Gupta* (Volunteer, Shimla District Hospital).")
     assert "find a patient" in welcome and "book" not in welcome.lower() and "summary" not in welcome
@@ -59,9 +56,9 @@ def test_the_welcome_offers_what_the_role_allows(staff_env, domain):
 
 @pytest.mark.parametrize("username, level", [("care-volunteer", "basic"), ("care-doctor", "full"),
                                              ("care-nurse", "full"), ("care-staff", "full")])
-def test_the_menu_follows_the_role(staff_env, domain, username, level):
-    sender = new_sender()
-    log_in(sender, username)
+def test_the_menu_follows_the_role(care_env, domain, username, level):
+    sender = fresh_sender()
+    log_in_staff(sender, username)
     msgs, events = menu(domain, sender)
     assert [m["response"] for m in msgs] == [f"utter_staff_menu_{level}"]
     assert {"event": "slot", "name": "staff_access", "value": level, "timestamp": None} in events
@@ -73,26 +70,26 @@ def test_the_menu_follows_the_role(staff_env, domain, username, level):
         assert BOOKING <= payloads and "/get_medications" in payloads
 
 
-def test_the_menu_without_a_staff_login(staff_env, domain):
-    msgs, events = menu(domain, new_sender(), {})
+def test_the_menu_without_a_staff_login(care_env, domain):
+    msgs, events = menu(domain, fresh_sender(), {})
     assert [m["response"] for m in msgs] == ["utter_menu"] and events == []
-    msgs, events = menu(domain, new_sender(), STAFF)  # the staff login is gone
+    msgs, events = menu(domain, fresh_sender(), STAFF)  # the staff login is gone
     assert "session has ended" in texts(msgs, domain)
     assert {"event": "slot", "name": "role", "value": None, "timestamp": None} in events
 
 
-def test_a_volunteer_who_finds_one_patient_is_not_offered_booking(staff_env, domain):
-    sender = new_sender()
-    log_in(sender, "care-volunteer")
+def test_a_volunteer_who_finds_one_patient_is_not_offered_booking(care_env, domain):
+    sender = fresh_sender()
+    log_in_staff(sender, "care-volunteer")
     msgs, _ = run(action("action_search_patient"),
                   make_tracker(sender, STAFF, "find patient Mira", "search_patient", ents(person="Mira")), domain)
     assert "*Meera Nair*" in texts(msgs, domain)
     assert [b["title"] for b in buttons(msgs, domain)] == ["Summary"]
 
 
-def test_a_volunteer_may_not_book_cancel_or_move(staff_env, domain):
-    sender = new_sender()
-    log_in(sender, "care-volunteer")
+def test_a_volunteer_may_not_book_cancel_or_move(care_env, domain):
+    sender = fresh_sender()
+    log_in_staff(sender, "care-volunteer")
     for hook, text, intent in ((scheduling.start_booking, "book Meera tomorrow", "book_appointment"),
                                (scheduling.start_cancel, "cancel Meera's appointment", "cancel_appointment")):
         dispatcher = CollectingDispatcher()
@@ -107,9 +104,9 @@ def test_a_volunteer_may_not_book_cancel_or_move(staff_env, domain):
 
 
 @pytest.mark.parametrize("section", ["records", "medications", "procedures", "appointments"])
-def test_a_volunteer_asking_for_a_section_is_told_plainly(staff_env, domain, section):
-    sender = new_sender()
-    log_in(sender, "care-volunteer")
+def test_a_volunteer_asking_for_a_section_is_told_plainly(care_env, domain, section):
+    sender = fresh_sender()
+    log_in_staff(sender, "care-volunteer")
     dispatcher = CollectingDispatcher()
     t = make_tracker(sender, STAFF, f"Meera's {section}", f"get_{section}", ents(person="Meera"))
     events = asyncio.run(show_section(section, dispatcher, t, domain))
@@ -117,24 +114,24 @@ def test_a_volunteer_asking_for_a_section_is_told_plainly(staff_env, domain, sec
     assert active_loop_of(events) is False
 
 
-def test_a_nurse_sees_blood_group_and_visit(staff_env, domain):
-    sender = new_sender()
-    log_in(sender, "care-nurse")
+def test_a_nurse_sees_blood_group_and_visit(care_env, domain):
+    sender = fresh_sender()
+    log_in_staff(sender, "care-nurse")
     msgs, _ = run(action("action_patient_summary"),
                   make_tracker(sender, STAFF, "tell me about Meera", "patient_summary", ents(person="Meera")), domain)
     summary = texts(msgs, domain)
     assert "Blood group AB+" in summary and "OP (OP-MEERA)" in summary and "Hypothyroidism" in summary
 
 
-def test_one_age_format_for_every_patient_on_the_hospitals_clock(staff_env, domain):
+def test_one_age_format_for_every_patient_on_the_hospitals_clock(care_env, domain):
     """Ramesh has a date of birth, Sunita only a year of birth (sandbox/care/fixtures.yml): both read "NN y"."""
     from zoneinfo import ZoneInfo
 
     today = dt.datetime.now(ZoneInfo("Asia/Kolkata")).date()
     ramesh = today.year - 1968 - ((today.month, today.day) < (4, 12))
     sunita = today.year - 1974
-    sender = new_sender()
-    log_in(sender, "care-doctor")
+    sender = fresh_sender()
+    log_in_staff(sender, "care-doctor")
     msgs, _ = run(action("action_search_patient"),
                   make_tracker(sender, STAFF, "who is +91 98765 43210", "search_patient"), domain)
     listed = texts(msgs, domain)

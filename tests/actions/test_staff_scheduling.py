@@ -8,7 +8,7 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 
-from rasa_sdk.executor import CollectingDispatcher
+import pytest
 
 from actions.care.client import CareClient
 from actions.care.models import Appointment, Practitioner, Slot
@@ -16,33 +16,30 @@ from actions.staff import formatting as fmt
 from actions.staff import scheduling
 from actions.staff.practitioners import free_slots_on, practitioners
 from actions.staff.session import staff_context
-from tests.actions.conftest_staff import (  # noqa: F401 - fixtures
+from tests.actions.harness import (
     FormDriver,
     action,
     active_loop_of,
     apply,
     buttons,
     choice_of,
-    domain,
     ents,
-    log_in,
+    fresh_sender,
+    log_in_staff,
     make_tracker,
-    new_sender,
     run,
-    staff_env,
-    staff_sandbox,
     texts,
 )
+
+# booking, cancelling and moving change the schedule: a sandbox of their own, so other tests see the seed data
+pytestmark = pytest.mark.own_care_sandbox
 
 STAFF = {"role": "staff"}
 FORM = "schedule_appointment_form"
 
 
 def hook(fn, sender, domain, text, intent, entities=None, slots=None):
-    dispatcher = CollectingDispatcher()
-    events = asyncio.run(fn(dispatcher, make_tracker(sender, {**STAFF, **(slots or {})}, text, intent, entities),
-                            domain))
-    return dispatcher.messages, events
+    return run(fn, make_tracker(sender, {**STAFF, **(slots or {})}, text, intent, entities), domain)
 
 
 def submit(name, form: FormDriver, domain):
@@ -69,9 +66,9 @@ def dated(start: dt.datetime | str, sender: str) -> str:
     return relative + text
 
 
-def test_book_with_two_ravis_and_two_ashas_then_cancel(staff_env, domain):
-    sender = new_sender()
-    log_in(sender, "care-staff")
+def test_book_with_two_ravis_and_two_ashas_then_cancel(care_env, domain):
+    sender = fresh_sender()
+    log_in_staff(sender, "care-staff")
     text = "book Ravi with Dr. Asha tomorrow at 10"
     entities = ents(person="Ravi", practitioner="Dr. Asha")
     msgs, events = hook(scheduling.start_booking, sender, domain, text, "book_appointment", entities)
@@ -122,9 +119,9 @@ def test_book_with_two_ravis_and_two_ashas_then_cancel(staff_env, domain):
     assert upcoming_of(sender, patient_id) == []
 
 
-def test_specialty_and_next_monday_morning(staff_env, domain):
-    sender = new_sender()
-    log_in(sender, "care-nurse")
+def test_specialty_and_next_monday_morning(care_env, domain):
+    sender = fresh_sender()
+    log_in_staff(sender, "care-nurse")
     text = "book Anita Sharma with the cardiologist next Monday morning"
     entities = ents(person="Anita Sharma", practitioner="cardiologist")
     _, events = hook(scheduling.start_booking, sender, domain, text, "book_appointment", entities)
@@ -145,9 +142,9 @@ def test_specialty_and_next_monday_morning(staff_env, domain):
     assert texts(msgs, domain) == "OK, nothing booked."
 
 
-def test_a_day_without_clinic_moves_to_the_next_free_day(staff_env, domain):
-    sender = new_sender()
-    log_in(sender, "care-doctor")
+def test_a_day_without_clinic_moves_to_the_next_free_day(care_env, domain):
+    sender = fresh_sender()
+    log_in_staff(sender, "care-doctor")
     today = staff_context(sender).today()
     monday = today + dt.timedelta(days=7 - today.weekday())  # Dr. Asha Pillai works Tue, Thu, Sat
     text = f"book Sunita Kumar with Dr. Asha Pillai on {monday.day}/{monday.month}"
@@ -161,9 +158,9 @@ def test_a_day_without_clinic_moves_to_the_next_free_day(staff_env, domain):
     assert "Free times with *Dr. Asha Pillai* on Tuesday" in said
 
 
-def test_step_by_step_with_typed_answers(staff_env, domain):
-    sender = new_sender()
-    log_in(sender, "care-doctor")
+def test_step_by_step_with_typed_answers(care_env, domain):
+    sender = fresh_sender()
+    log_in_staff(sender, "care-doctor")
     _, events = hook(scheduling.start_booking, sender, domain, "schedule appointment", "book_appointment")
     form = FormDriver(FORM, sender, domain, slots=apply({**STAFF}, events))
     assert "Who is the appointment for?" in texts(form.start("schedule appointment", "book_appointment"), domain)
@@ -184,9 +181,9 @@ def test_step_by_step_with_typed_answers(staff_env, domain):
            "isn't free" in texts(offered, domain)
 
 
-def test_move_an_appointment_to_another_time(staff_env, domain):
-    sender = new_sender()
-    log_in(sender, "care-doctor")
+def test_move_an_appointment_to_another_time(care_env, domain):
+    sender = fresh_sender()
+    log_in_staff(sender, "care-doctor")
     text = "move Meera's appointment to friday 11am"
     msgs, events = run(action("action_staff_reschedule"),
                        make_tracker(sender, STAFF, text, "reschedule_appointment", ents(person="Meera")), domain)
@@ -213,26 +210,26 @@ def test_move_an_appointment_to_another_time(staff_env, domain):
     assert new.id != old.id
 
 
-def test_patient_unknown_for_cancel_asks_first(staff_env, domain):
-    sender = new_sender()
-    log_in(sender, "care-doctor")
+def test_patient_unknown_for_cancel_asks_first(care_env, domain):
+    sender = fresh_sender()
+    log_in_staff(sender, "care-doctor")
     msgs, events = hook(scheduling.start_cancel, sender, domain, "cancel the appointment", "cancel_appointment")
     assert active_loop_of(events) == "staff_patient_form"
     assert apply({}, events)["staff_pending"] == "cancel"
 
 
-def test_a_volunteer_may_not_book(staff_env, domain):
-    sender = new_sender()
-    log_in(sender, "care-volunteer")
+def test_a_volunteer_may_not_book(care_env, domain):
+    sender = fresh_sender()
+    log_in_staff(sender, "care-volunteer")
     msgs, events = hook(scheduling.start_booking, sender, domain, "book Meera tomorrow", "book_appointment",
                         ents(person="Meera"))
     assert texts(msgs, domain) == "Your role can't book or change appointments in CARE."
     assert events == []
 
 
-def test_no_at_the_cancel_question_keeps_the_appointment(staff_env, domain):
-    sender = new_sender()
-    log_in(sender, "care-doctor")
+def test_no_at_the_cancel_question_keeps_the_appointment(care_env, domain):
+    sender = fresh_sender()
+    log_in_staff(sender, "care-doctor")
     _, events = hook(scheduling.start_cancel, sender, domain, "cancel Sunita's appointment", "cancel_appointment",
                      ents(person="Sunita"))
     cancel = FormDriver("staff_cancel_form", sender, domain, slots=apply({**STAFF}, events))
@@ -247,9 +244,9 @@ def test_no_at_the_cancel_question_keeps_the_appointment(staff_env, domain):
     assert len(upcoming_of(sender, cancel.slots["staff_patient_id"])) == 1
 
 
-def test_asking_for_an_evening_without_clinic_says_so(staff_env, domain):
-    sender = new_sender()
-    log_in(sender, "care-doctor")
+def test_asking_for_an_evening_without_clinic_says_so(care_env, domain):
+    sender = fresh_sender()
+    log_in_staff(sender, "care-doctor")
     today = staff_context(sender).today()
     friday = today + dt.timedelta(days=(4 - today.weekday()) % 7 or 7)  # Dr. Rahul Verma: Mon/Wed/Fri 10-13
     text = f"book Ramesh Kumar with Dr Rahul Verma on {friday.day}/{friday.month} evening"
@@ -263,9 +260,9 @@ def test_asking_for_an_evening_without_clinic_says_so(staff_env, domain):
     assert all(b["title"].endswith(("am", "pm")) for b in buttons(offered, domain))
 
 
-def test_stop_words_are_left_to_the_stop_rule(staff_env, domain):
-    sender = new_sender()
-    log_in(sender, "care-doctor")
+def test_stop_words_are_left_to_the_stop_rule(care_env, domain):
+    sender = fresh_sender()
+    log_in_staff(sender, "care-doctor")
     _, events = hook(scheduling.start_booking, sender, domain, "book an appointment", "book_appointment")
     form = FormDriver(FORM, sender, domain, slots=apply({**STAFF}, events))
     form.start("book an appointment", "book_appointment")
@@ -274,11 +271,11 @@ def test_stop_words_are_left_to_the_stop_rule(staff_env, domain):
         assert form.rejected, word
 
 
-def test_a_booking_for_tomorrow_says_the_weekday_and_date(staff_env, domain):
+def test_a_booking_for_tomorrow_says_the_weekday_and_date(care_env, domain):
     """Against the sandbox's real free times: Dr. Asha Menon's OPD is Monday to Saturday, so her first OPD
     day from tomorrow is tomorrow except on a Saturday (the clock-independent case is the test below)."""
-    sender = new_sender()
-    log_in(sender, "care-doctor")
+    sender = fresh_sender()
+    log_in_staff(sender, "care-doctor")
     ctx = staff_context(sender)
     today = ctx.today()
     day = today + dt.timedelta(days=1)
@@ -299,11 +296,11 @@ def test_a_booking_for_tomorrow_says_the_weekday_and_date(staff_env, domain):
     assert any(a.slot.id == slot.id for a in upcoming_of(sender, ramesh))
 
 
-def test_tomorrow_is_dated_in_every_confirmation_on_any_day(staff_env, domain, monkeypatch):
+def test_tomorrow_is_dated_in_every_confirmation_on_any_day(care_env, domain, monkeypatch):
     """Tomorrow at 9:30 am in the hospital's zone, whatever the day (no clinic needed: CARE's answers for
     that appointment are stubbed). Booking, moving and cancelling, questions and answers."""
-    sender = new_sender()
-    log_in(sender, "care-doctor")
+    sender = fresh_sender()
+    log_in_staff(sender, "care-doctor")
     ctx = staff_context(sender)
     today = ctx.today()
     tomorrow = today + dt.timedelta(days=1)

@@ -5,7 +5,7 @@ import time
 
 import requests
 
-from tests.actions.conftest_staff import (  # noqa: F401 - fixtures
+from tests.actions.harness import (
     PASSWORD,
     FormDriver,
     action,
@@ -13,14 +13,11 @@ from tests.actions.conftest_staff import (  # noqa: F401 - fixtures
     apply,
     buttons,
     choice_of,
-    domain,
     ents,
-    log_in,
+    fresh_sender,
+    log_in_staff,
     make_tracker,
-    new_sender,
     run,
-    staff_env,
-    staff_sandbox,
     store,
     texts,
 )
@@ -33,9 +30,9 @@ def ask(domain, sender, text, intent, entities=None, slots=None, name="action_se
     return run(action(name), t, domain)
 
 
-def test_a_misspelt_name_finds_the_patient_with_age_gender_and_masked_phone(staff_env, domain):
-    sender = new_sender()
-    log_in(sender, "care-doctor")
+def test_a_misspelt_name_finds_the_patient_with_age_gender_and_masked_phone(care_env, domain):
+    sender = fresh_sender()
+    log_in_staff(sender, "care-doctor")
     msgs, events = ask(domain, sender, "find patient Mira", "search_patient", ents(person="Mira"))
     reply = texts(msgs, domain)
     assert "One patient matches *Mira*" in reply and "*Meera Nair*" in reply
@@ -44,9 +41,9 @@ def test_a_misspelt_name_finds_the_patient_with_age_gender_and_masked_phone(staf
     assert any(e.get("name") == "staff_patient_id" and e.get("value") for e in events)  # in focus now
 
 
-def test_search_by_phone_in_any_format_lists_the_family(staff_env, domain):
-    sender = new_sender()
-    log_in(sender, "care-nurse")
+def test_search_by_phone_in_any_format_lists_the_family(care_env, domain):
+    sender = fresh_sender()
+    log_in_staff(sender, "care-nurse")
     for typed in ("who is +91 98765 43210", "who is 098765-43210", "patient info 9876543210"):
         msgs, _ = ask(domain, sender, typed, "search_patient")
         reply = texts(msgs, domain)
@@ -57,9 +54,9 @@ def test_search_by_phone_in_any_format_lists_the_family(staff_env, domain):
         assert all(b["payload"].startswith('/staff_choose{"staff_choice":"p:') for b in rows)
 
 
-def test_two_ravis_are_both_listed_and_a_tap_shows_the_summary(staff_env, domain):
-    sender = new_sender()
-    log_in(sender, "care-doctor")
+def test_two_ravis_are_both_listed_and_a_tap_shows_the_summary(care_env, domain):
+    sender = fresh_sender()
+    log_in_staff(sender, "care-doctor")
     msgs, events = ask(domain, sender, "patient search ravi", "search_patient")
     rows = buttons(msgs, domain)
     assert {b["title"][3:] for b in rows} == {"Ravi Kumar", "Ravi Prasad"}
@@ -71,10 +68,10 @@ def test_two_ravis_are_both_listed_and_a_tap_shows_the_summary(staff_env, domain
     assert summary.startswith("*Ravi Kumar*") and "Asthma" in summary and "Budesonide" in summary
 
 
-def test_more_than_nine_results_page_with_more(staff_env, domain):
-    sender = new_sender()
-    log_in(sender, "care-admin")
-    _create_patients(staff_env.url, [f"Pagetest Person{i:02d}" for i in range(12)])
+def test_more_than_nine_results_page_with_more(care_env, domain):
+    sender = fresh_sender()
+    log_in_staff(sender, "care-admin")
+    _create_patients(care_env.url, [f"Pagetest Person{i:02d}" for i in range(12)])
     msgs, events = ask(domain, sender, "find patient pagetest", "search_patient")
     rows = buttons(msgs, domain)
     assert len(rows) == 10 and rows[-1]["title"] == "More results" and rows[-1]["payload"] == "/staff_more"
@@ -87,16 +84,16 @@ def test_more_than_nine_results_page_with_more(staff_env, domain):
     assert "no more patients" in texts(msgs, domain)
 
 
-def test_nobody_found_says_so(staff_env, domain):
-    sender = new_sender()
-    log_in(sender, "care-doctor")
+def test_nobody_found_says_so(care_env, domain):
+    sender = fresh_sender()
+    log_in_staff(sender, "care-doctor")
     msgs, _ = ask(domain, sender, "find patient Zyxwv Qrst", "search_patient")
     assert "No patient matches *Zyxwv Qrst*" in texts(msgs, domain)
 
 
-def test_summary_shows_what_a_doctor_may_see(staff_env, domain):
-    sender = new_sender()
-    log_in(sender, "care-doctor")
+def test_summary_shows_what_a_doctor_may_see(care_env, domain):
+    sender = fresh_sender()
+    log_in_staff(sender, "care-doctor")
     msgs, _ = ask(domain, sender, "tell me about Meera", "patient_summary", ents(person="Meera"),
                   name="action_patient_summary")
     summary = texts(msgs, domain)
@@ -106,9 +103,9 @@ def test_summary_shows_what_a_doctor_may_see(staff_env, domain):
     assert "Paracetamol" not in summary  # stopped: not a current medication
 
 
-def test_a_volunteer_sees_no_clinical_data(staff_env, domain):
-    sender = new_sender()
-    log_in(sender, "care-volunteer")
+def test_a_volunteer_sees_no_clinical_data(care_env, domain):
+    sender = fresh_sender()
+    log_in_staff(sender, "care-volunteer")
     msgs, _ = ask(domain, sender, "tell me about Meera", "patient_summary", ents(person="Meera"),
                   name="action_patient_summary")
     summary = texts(msgs, domain)
@@ -119,7 +116,6 @@ def test_a_volunteer_sees_no_clinical_data(staff_env, domain):
         assert clinical not in summary, clinical
 
     from actions.staff.summary import show_section
-    from tests.actions.conftest_staff import _call  # the same runner the other helpers use
     import asyncio
     from rasa_sdk.executor import CollectingDispatcher
 
@@ -130,15 +126,15 @@ def test_a_volunteer_sees_no_clinical_data(staff_env, domain):
     assert events == []  # not even a "which patient?" for something the role may not see
 
 
-def test_sections_for_the_patient_in_focus(staff_env, domain):
+def test_sections_for_the_patient_in_focus(care_env, domain):
     import asyncio
 
     from rasa_sdk.executor import CollectingDispatcher
 
     from actions.staff.summary import show_section
 
-    sender = new_sender()
-    log_in(sender, "care-doctor")
+    sender = fresh_sender()
+    log_in_staff(sender, "care-doctor")
     _, events = ask(domain, sender, "find patient ramesh", "search_patient")
     slots = apply({**STAFF}, events)
     assert slots["staff_patient_id"]
@@ -150,15 +146,15 @@ def test_sections_for_the_patient_in_focus(staff_env, domain):
         assert expected in texts(dispatcher.messages, domain), section
 
 
-def test_an_ambiguous_name_in_a_shared_request_asks_which_patient(staff_env, domain):
+def test_an_ambiguous_name_in_a_shared_request_asks_which_patient(care_env, domain):
     import asyncio
 
     from rasa_sdk.executor import CollectingDispatcher
 
     from actions.staff.summary import show_section
 
-    sender = new_sender()
-    log_in(sender, "care-doctor")
+    sender = fresh_sender()
+    log_in_staff(sender, "care-doctor")
     dispatcher = CollectingDispatcher()
     t = make_tracker(sender, STAFF, "show Ravi's medications", "get_medications", ents(person="Ravi"))
     events = asyncio.run(show_section("medications", dispatcher, t, domain))
@@ -178,9 +174,9 @@ def test_an_ambiguous_name_in_a_shared_request_asks_which_patient(staff_env, dom
     assert "*Ravi Prasad*: medications" in reply and "Nitrofurantoin" in reply
 
 
-def test_a_typed_answer_to_which_patient(staff_env, domain):
-    sender = new_sender()
-    log_in(sender, "care-doctor")
+def test_a_typed_answer_to_which_patient(care_env, domain):
+    sender = fresh_sender()
+    log_in_staff(sender, "care-doctor")
     form = FormDriver("staff_patient_form", sender, domain, slots={**STAFF, "staff_pending": "summary"})
     assert "Which patient?" in texts(form.start(), domain)
     assert "No patient matches" in texts(form.say("Qwerty Uiop"), domain)
@@ -188,10 +184,10 @@ def test_a_typed_answer_to_which_patient(staff_env, domain):
     assert form.active is False and form.slots["staff_patient_id"]
 
 
-def test_patients_and_anonymous_users_never_reach_staff_actions(staff_env, domain):
+def test_patients_and_anonymous_users_never_reach_staff_actions(care_env, domain):
     from sessions.store import Login
 
-    patient = new_sender()
+    patient = fresh_sender()
     store().save_login(patient, Login(kind="patient", access_token="x", expires_at=time.time() + 600,
                                       patient_ids=["p"]))
     for name, intent in (("action_search_patient", "search_patient"), ("action_patient_summary", "patient_summary")):
@@ -199,7 +195,7 @@ def test_patients_and_anonymous_users_never_reach_staff_actions(staff_env, domai
                            domain)
         assert "for hospital staff only" in texts(msgs, domain) and events == []
 
-    anonymous = new_sender()
+    anonymous = fresh_sender()
     msgs, events = run(action("action_search_patient"), make_tracker(anonymous, {}, "find patient Meera",
                                                                        "search_patient"), domain)
     assert "log in with your CARE account first" in texts(msgs, domain)
@@ -216,7 +212,7 @@ def _create_patients(care_url: str, names: list[str]) -> None:
         r.raise_for_status()
 
 
-def test_a_care_that_never_answers_gets_try_again_later_at_the_deadline(staff_env, domain, monkeypatch):
+def test_a_care_that_never_answers_gets_try_again_later_at_the_deadline(care_env, domain, monkeypatch):
     """A hung CARE (connection accepted, no answer) must not keep a nurse waiting through every retry."""
     import asyncio
     import socket
@@ -224,17 +220,17 @@ def test_a_care_that_never_answers_gets_try_again_later_at_the_deadline(staff_en
     from rasa_sdk.executor import CollectingDispatcher
 
     from actions.care import calls
-    from tests.actions.conftest_staff import _clear_caches
+    from tests.actions.harness import forget_caches
 
-    sender = new_sender()
-    log_in(sender, "care-doctor")
+    sender = fresh_sender()
+    log_in_staff(sender, "care-doctor")
     hung = socket.socket()
     hung.bind(("127.0.0.1", 0))
     hung.listen(16)
     try:
         monkeypatch.setenv("CARE_BASE_URL", f"http://127.0.0.1:{hung.getsockname()[1]}")
         monkeypatch.setattr(calls, "CALL_DEADLINE_SECONDS", 2.0)  # the client alone waits 8 s per attempt
-        _clear_caches()
+        forget_caches()
         tracker = make_tracker(sender, STAFF, "find patient Meera", "search_patient", ents(person="Meera"))
         dispatcher = CollectingDispatcher()
 

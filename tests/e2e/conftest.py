@@ -78,6 +78,11 @@ def text_of(body: dict) -> str:
     return ""
 
 
+def texts(bodies: list[dict]) -> str:
+    """What the user reads of the bot's messages, one after another (separated by a line of ---)."""
+    return "\n---\n".join(text_of(b) for b in bodies)
+
+
 def choices_of(body: dict) -> list[tuple[str, str]]:
     """(id, title) of the buttons or list rows the user can press."""
     inter = body.get("interactive") or {}

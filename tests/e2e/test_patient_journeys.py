@@ -12,7 +12,7 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from sandbox.whatsapp import payloads
-from tests.e2e.conftest import WhatsAppUser, choices_of, text_of
+from tests.e2e.conftest import WhatsAppUser, choices_of, text_of, texts
 
 pytestmark = pytest.mark.e2e
 
@@ -73,10 +73,6 @@ def tap(user: WhatsAppUser, message: dict, title: str, at_least: int = 1) -> lis
         body = payloads.button_reply(user.phone, choice_id, choice_title)
     assert user.post(body).status_code == 200
     return read(user, at_least)
-
-
-def texts(bodies: list[dict]) -> str:
-    return "\n---\n".join(text_of(b) for b in bodies)
 
 
 def interactive(bodies: list[dict]) -> dict:

@@ -7,8 +7,8 @@ import sqlite3
 
 import pytest
 
-from tests.e2e.conftest import choices_of
-from tests.e2e.test_patient_journeys import OTP, interactive, say, tap, texts
+from tests.e2e.conftest import choices_of, texts
+from tests.e2e.test_patient_journeys import OTP, interactive, say, tap
 
 pytestmark = pytest.mark.e2e
 

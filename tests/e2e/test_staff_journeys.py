@@ -10,14 +10,10 @@ import pytest
 
 from actions.shared.clock import today
 from sandbox.whatsapp import payloads
-from tests.actions.conftest_staff import PASSWORD, totp
-from tests.e2e.conftest import choices_of, text_of
+from tests.actions.harness import PASSWORD, totp
+from tests.e2e.conftest import choices_of, text_of, texts
 
 pytestmark = pytest.mark.e2e
-
-
-def said(replies: list[dict]) -> str:
-    return "\n".join(text_of(r) for r in replies)
 
 
 def pick(user, reply: dict, title_part: str) -> None:
@@ -38,14 +34,14 @@ def dated(day: dt.date) -> str:
 
 def log_in(user, username: str, code: str | None = None) -> str:
     user.say("staff login")
-    assert "CARE *username*" in said(user.replies(1))
+    assert "CARE *username*" in texts(user.replies(1))
     user.say(username)
-    assert "CARE *password*" in said(user.replies(1))
+    assert "CARE *password*" in texts(user.replies(1))
     user.say(PASSWORD)
     if code is not None:
-        assert "authenticator app" in said(user.replies(1))
+        assert "authenticator app" in texts(user.replies(1))
         user.say(code)
-    welcome = said(user.replies(1))
+    welcome = texts(user.replies(1))
     assert "Welcome" in welcome, welcome
     return welcome
 
@@ -62,7 +58,7 @@ def test_doctor_finds_a_misspelt_patient_books_next_monday_morning_and_cancels(s
     [found] = user.replies(1)
     assert "*Meera Nair*" in text_of(found) and "9900112233" not in text_of(found)
     pick(user, found, "Summary")
-    summary = said(user.replies(1))
+    summary = texts(user.replies(1))
     assert "Hypothyroidism" in summary and "Levothyroxine" in summary
 
     # on a Sunday (hospital time) "next Monday" is tomorrow, and the bot says so
@@ -71,7 +67,7 @@ def test_doctor_finds_a_misspelt_patient_books_next_monday_morning_and_cancels(s
     user.say("book her an appointment with Dr Asha Menon for next Monday morning")
     offered = user.replies(1)
     day = "tomorrow" if tomorrow_is_monday else "on Monday"
-    assert f"Free times with *Dr. Asha Menon* {day}" in said(offered), said(offered)
+    assert f"Free times with *Dr. Asha Menon* {day}" in texts(offered), texts(offered)
     times = choices_of(offered[-1])
     assert times and all(t.endswith("am") for _, t in times)
     pick(user, offered[-1], times[0][1])
@@ -79,7 +75,7 @@ def test_doctor_finds_a_misspelt_patient_books_next_monday_morning_and_cancels(s
     # the date always, also next to "tomorrow": "for tomorrow, Mon 7 Dec, 9 am" / "for Mon 7 Dec, 9 am"
     assert f"Book *Meera Nair* with *Dr. Asha Menon* for {dated(monday)}, " in text_of(confirm), text_of(confirm)
     pick(user, confirm, "Yes")
-    booked = said(user.replies(1))
+    booked = texts(user.replies(1))
     assert f"Booked ✅ *Meera Nair* with *Dr. Asha Menon* for {dated(monday)}, " in booked, booked
 
     user.say("cancel Meera's appointment")
@@ -90,7 +86,7 @@ def test_doctor_finds_a_misspelt_patient_books_next_monday_morning_and_cancels(s
     [confirm] = user.replies(1)
     assert f"Cancel *Meera Nair*'s appointment with *Dr. Asha Menon* for {dated(monday)}, " in text_of(confirm)
     pick(user, confirm, "Yes")
-    cancelled = said(user.replies(1))
+    cancelled = texts(user.replies(1))
     assert f"Cancelled ✅ *Meera Nair*'s appointment with *Dr. Asha Menon* for {dated(monday)}, " in cancelled
 
 
@@ -100,15 +96,15 @@ def test_two_ravis_are_asked_about(stack, user):
     [which] = user.replies(1)
     assert "2 patients match *Ravi*" in text_of(which)
     pick(user, which, "Ravi Prasad")
-    assert "Nitrofurantoin" in said(user.replies(1))
+    assert "Nitrofurantoin" in texts(user.replies(1))
 
 
 def test_volunteer_is_refused_clinical_data(stack, user):
     log_in(user, "care-volunteer")
     user.say("tell me about Meera's medications")
-    assert said(user.replies(1)).startswith("Your role can't see that in CARE.")
+    assert texts(user.replies(1)).startswith("Your role can't see that in CARE.")
     user.say("tell me about Meera")
-    summary = said(user.replies(1))
+    summary = texts(user.replies(1))
     assert "*Meera Nair*" in summary and "your role can't see this" in summary and "Levothyroxine" not in summary
 
 
@@ -118,18 +114,18 @@ def test_wrong_password_then_totp_login(stack, user):
     user.say("care-doctor-mfa")
     user.replies(1)
     user.say("not-my-password")
-    assert "didn't work" in said(user.replies(1))
+    assert "didn't work" in texts(user.replies(1))
     user.say("care-doctor-mfa")
     user.replies(1)
     user.say(PASSWORD)
-    assert "authenticator app" in said(user.replies(1))
+    assert "authenticator app" in texts(user.replies(1))
     user.say(totp())
-    assert "Welcome, *Kiran Joshi*" in said(user.replies(1))
+    assert "Welcome, *Kiran Joshi*" in texts(user.replies(1))
 
 
 def test_patients_cannot_reach_staff_actions(stack, user):
     user.say("find patient Meera")
-    reply = said(user.replies(1))
+    reply = texts(user.replies(1))
     assert "log in with your CARE account first" in reply
 
 
@@ -176,11 +172,11 @@ def test_book_when_both_the_patient_and_the_doctor_are_ambiguous(stack, user):
         tomorrow = today() + dt.timedelta(days=1)
         assert f"Book *Ravi Prasad* with *Dr. Asha Menon* for {dated(tomorrow)}, 10 am?" in text_of(last)
     else:  # taken: the free times are offered
-        assert "isn't free" in said(answer) or "no free time" in said(answer)
+        assert "isn't free" in texts(answer) or "no free time" in texts(answer)
         pick(user, last, choices_of(last)[0][1])
         [last] = user.replies(1)
     pick(user, last, "Yes")
-    assert "Booked ✅ *Ravi Prasad* with *Dr. Asha Menon* for " in said(user.replies(1))
+    assert "Booked ✅ *Ravi Prasad* with *Dr. Asha Menon* for " in texts(user.replies(1))
 
 
 def test_staff_logout_ends_the_session(stack, user):
@@ -188,4 +184,4 @@ def test_staff_logout_ends_the_session(stack, user):
     user.say("logout")
     user.replies(1)
     user.say("find patient Meera")
-    assert "log in with your CARE account first" in said(user.replies(1))
+    assert "log in with your CARE account first" in texts(user.replies(1))
