@@ -70,7 +70,7 @@ def day_without_appointments(login, patient_id: str) -> dt.date:
 
 
 def book_request(sender, text, domain, entities=None):
-    from actions.patient.booking import ActionBookAppointment
+    from actions.requests import ActionBookAppointment
 
     t = make_tracker(sender, text=text, intent="book_appointment", entities=entities,
                      slots={"role": "patient", "patient_name": "Sunita Kumar"})
@@ -194,11 +194,8 @@ def test_booking_before_login_keeps_the_doctor_and_day_for_after(domain):
 def test_cancel_tomorrows_appointment(domain):
     from actions import formatting
     from actions.patient import access
-    from actions.patient.cancelling import (
-        ActionAskCancelConfirmed,
-        ActionCancelAppointment,
-        ActionCancelAppointmentDone,
-    )
+    from actions.patient.cancelling import ActionAskCancelConfirmed, ActionCancelAppointmentDone
+    from actions.requests import ActionCancelAppointment
 
     sender = fresh_sender()
     login = log_in_patient(sender, "+919876543210", selected=RAMESH)
@@ -228,7 +225,8 @@ def test_cancel_tomorrows_appointment(domain):
 def test_cancel_with_several_appointments_asks_which(sunita, domain):
     from actions.patient import access
     from actions.patient.booking import free_slots
-    from actions.patient.cancelling import ActionAskCancelChoice, ActionCancelAppointment, ValidateCancelAppointmentForm
+    from actions.patient.cancelling import ActionAskCancelChoice, ValidateCancelAppointmentForm
+    from actions.requests import ActionCancelAppointment
     import asyncio
 
     login = who.store().login(sunita)
@@ -258,7 +256,7 @@ def test_cancel_the_one_at_a_dotted_time(sunita, domain):
     from actions import formatting
     from actions.patient import access
     from actions.patient.booking import free_slots
-    from actions.patient.cancelling import ActionCancelAppointment
+    from actions.requests import ActionCancelAppointment
     import asyncio
 
     login = who.store().login(sunita)
@@ -276,7 +274,7 @@ def test_cancel_the_one_at_a_dotted_time(sunita, domain):
 
 
 def test_cancel_on_a_day_without_appointments_says_so(domain):
-    from actions.patient.cancelling import ActionCancelAppointment
+    from actions.requests import ActionCancelAppointment
 
     from actions.shared.clock import today
 
@@ -291,7 +289,7 @@ def test_cancel_on_a_day_without_appointments_says_so(domain):
 
 
 def test_bare_cancel_during_a_form_stops_it(sunita, domain):
-    from actions.patient.cancelling import ActionCancelAppointment
+    from actions.requests import ActionCancelAppointment
 
     t = make_tracker(sunita, text="cancel", intent="cancel_appointment", active_loop=BOOK,
                      requested_slot="booking_day")
@@ -316,7 +314,7 @@ def test_cancel_it_answers_the_cancel_confirmation(sunita, domain):
 
 
 def test_a_new_doctor_during_a_booking_changes_only_the_doctor(sunita, domain):
-    from actions.patient.booking import ActionBookAppointment
+    from actions.requests import ActionBookAppointment
 
     friday = next_weekday(4).isoformat()
     t = make_tracker(sunita, text="book with dr rahul verma instead", intent="book_appointment", active_loop=BOOK,

@@ -247,7 +247,7 @@ def test_a_plain_text_code_that_escaped_redaction_is_not_used(domain):
 
 
 def test_login_done_answers_the_request_that_needed_it(domain):
-    from actions.patient.login import ActionPatientLoginDone
+    from actions.pending import ActionPatientLoginDone
 
     sender = fresh_sender()
     log_in_patient(sender, "+919123456789")
@@ -273,7 +273,7 @@ def test_stopping_the_login_forgets_the_expected_code(domain):
 
 
 def test_logout_ends_the_login_at_once_and_empties_the_slots(domain):
-    from actions.patient.session import ActionLogout
+    from actions.requests import ActionLogout
     from sessions.store import get_session_store
 
     sender = fresh_sender()

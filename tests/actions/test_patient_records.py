@@ -1,9 +1,7 @@
 """Records, medications, appointments and procedures, whose record, and failures, against the sandbox CARE."""
 from __future__ import annotations
 
-import sys
 import time
-import types
 
 import pytest
 
@@ -27,11 +25,11 @@ pytestmark = pytest.mark.usefixtures("care_env")
 
 
 def action(name: str):
-    from actions.patient import sections
+    from actions import requests
     from actions.patient.family import ActionSwitchPatient
 
-    return {"records": sections.ActionGetRecords(), "medications": sections.ActionGetMedications(),
-            "appointments": sections.ActionGetAppointments(), "procedures": sections.ActionGetProcedures(),
+    return {"records": requests.ActionGetRecords(), "medications": requests.ActionGetMedications(),
+            "appointments": requests.ActionGetAppointments(), "procedures": requests.ActionGetProcedures(),
             "switch": ActionSwitchPatient()}[name]
 
 
@@ -216,23 +214,23 @@ def test_staff_login_hands_the_section_to_the_staff_part(domain, monkeypatch):
 
     sender = fresh_sender()
     get_session_store().save_login(sender, Login(kind="staff", access_token="x", expires_at=time.time() + 600))
+    from actions import requests
+
     seen = []
-    fake = types.ModuleType("actions.staff.summary")
 
     async def show_section(section, dispatcher, tracker, domain):
         seen.append(section)
         return [{"event": "slot", "name": "staff_pending", "value": section}]
 
-    fake.show_section = show_section
-    monkeypatch.setitem(sys.modules, "actions.staff.summary", fake)
+    monkeypatch.setattr(requests, "show_section", show_section)
     _, events = ask(sender, "procedures", "procedures of meera", domain)
     assert seen == ["procedures"] and events == [{"event": "slot", "name": "staff_pending", "value": "procedures"}]
 
 
 def test_long_lists_are_split_under_the_limit(ramesh, domain, monkeypatch):
-    from actions.patient import sections
+    from actions.shared import replies
 
-    monkeypatch.setattr(sections.access, "max_length", lambda: 350)
+    monkeypatch.setattr(replies, "max_length", lambda: 350)
     d, _ = ask(ramesh, "records", "records", domain)
     texts = [m.get("items", "") for m in d.messages]
     assert len(texts) >= 2 and responses(d)[1] == "utter_list_continued"
@@ -240,7 +238,7 @@ def test_long_lists_are_split_under_the_limit(ramesh, domain, monkeypatch):
 
 
 def test_the_login_done_action_uses_the_chosen_member(domain):
-    from actions.patient.family import ActionPatientSwitched
+    from actions.pending import ActionPatientSwitched
 
     sender = fresh_sender()
     log_in_patient(sender, "+919876543210", selected=SUNITA)
@@ -361,7 +359,7 @@ def test_a_day_asked_before_the_login_is_answered_after_it(domain):
     import datetime as dt
 
     from actions.shared.clock import today
-    from actions.patient.login import ActionPatientLoginDone
+    from actions.pending import ActionPatientLoginDone
 
     sender = fresh_sender()
     _, events = ask(sender, "appointments", "any appointment tomorrow?", domain, slots={"role": None})
