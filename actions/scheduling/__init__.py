@@ -10,6 +10,7 @@ What differs between the parts comes in as parameters: the CARE view that reads 
 token session or a staff member's client), the facility, how a call runs. This package imports only
 actions.shared, actions.care and common: never the patient or staff part (tests/unit/test_import_graph.py).
 """
+
 from __future__ import annotations
 
 from actions.scheduling.appointments import book, cancel, nearby, upcoming
@@ -18,6 +19,24 @@ from actions.scheduling.practitioners import find_practitioner, forget_cache, ma
 from actions.scheduling.slots import LOOKAHEAD_DAYS, free_days, free_slots, free_slots_on, next_free_day
 from actions.scheduling.windows import decode_when, encode_when, in_window, slots_near, time_spec
 
-__all__ = ["LOOKAHEAD_DAYS", "book", "cancel", "decode_when", "encode_when", "find_practitioner", "forget_cache",
-           "free_days", "free_slots", "free_slots_on", "in_window", "match_practitioners", "nearby", "next_free_day",
-           "read_day", "slots_near", "time_spec", "upcoming", "when_from_text"]
+__all__ = [
+    "LOOKAHEAD_DAYS",
+    "book",
+    "cancel",
+    "decode_when",
+    "encode_when",
+    "find_practitioner",
+    "forget_cache",
+    "free_days",
+    "free_slots",
+    "free_slots_on",
+    "in_window",
+    "match_practitioners",
+    "nearby",
+    "next_free_day",
+    "read_day",
+    "slots_near",
+    "time_spec",
+    "upcoming",
+    "when_from_text",
+]

@@ -1,5 +1,6 @@
 """A patient's appointments: which are still to come, which is close to a new booking; booking and
 cancelling through whichever CARE view asks (a patient's own token, or a staff member's)."""
+
 from __future__ import annotations
 
 import datetime as dt
@@ -18,13 +19,17 @@ NEAR_HOURS = 3  # another appointment this close to a new one is asked about, wh
 _LATEST = float("inf")
 
 
-def upcoming(appointments: Iterable[Appointment], now: dt.datetime,
-             patient_id: str | None = None) -> list[Appointment]:
+def upcoming(appointments: Iterable[Appointment], now: dt.datetime, patient_id: str | None = None) -> list[Appointment]:
     """Booked appointments from now on (of `patient_id` when given: a patient's token lists every
     family member's), soonest first, those without a time last."""
-    found = [a for a in appointments
-             if (patient_id is None or a.patient_id == patient_id) and not a.is_cancelled
-             and a.status not in DONE and (a.start is None or a.start >= now)]
+    found = [
+        a
+        for a in appointments
+        if (patient_id is None or a.patient_id == patient_id)
+        and not a.is_cancelled
+        and a.status not in DONE
+        and (a.start is None or a.start >= now)
+    ]
     return sorted(found, key=lambda a: a.start.timestamp() if a.start else _LATEST)
 
 
@@ -32,22 +37,25 @@ def on_day(appointments: Iterable[Appointment], day: dt.date, tz: str | None = N
     return [a for a in appointments if a.start is not None and to_local(a.start, tz).date() == day]
 
 
-def nearby(appointments: Iterable[Appointment], patient_id: str, practitioner_id: str | None, slot: Slot,
-           tz: str | None = None) -> Appointment | None:
+def nearby(
+    appointments: Iterable[Appointment], patient_id: str, practitioner_id: str | None, slot: Slot, tz: str | None = None
+) -> Appointment | None:
     """The patient's appointment closest to `slot` that makes a second booking worth a question: the same
     doctor on the same day, or any doctor within NEAR_HOURS. None when there is none."""
-    if slot.start is None:
+    new = slot.start
+    if new is None:
         return None
-    day = to_local(slot.start, tz).date()
+    day = to_local(new, tz).date()
     found = []
     for a in appointments:
         if a.patient_id != patient_id or a.is_cancelled or a.start is None or a.status in DONE:
             continue
-        same_doctor_day = (a.practitioner is not None and a.practitioner.id == practitioner_id
-                           and to_local(a.start, tz).date() == day)
-        if same_doctor_day or abs(a.start - slot.start) <= dt.timedelta(hours=NEAR_HOURS):
+        same_doctor_day = (
+            a.practitioner is not None and a.practitioner.id == practitioner_id and to_local(a.start, tz).date() == day
+        )
+        if same_doctor_day or abs(a.start - new) <= dt.timedelta(hours=NEAR_HOURS):
             found.append(a)
-    return min(found, key=lambda a: abs(a.start - slot.start), default=None)
+    return min(found, key=lambda a: abs((a.start or new) - new), default=None)
 
 
 async def book(client: Client, slot_id: str, patient_id: str, note: str, facility_id: str = "") -> Appointment:
@@ -58,8 +66,9 @@ async def book(client: Client, slot_id: str, patient_id: str, note: str, facilit
     return await care_call(client.book_appointment, facility_id, slot_id, patient_id, note)
 
 
-async def cancel(client: Client, appointment_id: str, *, patient_id: str = "", facility_id: str = "",
-                 reason: str = "cancelled") -> Appointment:
+async def cancel(
+    client: Client, appointment_id: str, *, patient_id: str = "", facility_id: str = "", reason: str = "cancelled"
+) -> Appointment:
     """Cancel an appointment: a patient's token names the patient, a staff member's the facility and why."""
     if isinstance(client, PatientSession):
         return await care_call(client.cancel_appointment, patient_id, appointment_id)

@@ -1,4 +1,5 @@
 """Which day (and time) a message asks for, on the hospital's clock (pure: `now` and `tz` are given)."""
+
 from __future__ import annotations
 
 import datetime as dt

@@ -6,6 +6,7 @@ is matched by name with common/names.py, trying the most specific words of the m
 the names and reasons of the doctors' schedules. Doctors that fit about equally are all returned (the user
 picks), never one guessed.
 """
+
 from __future__ import annotations
 
 import re
@@ -31,6 +32,7 @@ _cache: dict[str, tuple[float, Any]] = {}
 
 # ------------------------------------------------------------------ cache
 
+
 async def cached(key: str, load: Callable[[], Awaitable[Any]]) -> Any:
     hit = _cache.get(key)
     if hit is not None and hit[0] > time.monotonic():
@@ -46,8 +48,10 @@ def forget_cache() -> None:
 
 # ------------------------------------------------------------------ where and who
 
+
 async def home_facility(client: CareClient, call: Call = care_call) -> str:
     """The facility of an account (its first one; else the first it sees): where patients book."""
+
     async def load() -> str:
         user = await call(client.current_user)
         if user.facilities:
@@ -60,9 +64,9 @@ async def home_facility(client: CareClient, call: Call = care_call) -> str:
     return await cached("facility", load)
 
 
-async def practitioners_at(client: CareClient, facility_ids: Sequence[str], key: str,
-                           call: Call = care_call) -> Found:
+async def practitioners_at(client: CareClient, facility_ids: Sequence[str], key: str, call: Call = care_call) -> Found:
     """(facility id, practitioner) for every facility, read with `client`; cached under `key` (whose view)."""
+
     async def load() -> Found:
         found: Found = []
         for fid in facility_ids:
@@ -73,6 +77,7 @@ async def practitioners_at(client: CareClient, facility_ids: Sequence[str], key:
 
 
 # ------------------------------------------------------------------ matching a name (pure)
+
 
 def doctor_queries(text: str, entity_value: str | None = None) -> list[str]:
     """What in a message may be a doctor's name, most specific first."""
@@ -92,8 +97,9 @@ def closest(matches: list[Match]) -> list[Match]:
     return [m for m in matches if matches[0].score - m.score < AMBIGUITY_MARGIN]
 
 
-def find_practitioner(text: str, pracs: Sequence[Practitioner],
-                      entity_value: str | None = None) -> tuple[str, list[Match]]:
+def find_practitioner(
+    text: str, pracs: Sequence[Practitioner], entity_value: str | None = None
+) -> tuple[str, list[Match]]:
     """(the words that named a doctor, the doctors they fit: one, or several when it is ambiguous)."""
     candidates = [(p.id, p.name) for p in pracs]
     for query in doctor_queries(text, entity_value):
@@ -105,6 +111,7 @@ def find_practitioner(text: str, pracs: Sequence[Practitioner],
 
 # ------------------------------------------------------------------ matching a specialty (staff)
 
+
 def schedule_text(client: CareClient, facility_id: str, practitioner_id: str) -> str:
     """Names and reasons of a practitioner's schedules ("Cardiology OPD", "Child health"): what a specialty
     is matched against (blocking: run it with care_call). CareClient has no schedule call yet, so its generic
@@ -114,8 +121,11 @@ def schedule_text(client: CareClient, facility_id: str, practitioner_id: str) ->
     if hit is not None and hit[0] > time.monotonic():
         return hit[1]
     try:
-        rows = client._pages("/api/v1/facility/{fid}/schedule/", fid=facility_id,
-                             params={"resource_type": "practitioner", "resource_id": practitioner_id})
+        rows = client._pages(
+            "/api/v1/facility/{fid}/schedule/",
+            fid=facility_id,
+            params={"resource_type": "practitioner", "resource_id": practitioner_id},
+        )
     except CareForbidden:
         rows = []
     words = []

@@ -3,6 +3,7 @@
 A window travels in a slot as text: `HH:MM` for an exact time, `HH:MM-HH:MM` for a part of the day (the
 patients' `booking_time`); with the day in front for the staff's `sched_when` ("2026-03-09 06:00-12:00").
 """
+
 from __future__ import annotations
 
 import datetime as dt
@@ -53,6 +54,11 @@ def decode_when(value: str | None) -> tuple[dt.date, dt.time | None, dt.time | N
     return (day, *found) if found else (day, None, None)
 
 
+def starts(slot: Slot) -> dt.datetime:
+    """Sort key: the slot's start, one without a time last."""
+    return slot.start or dt.datetime.max.replace(tzinfo=dt.timezone.utc)
+
+
 def local_time(slot: Slot, tz: str | None = None) -> dt.time | None:
     return to_local(slot.start, tz).time() if slot.start else None
 
@@ -73,8 +79,14 @@ def in_window(slots: Sequence[Slot], text: str | None, tz: str | None = None) ->
     return [s for s in slots if fits(s, *found, tz)]
 
 
-def slots_near(slots: Sequence[Slot], tz: str | None, start: dt.time | None, end: dt.time | None,
-               limit: int = 10, strict: bool = False) -> list[Slot]:
+def slots_near(
+    slots: Sequence[Slot],
+    tz: str | None,
+    start: dt.time | None,
+    end: dt.time | None,
+    limit: int = 10,
+    strict: bool = False,
+) -> list[Slot]:
     """Up to `limit` free slots: inside the window if any are (only those when `strict`), nearest to an
     exact time first (then in order), else the day's first ones."""
     if start is not None and end is not None:
@@ -88,5 +100,5 @@ def slots_near(slots: Sequence[Slot], tz: str | None, start: dt.time | None, end
             t = local_time(s, tz) or start
             return abs(t.hour * 60 + t.minute - minutes)
 
-        return sorted(sorted(slots, key=distance)[:limit], key=lambda s: s.start)
+        return sorted(sorted(slots, key=distance)[:limit], key=starts)
     return list(slots[:limit])

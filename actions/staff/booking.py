@@ -1,6 +1,7 @@
 """The questions of the staff booking form (`schedule_appointment_form`, validated in
 actions/staff/scheduling.py) and the booking itself, through CARE with the staff member's own token.
 """
+
 from __future__ import annotations
 
 import datetime as dt
@@ -28,12 +29,14 @@ from common.dates import format_local_dated
 
 # ------------------------------------------------------------------ questions of the booking form
 
+
 class AskSchedulePatient(Action):
     def name(self) -> str:
         return "action_ask_schedule_appointment_form_sched_patient"
 
-    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
-                  domain: dict[str, Any]) -> list[dict[str, Any]]:
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
+    ) -> list[dict[str, Any]]:
         return await ask_patient(dispatcher, tracker, response="utter_ask_schedule_appointment_form_sched_patient")
 
 
@@ -66,8 +69,9 @@ class AskSchedulePractitioner(Action):
     def name(self) -> str:
         return "action_ask_schedule_appointment_form_sched_practitioner"
 
-    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
-                  domain: dict[str, Any]) -> list[dict[str, Any]]:
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
+    ) -> list[dict[str, Any]]:
         ctx = staff_context(tracker.sender_id)
         if ctx is None:
             return []
@@ -92,8 +96,9 @@ class AskScheduleSlot(Action):
     def name(self) -> str:
         return "action_ask_schedule_appointment_form_sched_slot"
 
-    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
-                  domain: dict[str, Any]) -> list[dict[str, Any]]:
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
+    ) -> list[dict[str, Any]]:
         ctx = staff_context(tracker.sender_id)
         decoded = decode_when(tracker.get_slot("sched_when"))
         pid, fid = tracker.get_slot("sched_practitioner"), tracker.get_slot("sched_facility")
@@ -106,16 +111,26 @@ class AskScheduleSlot(Action):
             return explain(dispatcher, tracker, exc)
         shown = slots_near(free, ctx.tz, start, end, limit=10)
         doctor = doctor_name(tracker, domain)
-        if shown and start is not None and end is not None and not slots_near(free, ctx.tz, start, end, limit=1,
-                                                                             strict=True):
-            dispatcher.utter_message(response="utter_staff_none_in_window", doctor=doctor,
-                                     day=day_phrase(day, ctx.today()))
+        if (
+            shown
+            and start is not None
+            and end is not None
+            and not slots_near(free, ctx.tz, start, end, limit=1, strict=True)
+        ):
+            dispatcher.utter_message(
+                response="utter_staff_none_in_window", doctor=doctor, day=day_phrase(day, ctx.today())
+            )
         if not shown:
-            dispatcher.utter_message(response="utter_staff_no_free_time_day", doctor=doctor,
-                                     day=day_phrase(day, ctx.today()))
+            dispatcher.utter_message(
+                response="utter_staff_no_free_time_day", doctor=doctor, day=day_phrase(day, ctx.today())
+            )
             return [SlotSet("sched_when", None)]
-        dispatcher.utter_message(response="utter_staff_free_slots", doctor=doctor, day=day_phrase(day, ctx.today()),
-                                 buttons=[slot_button(s, ctx.tz) for s in shown])
+        dispatcher.utter_message(
+            response="utter_staff_free_slots",
+            doctor=doctor,
+            day=day_phrase(day, ctx.today()),
+            buttons=[slot_button(s, ctx.tz) for s in shown],
+        )
         return []
 
 
@@ -144,8 +159,9 @@ class ActionStaffBook(Action):
     def name(self) -> str:
         return "action_staff_book"
 
-    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
-                  domain: dict[str, Any]) -> list[dict[str, Any]]:
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
+    ) -> list[dict[str, Any]]:
         done = reset(*SCHEDULE_SLOTS, "staff_patient_query", STOPPED_SLOT)
         ctx = staff_context(tracker.sender_id)
         if ctx is None:
@@ -166,9 +182,11 @@ class ActionStaffBook(Action):
         except CareError as exc:
             return done + explain(dispatcher, tracker, exc)
         start = appt.start or dt.datetime.fromisoformat(tracker.get_slot("sched_slot_start"))
-        values = dict(patient=tracker.get_slot("sched_patient_name") or appt.patient_name,
-                      doctor=doctor_name(tracker, domain),
-                      when=format_local_dated(start, ctx.tz, ctx.today()))
+        values = dict(
+            patient=tracker.get_slot("sched_patient_name") or appt.patient_name,
+            doctor=doctor_name(tracker, domain),
+            when=format_local_dated(start, ctx.tz, ctx.today()),
+        )
         if replaces:
             try:
                 await cancel(ctx.care, replaces, facility_id=fid, reason="rescheduled")

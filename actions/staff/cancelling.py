@@ -6,6 +6,7 @@ appointment is cancelled (as "rescheduled") only once the new one is booked (act
 The hook `start_cancel` and the start of both modes are in actions/staff/scheduling.py; upcoming
 appointments and the cancel call are actions/scheduling's.
 """
+
 from __future__ import annotations
 
 from typing import Any
@@ -35,14 +36,16 @@ from actions.staff.session import (
 
 # ------------------------------------------------------------------ cancel / reschedule
 
+
 class ActionStaffReschedule(Action):
-    """"move Ravi's appointment to Friday 4pm": pick the appointment, then book the new time."""
+    """ "move Ravi's appointment to Friday 4pm": pick the appointment, then book the new time."""
 
     def name(self) -> str:
         return "action_staff_reschedule"
 
-    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
-                  domain: dict[str, Any]) -> list[dict[str, Any]]:
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
+    ) -> list[dict[str, Any]]:
         return await start_change(dispatcher, tracker, "reschedule")
 
 
@@ -71,15 +74,17 @@ class ValidateStaffCancelForm(AssistantForm):
             return yes_no(tracker)
         return None if escapes(tracker) else NOT_UNDERSTOOD
 
-    def validate_staff_cancel_appt(self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker,
-                                   domain: dict[str, Any]) -> dict[str, Any]:
+    def validate_staff_cancel_appt(
+        self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
+    ) -> dict[str, Any]:
         if not value:
             dispatcher.utter_message(response="utter_staff_choose_from_list")
             return {"staff_cancel_appt": None}
         return {"staff_cancel_appt": value}
 
-    def validate_staff_cancel_confirm(self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker,
-                                      domain: dict[str, Any]) -> dict[str, Any]:
+    def validate_staff_cancel_confirm(
+        self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
+    ) -> dict[str, Any]:
         if value is True:
             return {"staff_cancel_confirm": True}
         if value is False:
@@ -92,8 +97,9 @@ class AskCancelAppointment(Action):
     def name(self) -> str:
         return "action_ask_staff_cancel_form_staff_cancel_appt"
 
-    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
-                  domain: dict[str, Any]) -> list[dict[str, Any]]:
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
+    ) -> list[dict[str, Any]]:
         ctx = staff_context(tracker.sender_id)
         if ctx is None:
             return []
@@ -103,9 +109,12 @@ class AskCancelAppointment(Action):
         except CareError as exc:
             return explain(dispatcher, tracker, exc)
         today = ctx.today()
-        dispatcher.utter_message(response="utter_staff_which_appointment", patient=patient.name,
-                                 lines=lines((appointment_line(a, ctx.tz, today) for a in coming[:10]), ""),
-                                 buttons=[appointment_button(a, ctx.tz, today) for a in coming[:10]])
+        dispatcher.utter_message(
+            response="utter_staff_which_appointment",
+            patient=patient.name,
+            lines=lines((appointment_line(a, ctx.tz, today) for a in coming[:10]), ""),
+            buttons=[appointment_button(a, ctx.tz, today) for a in coming[:10]],
+        )
         return []
 
 
@@ -123,8 +132,9 @@ class AskCancelConfirm(Action):
     def name(self) -> str:
         return "action_ask_staff_cancel_form_staff_cancel_confirm"
 
-    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
-                  domain: dict[str, Any]) -> list[dict[str, Any]]:
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
+    ) -> list[dict[str, Any]]:
         ctx = staff_context(tracker.sender_id)
         if ctx is None:
             return []
@@ -135,9 +145,12 @@ class AskCancelConfirm(Action):
         if appt is None:
             dispatcher.utter_message(response="utter_staff_choose_from_list")
             return [SlotSet("staff_cancel_appt", None), SlotSet("requested_slot", "staff_cancel_appt")]
-        dispatcher.utter_message(response="utter_staff_confirm_cancel", patient=appt.patient_name,
-                                 doctor=appointment_doctor(appt, domain),
-                                 when=_when(appt, ctx))
+        dispatcher.utter_message(
+            response="utter_staff_confirm_cancel",
+            patient=appt.patient_name,
+            doctor=appointment_doctor(appt, domain),
+            when=_when(appt, ctx),
+        )
         return []
 
 
@@ -147,8 +160,9 @@ class ActionStaffCancelSubmit(Action):
     def name(self) -> str:
         return "action_staff_cancel_submit"
 
-    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
-                  domain: dict[str, Any]) -> list[dict[str, Any]]:
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
+    ) -> list[dict[str, Any]]:
         done = reset(*CANCEL_SLOTS, STOPPED_SLOT)
         ctx = staff_context(tracker.sender_id)
         if ctx is None:
@@ -166,17 +180,25 @@ class ActionStaffCancelSubmit(Action):
             return done
         fid = appt.facility_id or ctx.facility_id
         if mode == "reschedule":
-            slots: dict[str, Any] = {n: None for n in SCHEDULE_SLOTS}
-            slots.update(sched_patient=appt.patient_id or tracker.get_slot(FOCUS), sched_patient_name=appt.patient_name,
-                         sched_practitioner=appt.practitioner.id if appt.practitioner else None,
-                         sched_practitioner_name=appt.practitioner.name if appt.practitioner else None,
-                         sched_facility=fid, sched_replaces=appt.id, sched_when=tracker.get_slot("staff_cancel_when"))
+            slots: dict[str, Any] = dict.fromkeys(SCHEDULE_SLOTS)
+            slots.update(
+                sched_patient=appt.patient_id or tracker.get_slot(FOCUS),
+                sched_patient_name=appt.patient_name,
+                sched_practitioner=appt.practitioner.id if appt.practitioner else None,
+                sched_practitioner_name=appt.practitioner.name if appt.practitioner else None,
+                sched_facility=fid,
+                sched_replaces=appt.id,
+                sched_when=tracker.get_slot("staff_cancel_when"),
+            )
             return done + start_form(FORM, **slots)
         try:
             await cancel(ctx.care, appt.id, facility_id=fid)
         except CareError as exc:
             return done + explain(dispatcher, tracker, exc)
-        dispatcher.utter_message(response="utter_staff_appointment_cancelled", patient=appt.patient_name,
-                                 doctor=appointment_doctor(appt, domain),
-                                 when=_when(appt, ctx))
+        dispatcher.utter_message(
+            response="utter_staff_appointment_cancelled",
+            patient=appt.patient_name,
+            doctor=appointment_doctor(appt, domain),
+            when=_when(appt, ctx),
+        )
         return done

@@ -1,5 +1,6 @@
 """The practitioners a staff member can book with, and their free slots: actions/scheduling with the staff
 member's own CARE client, over every facility of their login (cached per staff member)."""
+
 from __future__ import annotations
 
 import datetime as dt
@@ -11,14 +12,14 @@ from actions.scheduling.practitioners import Found, forget_cache
 from actions.scheduling.slots import LOOKAHEAD_DAYS
 from actions.staff.session import StaffContext
 
-__all__ = ["LOOKAHEAD_DAYS", "forget_cache", "free_slots_on", "match_practitioners", "next_free_day",
-           "practitioners"]
+__all__ = ["LOOKAHEAD_DAYS", "forget_cache", "free_slots_on", "match_practitioners", "next_free_day", "practitioners"]
 
 
 async def practitioners(ctx: StaffContext) -> Found:
     """(facility id, practitioner) for every facility of the staff member."""
-    return await directory.practitioners_at(ctx.care, ctx.login.facility_ids, key=f"staff:{ctx.login.user_id}",
-                                            call=ctx.call)
+    return await directory.practitioners_at(
+        ctx.care, ctx.login.facility_ids, key=f"staff:{ctx.login.user_id}", call=ctx.call
+    )
 
 
 async def match_practitioners(ctx: StaffContext, query: str) -> Found:

@@ -2,6 +2,7 @@
 facts about a patient (age · gender · masked phone). Records themselves are written by the shared formatter
 (actions/shared/formatting); phone numbers are always masked; a row title fits WhatsApp's 24 characters.
 """
+
 from __future__ import annotations
 
 import datetime as dt
@@ -25,6 +26,7 @@ CHOOSE_INTENT, CHOICE_ENTITY = "staff_choose", "staff_choice"
 
 
 # ------------------------------------------------------------------ choices (list rows / buttons)
+
 
 def choice_payload(kind: str, ident: str) -> str:
     """The payload of a list row: `/staff_choose{"staff_choice":"p:<id>"}` (ours, never typed by a user)."""
@@ -61,8 +63,9 @@ def practitioner_button(p: Practitioner) -> dict[str, str]:
 
 def slot_button(s: Slot, tz: str) -> dict[str, str]:
     left = f"{s.remaining} places left" if s.remaining > 1 else ""
-    return button(slot_time(s, tz), choice_payload(CHOICE_SLOT, s.id),
-                  " · ".join(x for x in (s.availability_name, left) if x))
+    return button(
+        slot_time(s, tz), choice_payload(CHOICE_SLOT, s.id), " · ".join(x for x in (s.availability_name, left) if x)
+    )
 
 
 def appointment_button(a: Appointment, tz: str, today: dt.date) -> dict[str, str]:
@@ -70,6 +73,7 @@ def appointment_button(a: Appointment, tz: str, today: dt.date) -> dict[str, str
 
 
 # ------------------------------------------------------------------ patients
+
 
 def age(p: Patient, today: dt.date) -> str:
     """The one age format staff see: "41 y", from the date of birth (counting the birthday) or, when CARE
@@ -86,7 +90,7 @@ def age(p: Patient, today: dt.date) -> str:
 
 
 def patient_facts(p: Patient, today: dt.date) -> str:
-    """"41 y · M · +91 98•••••678": age, gender and the masked phone."""
+    """ "41 y · M · +91 98•••••678": age, gender and the masked phone."""
     parts = [age(p, today), GENDER.get(p.gender, p.gender), mask_phone(p.phone_number)]
     return " · ".join(x for x in parts if x)
 
@@ -107,7 +111,7 @@ def patient_button(p: Patient, today: dt.date, number: int | None = None) -> dic
 
 
 def blood_group(p: Patient) -> str:
-    """"A+", "O−"; "" when CARE has none or "unknown"."""
+    """ "A+", "O−"; "" when CARE has none or "unknown"."""
     if not p.blood_group or p.blood_group == "unknown":
         return ""
     return p.blood_group.replace("_positive", "+").replace("_negative", "−")

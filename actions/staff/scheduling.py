@@ -12,6 +12,7 @@ are in actions/staff/booking.py, the cancel form in actions/staff/cancelling.py.
 
 Hooks for actions/requests.py: `start_booking` and `start_cancel` (async, return events).
 """
+
 from __future__ import annotations
 
 import logging
@@ -22,7 +23,7 @@ from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions.care.errors import CareError
-from actions.care.models import Appointment
+from actions.care.models import Appointment, Slot
 from actions.scheduling.appointments import on_day, upcoming
 from actions.scheduling.days import is_past, when_from_text
 from actions.scheduling.slots import LOOKAHEAD_DAYS
@@ -78,6 +79,10 @@ def appointment_doctor(appt: Appointment, domain: dict[str, Any]) -> str:
     return appt.practitioner.name if appt.practitioner else render(domain, response="utter_staff_fragment_the_hospital")
 
 
+def _iso(slot: Slot) -> str | None:
+    return slot.start.isoformat() if slot.start else None
+
+
 def yes_no(tracker: Tracker) -> bool | None:
     """affirm -> True, deny -> False, anything else None."""
     return {"affirm": True, "deny": False}.get(latest_intent(tracker))
@@ -85,8 +90,10 @@ def yes_no(tracker: Tracker) -> bool | None:
 
 # ------------------------------------------------------------------ hooks for actions/requests.py
 
-async def booking_refused(dispatcher: CollectingDispatcher, tracker: Tracker,
-                          ctx: StaffContext) -> list[dict[str, Any]] | None:
+
+async def booking_refused(
+    dispatcher: CollectingDispatcher, tracker: Tracker, ctx: StaffContext
+) -> list[dict[str, Any]] | None:
     """None when the role may book, cancel and move appointments (actions/staff/permissions.py); else the
     events after saying why not (a volunteer: plainly, before any question)."""
     if not ctx.facility_id:
@@ -102,8 +109,9 @@ async def booking_refused(dispatcher: CollectingDispatcher, tracker: Tracker,
     return None
 
 
-async def start_booking(dispatcher: CollectingDispatcher, tracker: Tracker,
-                        domain: dict[str, Any]) -> list[dict[str, Any]]:
+async def start_booking(
+    dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
+) -> list[dict[str, Any]]:
     """A staff member asked to book ("book Ravi with Dr. Asha tomorrow at 10"): start the booking form.
     What the message already says is read by the form itself."""
     ctx, events = require_staff(dispatcher, tracker)
@@ -115,8 +123,9 @@ async def start_booking(dispatcher: CollectingDispatcher, tracker: Tracker,
     return start_form(FORM, **dict.fromkeys((*SCHEDULE_SLOTS, STOPPED_SLOT)))
 
 
-async def start_cancel(dispatcher: CollectingDispatcher, tracker: Tracker,
-                       domain: dict[str, Any]) -> list[dict[str, Any]]:
+async def start_cancel(
+    dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
+) -> list[dict[str, Any]]:
     """A staff member asked to cancel ("cancel Ravi's appointment"): pick the appointment, confirm, cancel."""
     return await start_change(dispatcher, tracker, "cancel")
 
@@ -137,8 +146,15 @@ async def start_change(dispatcher: CollectingDispatcher, tracker: Tracker, mode:
     return events + await begin_change(dispatcher, tracker, ctx, patient.id, patient.name, mode, when)
 
 
-async def begin_change(dispatcher: CollectingDispatcher, tracker: Tracker, ctx: StaffContext, patient_id: str,
-                       patient_name: str, mode: str, when: str | None) -> list[dict[str, Any]]:
+async def begin_change(
+    dispatcher: CollectingDispatcher,
+    tracker: Tracker,
+    ctx: StaffContext,
+    patient_id: str,
+    patient_name: str,
+    mode: str,
+    when: str | None,
+) -> list[dict[str, Any]]:
     """The patient is known: find their upcoming appointments and start the cancel form."""
     try:
         coming = upcoming(await ctx.call(ctx.care.list_patient_appointments, patient_id), ctx.now())
@@ -164,6 +180,7 @@ def booking_for_patient(patient_id: str, patient_name: str) -> list[dict[str, An
 
 
 # ------------------------------------------------------------------ the booking form
+
 
 class ValidateScheduleAppointmentForm(AssistantForm):
     def name(self) -> str:
@@ -217,8 +234,9 @@ class ValidateScheduleAppointmentForm(AssistantForm):
             return TYPED + text  # another day or time instead of a choice ("friday", "make it 11 instead")
         return super().answer(slot, tracker)
 
-    async def get_validation_events(self, dispatcher: CollectingDispatcher, tracker: Tracker,
-                                    domain: dict[str, Any]) -> list[dict[str, Any]]:
+    async def get_validation_events(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
+    ) -> list[dict[str, Any]]:
         events = await super().get_validation_events(dispatcher, tracker, domain)
         changed = {e["name"] for e in events if e.get("event") == "slot"}
         if changed & {"sched_when", "sched_practitioner"} or tracker.get_slot("requested_slot") is None:
@@ -227,8 +245,9 @@ class ValidateScheduleAppointmentForm(AssistantForm):
             events += [SlotSet(k, v) for k, v in extra.items()]
         return events
 
-    async def _check_day(self, dispatcher: CollectingDispatcher, tracker: Tracker,
-                         domain: dict[str, Any]) -> dict[str, Any]:
+    async def _check_day(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
+    ) -> dict[str, Any]:
         """Once doctor and day are known: take an exact time if it is free, move to the next free day if
         that day has nothing."""
         ctx = staff_context(tracker.sender_id)
@@ -243,9 +262,13 @@ class ValidateScheduleAppointmentForm(AssistantForm):
             if free and start is not None and end is None:
                 exact = [s for s in free if local_time(s, ctx.tz) == start]
                 if exact:
-                    return {"sched_slot": exact[0].id, "sched_slot_start": exact[0].start.isoformat()}
-                dispatcher.utter_message(response="utter_staff_time_not_free", time=format_time(start),
-                                         doctor=doctor, day=day_phrase(day, today))
+                    return {"sched_slot": exact[0].id, "sched_slot_start": _iso(exact[0])}
+                dispatcher.utter_message(
+                    response="utter_staff_time_not_free",
+                    time=format_time(start),
+                    doctor=doctor,
+                    day=day_phrase(day, today),
+                )
             if free:
                 return {}
             nxt = await next_free_day(ctx, fid, pid, day)
@@ -255,14 +278,19 @@ class ValidateScheduleAppointmentForm(AssistantForm):
         if nxt is None:
             dispatcher.utter_message(response="utter_staff_no_free_time_soon", doctor=doctor, days=LOOKAHEAD_DAYS)
             return {"sched_when": None}
-        dispatcher.utter_message(response="utter_staff_no_free_time", doctor=doctor, when=day_phrase(day, today),
-                                 next_day=format_day(nxt, today))
+        dispatcher.utter_message(
+            response="utter_staff_no_free_time",
+            doctor=doctor,
+            when=day_phrase(day, today),
+            next_day=format_day(nxt, today),
+        )
         return {"sched_when": encode_when(nxt, start, end)}
 
     # ------------------------------------------------------------------ patient
 
-    async def validate_sched_patient(self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker,
-                                     domain: dict[str, Any]) -> dict[str, Any]:
+    async def validate_sched_patient(
+        self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
+    ) -> dict[str, Any]:
         ctx = staff_context(tracker.sender_id)
         text = str(value or "")
         if ctx is None or not text:
@@ -288,8 +316,9 @@ class ValidateScheduleAppointmentForm(AssistantForm):
 
     # ------------------------------------------------------------------ practitioner
 
-    async def validate_sched_practitioner(self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker,
-                                          domain: dict[str, Any]) -> dict[str, Any]:
+    async def validate_sched_practitioner(
+        self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
+    ) -> dict[str, Any]:
         ctx = staff_context(tracker.sender_id)
         text = str(value or "")
         if ctx is None:
@@ -306,8 +335,13 @@ class ValidateScheduleAppointmentForm(AssistantForm):
             return {"sched_practitioner": None}
         if len(found) == 1:
             fid, p = found[0]
-            return {"sched_practitioner": p.id, "sched_practitioner_name": p.name, "sched_facility": fid,
-                    "sched_practitioner_query": None, "sched_slot": None}
+            return {
+                "sched_practitioner": p.id,
+                "sched_practitioner_name": p.name,
+                "sched_facility": fid,
+                "sched_practitioner_query": None,
+                "sched_slot": None,
+            }
         if not found:
             if text.startswith("q:"):
                 dispatcher.utter_message(response="utter_staff_practitioner_not_found", query=text[2:])
@@ -316,8 +350,9 @@ class ValidateScheduleAppointmentForm(AssistantForm):
 
     # ------------------------------------------------------------------ day and time
 
-    def validate_sched_when(self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker,
-                            domain: dict[str, Any]) -> dict[str, Any]:
+    def validate_sched_when(
+        self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
+    ) -> dict[str, Any]:
         ctx = staff_context(tracker.sender_id)
         decoded = decode_when(value)
         if ctx is None:
@@ -330,8 +365,9 @@ class ValidateScheduleAppointmentForm(AssistantForm):
             return {"sched_when": None}
         return {"sched_when": value, "sched_slot": None}
 
-    def _new_time(self, text: str, dispatcher: CollectingDispatcher, tracker: Tracker,
-                  domain: dict[str, Any]) -> dict[str, Any]:
+    def _new_time(
+        self, text: str, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
+    ) -> dict[str, Any]:
         """Another day or time typed instead of a choice ("friday", "10:30", "evening"), checked like a day
         answer; {} when the text names none."""
         ctx = staff_context(tracker.sender_id)
@@ -351,14 +387,15 @@ class ValidateScheduleAppointmentForm(AssistantForm):
 
     # ------------------------------------------------------------------ slot
 
-    async def validate_sched_slot(self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker,
-                                  domain: dict[str, Any]) -> dict[str, Any]:
+    async def validate_sched_slot(
+        self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
+    ) -> dict[str, Any]:
         ctx = staff_context(tracker.sender_id)
         text = str(value or "")
         if ctx is None or not text:
             return {"sched_slot": None}
         if text.startswith(TYPED):
-            changed = self._new_time(text[len(TYPED):], dispatcher, tracker, domain)
+            changed = self._new_time(text[len(TYPED) :], dispatcher, tracker, domain)
             if not changed:
                 dispatcher.utter_message(response="utter_staff_slot_not_understood")
             return changed or {"sched_slot": None}
@@ -377,17 +414,18 @@ class ValidateScheduleAppointmentForm(AssistantForm):
         if slot is None:
             dispatcher.utter_message(response="utter_staff_slot_taken")
             return {"sched_slot": None}
-        return {"sched_slot": slot.id, "sched_slot_start": slot.start.isoformat()}
+        return {"sched_slot": slot.id, "sched_slot_start": _iso(slot)}
 
     # ------------------------------------------------------------------ confirm
 
-    def validate_sched_confirm(self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker,
-                               domain: dict[str, Any]) -> dict[str, Any]:
+    def validate_sched_confirm(
+        self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
+    ) -> dict[str, Any]:
         if value is True:
             return {"sched_confirm": True}
         if value is False:
             return self.stop(sched_confirm=False)  # action_staff_book says nothing was booked
-        changed = self._new_time(str(value or "")[len(TYPED):], dispatcher, tracker, domain)  # "make it 11"
+        changed = self._new_time(str(value or "")[len(TYPED) :], dispatcher, tracker, domain)  # "make it 11"
         if changed:
             return {**changed, "sched_confirm": None}
         dispatcher.utter_message(response="utter_staff_yes_or_no")

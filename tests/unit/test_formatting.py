@@ -1,10 +1,9 @@
-"""WhatsApp text for CARE records (actions/formatting.py): readable on a phone, local times, split safely."""
+"""WhatsApp text for CARE records (actions/shared/formatting): readable on a phone, local times, split safely."""
 
 from __future__ import annotations
 
 import datetime as dt
 
-from actions import formatting
 from actions.care.models import (
     Appointment,
     Coding,
@@ -15,6 +14,7 @@ from actions.care.models import (
     ServiceRequest,
     Slot,
 )
+from actions.shared import formatting
 
 TZ = "Asia/Kolkata"
 TODAY = dt.date(2026, 11, 25)

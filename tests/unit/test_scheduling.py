@@ -1,4 +1,5 @@
 """actions/scheduling (pure parts): time windows, reading a day, upcoming and nearby appointments, which doctor."""
+
 from __future__ import annotations
 
 import datetime as dt
@@ -19,15 +20,22 @@ NOW = dt.datetime(2026, 3, 4, 5, 30, tzinfo=UTC)  # Wednesday 11:00 in India
 
 def slot(hour: int, minute: int = 0, day: int = 9, sid: str = "", allocated: int = 0) -> Slot:
     start = dt.datetime(2026, 3, day, hour, minute, tzinfo=IST).astimezone(UTC)
-    return Slot(id=sid or f"s{hour}{minute:02d}", start=start, end=start + dt.timedelta(minutes=15),
-                allocated=allocated)
+    return Slot(
+        id=sid or f"s{hour}{minute:02d}", start=start, end=start + dt.timedelta(minutes=15), allocated=allocated
+    )
 
 
 # ------------------------------------------------------------------ windows
 
-@pytest.mark.parametrize("start, end, text", [
-    (dt.time(10), None, "10:00"), (dt.time(6), dt.time(12), "06:00-12:00"), (None, None, None),
-])
+
+@pytest.mark.parametrize(
+    "start, end, text",
+    [
+        (dt.time(10), None, "10:00"),
+        (dt.time(6), dt.time(12), "06:00-12:00"),
+        (None, None, None),
+    ],
+)
 def test_a_window_travels_as_text_and_back(start, end, text):
     assert windows.spec(start, end) == text
     assert windows.window(text) == ((start, end) if start else None)
@@ -35,8 +43,14 @@ def test_a_window_travels_as_text_and_back(start, end, text):
 
 def test_morning_keeps_the_slots_inside_it_and_an_exact_time_only_that_time():
     day = [slot(h, m) for h in (8, 9, 11, 12, 16) for m in (0, 30)]
-    assert [s.id for s in windows.in_window(day, "06:00-12:00", TZ)] == ["s800", "s830", "s900", "s930", "s1100",
-                                                                          "s1130"]
+    assert [s.id for s in windows.in_window(day, "06:00-12:00", TZ)] == [
+        "s800",
+        "s830",
+        "s900",
+        "s930",
+        "s1100",
+        "s1130",
+    ]
     assert [s.id for s in windows.in_window(day, "09:30", TZ)] == ["s930"]
     assert windows.in_window(day, None, TZ) == day
 
@@ -63,6 +77,7 @@ def test_free_slots_are_future_and_not_full():
 
 
 # ------------------------------------------------------------------ days
+
 
 def test_read_day_from_a_button_or_words():
     assert days.read_day("2026-03-09", NOW, TZ) == (dt.date(2026, 3, 9), None)
@@ -92,17 +107,26 @@ DOC = Practitioner(id="d1", first_name="Asha", last_name="Menon", prefix="Dr.")
 OTHER = Practitioner(id="d2", first_name="Rahul", last_name="Verma", prefix="Dr.")
 
 
-def appt(aid: str, start: dt.datetime | None, status: str = "booked", patient: str = "p1",
-         doctor: Practitioner = DOC) -> Appointment:
-    return Appointment(id=aid, status=status, slot=Slot(id="s" + aid, start=start, end=start), patient_id=patient,
-                       practitioner=doctor)
+def appt(
+    aid: str, start: dt.datetime | None, status: str = "booked", patient: str = "p1", doctor: Practitioner = DOC
+) -> Appointment:
+    return Appointment(
+        id=aid, status=status, slot=Slot(id="s" + aid, start=start, end=start), patient_id=patient, practitioner=doctor
+    )
 
 
 def test_upcoming_for_both_parts():
     at = dt.datetime(2026, 3, 6, 4, 0, tzinfo=UTC)
-    found = [appt("late", at + dt.timedelta(days=3)), appt("soon", at), appt("past", NOW - dt.timedelta(hours=1)),
-             appt("x", at, "cancelled"), appt("seen", at, "fulfilled"), appt("in", at, "checked_in"),
-             appt("open", None), appt("theirs", at, patient="p2")]
+    found = [
+        appt("late", at + dt.timedelta(days=3)),
+        appt("soon", at),
+        appt("past", NOW - dt.timedelta(hours=1)),
+        appt("x", at, "cancelled"),
+        appt("seen", at, "fulfilled"),
+        appt("in", at, "checked_in"),
+        appt("open", None),
+        appt("theirs", at, patient="p2"),
+    ]
     assert [a.id for a in upcoming(found, NOW)] == ["soon", "theirs", "late", "open"]
     assert [a.id for a in upcoming(found, NOW, patient_id="p1")] == ["soon", "late", "open"]
 
@@ -119,6 +143,7 @@ def test_a_booking_close_to_another_is_found():
 
 
 # ------------------------------------------------------------------ which doctor
+
 
 def test_the_words_after_dr_are_tried_first():
     assert doctor_queries("book me with Dr. Asha on Friday")[:2] == ["Asha on", "Asha"]

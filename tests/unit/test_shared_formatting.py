@@ -1,4 +1,5 @@
 """actions/shared/formatting: one formatter for patients and staff; the same thing is said the same way."""
+
 from __future__ import annotations
 
 import datetime as dt
@@ -17,16 +18,27 @@ def utc(y, m, d, h=0, mi=0):
     return dt.datetime(y, m, d, h, mi, tzinfo=UTC)
 
 
-@pytest.mark.parametrize("code, said", [
-    ("1 d", "1 day"), ("5 d", "5 days"), ("1 wk", "1 week"), ("2 wk", "2 weeks"), ("3 mo", "3 months"),
-    ("1 a", "1 year"), ("12 h", "12 hours"), ("", ""), ("as directed", "as directed"), ("5 days", "5 days"),
-])
+@pytest.mark.parametrize(
+    "code, said",
+    [
+        ("1 d", "1 day"),
+        ("5 d", "5 days"),
+        ("1 wk", "1 week"),
+        ("2 wk", "2 weeks"),
+        ("3 mo", "3 months"),
+        ("1 a", "1 year"),
+        ("12 h", "12 hours"),
+        ("", ""),
+        ("as directed", "as directed"),
+        ("5 days", "5 days"),
+    ],
+)
 def test_one_duration_wording(code, said):
     assert fmt.duration(code) == said
 
 
 def test_patients_and_staff_read_the_same_duration():
-    """"1 d" was "1 day" to a patient and "1 days" to staff; "3 mo" stayed "3 mo" for staff."""
+    """ "1 d" was "1 day" to a patient and "1 days" to staff; "3 mo" stayed "3 mo" for staff."""
     for code, said in (("1 d", "1 day"), ("3 mo", "3 months"), ("30 d", "30 days")):
         med = MedicationRequest(id="m", name="Amoxicillin", status="active", duration=code)
         [block] = fmt.medication_blocks([med], TZ, TODAY)
@@ -59,12 +71,15 @@ def test_an_appointment_without_a_time_says_so():
     assert fmt.slot_time(appt.slot, TZ) == "" and fmt.slot_title(appt.slot, TZ) == "time not set"
 
 
-@pytest.mark.parametrize("day, plain, dated", [
-    (dt.date(2026, 11, 25), "today", "today (Wed 25 Nov)"),
-    (dt.date(2026, 11, 26), "tomorrow", "tomorrow (Thu 26 Nov)"),
-    (dt.date(2026, 11, 24), "yesterday", "yesterday (Tue 24 Nov)"),
-    (dt.date(2026, 11, 27), "on Friday 27 Nov", "on Friday 27 Nov"),
-])
+@pytest.mark.parametrize(
+    "day, plain, dated",
+    [
+        (dt.date(2026, 11, 25), "today", "today (Wed 25 Nov)"),
+        (dt.date(2026, 11, 26), "tomorrow", "tomorrow (Thu 26 Nov)"),
+        (dt.date(2026, 11, 24), "yesterday", "yesterday (Tue 24 Nov)"),
+        (dt.date(2026, 11, 27), "on Friday 27 Nov", "on Friday 27 Nov"),
+    ],
+)
 def test_one_day_phrase_with_or_without_the_date(day, plain, dated):
     assert fmt.day_phrase(day, TODAY) == plain
     assert fmt.day_phrase(day, TODAY, dated=True) == dated
@@ -77,8 +92,14 @@ def test_status_words():
 
 
 def test_one_diagnosis_name_in_blocks_and_lines():
-    cond = Condition(id="c", code=Coding(display="Asthma"), category="encounter_diagnosis", severity="mild",
-                     verification_status="provisional", encounter_id="e")
+    cond = Condition(
+        id="c",
+        code=Coding(display="Asthma"),
+        category="encounter_diagnosis",
+        severity="mild",
+        verification_status="provisional",
+        encounter_id="e",
+    )
     assert fmt.diagnosis_name(cond) == "Asthma (mild, provisional)"
     assert fmt.diagnosis_line(cond) == "• Asthma (mild, provisional)"
 

@@ -1,4 +1,5 @@
-"""actions/staff/formatting.py: what staff read about patients, slots and appointments (pure)."""
+"""What staff read about patients, slots and appointments (pure): actions/staff/rows.py, and the shared
+formatter (actions/shared/formatting) and scheduling helpers (actions/scheduling) the staff lists use."""
 
 from __future__ import annotations
 
@@ -6,8 +7,10 @@ import datetime as dt
 
 import pytest
 
+from actions import scheduling
 from actions.care.models import Appointment, MedicationRequest, Patient, Practitioner, Slot
-from actions.staff import formatting as fmt
+from actions.shared import formatting
+from actions.staff import rows as fmt
 
 TODAY = dt.date(2026, 3, 4)  # a Wednesday
 UTC = dt.timezone.utc
@@ -83,7 +86,7 @@ def test_medication_line_reads_like_a_prescription():
         duration="30 d",
         instructions="2 puffs when breathless",
     )
-    text = fmt.medication_line(m)
+    text = formatting.medication_line(m)
     assert text.startswith("• *Salbutamol* 100 ug, Four times a day, Inhaled, when needed, for 30 days")
     assert "_2 puffs when breathless_" in text
 
@@ -105,17 +108,17 @@ def slot(hour: int, minute: int = 0, allocated: int = 0, tokens: int = 1, sid: s
 def test_free_slots_leave_out_full_and_past_ones():
     now = dt.datetime(2026, 3, 9, 4, 0, tzinfo=UTC)  # 09:30 local
     slots = [slot(9, 0), slot(9, 45), slot(10, 0, allocated=1), slot(10, 15)]
-    assert [s.id for s in fmt.free_slots(slots, now)] == ["s945", "s1015"]
+    assert [s.id for s in scheduling.free_slots(slots, now)] == ["s945", "s1015"]
 
 
 def test_slots_near_a_time_and_inside_a_window():
     slots = [slot(h, m) for h in (9, 10, 11, 16, 17) for m in (0, 30)]
-    near = fmt.slots_near(slots, TZ, dt.time(10, 0), None, limit=3)
-    assert [fmt.slot_time(s, TZ) for s in near] == ["9:30 am", "10 am", "10:30 am"]
-    evening = fmt.slots_near(slots, TZ, dt.time(16), dt.time(21))
-    assert [fmt.slot_time(s, TZ) for s in evening] == ["4 pm", "4:30 pm", "5 pm", "5:30 pm"]
+    near = scheduling.slots_near(slots, TZ, dt.time(10, 0), None, limit=3)
+    assert [formatting.slot_time(s, TZ) for s in near] == ["9:30 am", "10 am", "10:30 am"]
+    evening = scheduling.slots_near(slots, TZ, dt.time(16), dt.time(21))
+    assert [formatting.slot_time(s, TZ) for s in evening] == ["4 pm", "4:30 pm", "5 pm", "5:30 pm"]
     # nothing in the window: the day's slots in order, so the user still has a choice
-    assert len(fmt.slots_near(slots, TZ, dt.time(21), dt.time(23), limit=4)) == 4
+    assert len(scheduling.slots_near(slots, TZ, dt.time(21), dt.time(23), limit=4)) == 4
 
 
 def test_slot_button_shows_the_local_time_and_places_left():
@@ -133,13 +136,13 @@ def test_slot_button_shows_the_local_time_and_places_left():
     ],
 )
 def test_when_slot_round_trip(day, start, end, text):
-    assert fmt.encode_when(day, start, end) == text
-    assert fmt.decode_when(text) == (day, start, end)
+    assert scheduling.encode_when(day, start, end) == text
+    assert scheduling.decode_when(text) == (day, start, end)
 
 
 def test_bad_when_slot_values_are_none():
     for bad in (None, "", "tomorrow", "2026-13-01", "2026-03-09 25:00"):
-        assert fmt.decode_when(bad) is None
+        assert scheduling.decode_when(bad) is None
 
 
 def test_upcoming_leaves_out_cancelled_fulfilled_and_past_appointments():
@@ -150,10 +153,10 @@ def test_upcoming_leaves_out_cancelled_fulfilled_and_past_appointments():
         start = dt.datetime(2026, 3, day, 4, 0, tzinfo=UTC)
         return Appointment(id=aid, status=status, slot=Slot(id="s" + aid, start=start, end=start), practitioner=doc)
 
-    found = fmt.upcoming(
+    found = scheduling.upcoming(
         [appt("late", 9), appt("past", 4), appt("x", 6, "cancelled"), appt("done", 7, "fulfilled"), appt("soon", 6)],
         now,
     )
     assert [a.id for a in found] == ["soon", "late"]
-    line = fmt.appointment_line(found[0], TZ, dt.date(2026, 3, 5))
+    line = formatting.appointment_line(found[0], TZ, dt.date(2026, 3, 5))
     assert line == "• tomorrow, 9:30 am with Dr. Asha Menon"

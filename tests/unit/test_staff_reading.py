@@ -8,7 +8,8 @@ import pytest
 from rasa_sdk import Tracker
 
 from actions.care.models import Patient
-from actions.staff.scheduling import day_phrase, when_from_text
+from actions.scheduling.days import when_from_text
+from actions.shared.formatting import day_phrase
 from actions.staff.search import (
     PatientQuery,
     candidate_queries,
@@ -173,7 +174,7 @@ def test_pronouns_are_not_patient_names():
 
 
 def test_when_phrase_reads_in_a_sentence():
-    from actions.staff.formatting import when_phrase
+    from actions.shared.formatting import when_phrase
 
     today = dt.date(2026, 3, 4)
     at = dt.datetime(2026, 3, 5, 8, 30, tzinfo=dt.timezone.utc)  # 2 pm in India

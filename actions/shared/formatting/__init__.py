@@ -7,6 +7,7 @@ records as blocks (`*_blocks`, joined by `pack`), the staff part as one line eac
 - `when`: local times and day phrases ("tomorrow", "on Friday 27 Nov", "tomorrow at 2 pm");
 - `records`, `medications`, `appointments`, `procedures`, `slots`: one module per kind of record.
 """
+
 from __future__ import annotations
 
 from actions.shared.formatting.appointments import (
@@ -24,8 +25,29 @@ from actions.shared.formatting.text import humanize, lines, pack, words
 from actions.shared.formatting.when import day_phrase, local_time, when_phrase
 
 __all__ = [
-    "appointment_blocks", "appointment_line", "appointment_short", "appointment_title", "appointment_when",
-    "day_phrase", "diagnosis_line", "diagnosis_name", "duration", "encounter_blocks", "encounter_line", "humanize",
-    "lines", "local_time", "medication_blocks", "medication_line", "pack", "past_medication_line", "procedure_line",
-    "service_request_blocks", "slot_time", "slot_title", "slot_when", "when_phrase", "words",
+    "appointment_blocks",
+    "appointment_line",
+    "appointment_short",
+    "appointment_title",
+    "appointment_when",
+    "day_phrase",
+    "diagnosis_line",
+    "diagnosis_name",
+    "duration",
+    "encounter_blocks",
+    "encounter_line",
+    "humanize",
+    "lines",
+    "local_time",
+    "medication_blocks",
+    "medication_line",
+    "pack",
+    "past_medication_line",
+    "procedure_line",
+    "service_request_blocks",
+    "slot_time",
+    "slot_title",
+    "slot_when",
+    "when_phrase",
+    "words",
 ]

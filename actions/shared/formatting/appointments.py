@@ -1,4 +1,5 @@
 """Appointments: blocks and list rows for a patient, one line each for staff, and the "when" of a confirmation."""
+
 from __future__ import annotations
 
 import datetime as dt
@@ -34,12 +35,17 @@ def by_time(appt: Appointment) -> dt.datetime:
 
 
 def appointment_blocks(appointments: Sequence[Appointment], tz: str, today: dt.date) -> list[str]:
-    return [join([
-        f"📅 *{appointment_short(appt, tz, today)}*",
-        line("Doctor", doctor_of(appt)),
-        line("Where", appt.facility_name),
-        line("Note", appt.note),
-    ]) for appt in sorted(appointments, key=by_time)]
+    return [
+        join(
+            [
+                f"📅 *{appointment_short(appt, tz, today)}*",
+                line("Doctor", doctor_of(appt)),
+                line("Where", appt.facility_name),
+                line("Note", appt.note),
+            ]
+        )
+        for appt in sorted(appointments, key=by_time)
+    ]
 
 
 def appointment_title(appt: Appointment, tz: str, today: dt.date) -> str:
@@ -49,8 +55,9 @@ def appointment_title(appt: Appointment, tz: str, today: dt.date) -> str:
     return f"{when}{TITLE_SEPARATOR}{doctor}" if doctor else when
 
 
-def appointment_line(appt: Appointment, tz: str, today: dt.date, with_patient: bool = False,
-                     no_doctor: str = "the hospital") -> str:
-    """"• Meera Nair: tomorrow, 9:30 am with Dr. Asha Menon" (staff lists)."""
+def appointment_line(
+    appt: Appointment, tz: str, today: dt.date, with_patient: bool = False, no_doctor: str = "the hospital"
+) -> str:
+    """ "• Meera Nair: tomorrow, 9:30 am with Dr. Asha Menon" (staff lists)."""
     lead = f"{appt.patient_name}: " if with_patient and appt.patient_name else ""
     return f"• {lead}{appointment_short(appt, tz, today)} with {doctor_of(appt) or no_doctor}"

@@ -1,4 +1,5 @@
 """Medicines: what, how much, when and for how long; blocks for a patient, one line each for staff."""
+
 from __future__ import annotations
 
 import datetime as dt
@@ -22,15 +23,19 @@ def duration(code: str) -> str:
     return f"{number} {DURATION_UNITS[unit]}" + ("" if number == "1" else "s")
 
 
-def medication_blocks(meds: Sequence[MedicationRequest], tz: str, today: dt.date, *,
-                      past: bool = False) -> list[str]:
+def medication_blocks(meds: Sequence[MedicationRequest], tz: str, today: dt.date, *, past: bool = False) -> list[str]:
     """Current medicines with dose, frequency, route and instructions; past ones add status and date."""
     blocks = []
     for med in sorted(meds, key=lambda m: m.name.lower()):
         title = f"💊 *{med.name}*" + (f" {med.dose}" if med.dose else "")
         when = med.frequency + (" (only when needed)" if med.as_needed else "")
-        parts = [title, line("When", when), line("How", med.route), line("For", duration(med.duration)),
-                 line("Instructions", med.instructions)]
+        parts = [
+            title,
+            line("When", when),
+            line("How", med.route),
+            line("For", duration(med.duration)),
+            line("Instructions", med.instructions),
+        ]
         if past:
             parts.append(line("Status", humanize(med.status)))
             parts.append(line("Prescribed", day_of(med.authored_on, tz, today)))
@@ -39,7 +44,7 @@ def medication_blocks(meds: Sequence[MedicationRequest], tz: str, today: dt.date
 
 
 def medication_line(m: MedicationRequest) -> str:
-    """"• *Salbutamol* 100 ug, Four times a day, Inhaled, when needed, for 30 days" (+ instructions)."""
+    """ "• *Salbutamol* 100 ug, Four times a day, Inhaled, when needed, for 30 days" (+ instructions)."""
     details = [x for x in (m.dose, m.frequency, m.route if m.route and m.route != "Oral route" else "") if x]
     if m.as_needed:
         details.append("when needed")

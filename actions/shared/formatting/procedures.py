@@ -1,4 +1,5 @@
 """Procedures, lab tests and scans: blocks for a patient, one line each for staff."""
+
 from __future__ import annotations
 
 import datetime as dt
@@ -25,21 +26,27 @@ def procedure_name(sr: ServiceRequest) -> str:
 
 def service_request_blocks(requests_: Sequence[ServiceRequest], tz: str, today: dt.date) -> list[str]:
     """Upcoming first (by planned date), then done ones."""
+
     def key(sr: ServiceRequest) -> tuple[int, dt.datetime]:
         return (1 if sr.status in _DONE else 0, sr.occurrence or _LATEST)
 
-    return [join([
-        f"🧪 *{procedure_name(sr)}*",
-        line("Type", SERVICE_CATEGORIES.get(sr.category, humanize(sr.category).capitalize())),
-        line("When", format_local(sr.occurrence, tz, today) if sr.occurrence else ""),
-        line("Status", humanize(sr.status)),
-        line("Priority", sr.priority if sr.priority and sr.priority != "routine" else ""),
-        line("Instructions", sr.patient_instruction),
-    ]) for sr in sorted(requests_, key=key)]
+    return [
+        join(
+            [
+                f"🧪 *{procedure_name(sr)}*",
+                line("Type", SERVICE_CATEGORIES.get(sr.category, humanize(sr.category).capitalize())),
+                line("When", format_local(sr.occurrence, tz, today) if sr.occurrence else ""),
+                line("Status", humanize(sr.status)),
+                line("Priority", sr.priority if sr.priority and sr.priority != "routine" else ""),
+                line("Instructions", sr.patient_instruction),
+            ]
+        )
+        for sr in sorted(requests_, key=key)
+    ]
 
 
 def procedure_line(sr: ServiceRequest, tz: str, today: dt.date) -> str:
-    """"• *Chest X-ray*, tomorrow, 9 am (completed)" and the instructions below."""
+    """ "• *Chest X-ray*, tomorrow, 9 am (completed)" and the instructions below."""
     when = f", {format_local(sr.occurrence, tz, today)}" if sr.occurrence else ""
     status = f" ({sr.status})" if sr.status and sr.status != "active" else ""
     text = f"• *{procedure_name(sr)}*{when}{status}"

@@ -1,4 +1,5 @@
 """Free times (CARE slots): a list row shows the local time; a confirmation the day and time."""
+
 from __future__ import annotations
 
 import datetime as dt

@@ -1,4 +1,5 @@
 """Words and layout shared by every record: status words, labelled lines, and messages under WhatsApp's limit."""
+
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence

@@ -2,6 +2,7 @@
 
 Every CARE datetime is shown in the hospital's zone through `actions.shared.clock.to_local` (a naive one is
 UTC, as CARE sends it)."""
+
 from __future__ import annotations
 
 import datetime as dt
