@@ -158,7 +158,7 @@ def installed_versions(names: tuple[str, ...]) -> dict[str, str | None]:
 
 def mismatches(patches: tuple[Patch, ...] = PATCHES, versions: Mapping[str, str | None] | None = None) -> list[str]:
     """What differs from the versions the patches were tested with, one phrase per distribution and version
-    ("rasa 3.6.20 is installed, rasa_tuning.rule_states, ... were tested with 3.6.21"); empty: all fit."""
+    ("rasa 3.6.20 is installed, all patches tested with 3.6.21"); empty: all fit."""
     names = tuple(dict.fromkeys(name for patch in patches for name in patch.tested_with))
     have = installed_versions(names) if versions is None else versions
     by_need: dict[tuple[str, str], list[str]] = {}
