@@ -20,13 +20,13 @@ from rasa_sdk.executor import CollectingDispatcher
 
 from actions.care.errors import CareError, CareForbidden
 from actions.care.models import Patient
-from actions.shared.errors import explain
-from actions.shared.turn import render
 from actions.scheduling.appointments import upcoming as still_to_come
 from actions.shared import formatting as fmt
-from actions.staff.rows import blood_group, patient_facts
+from actions.shared.errors import explain
+from actions.shared.turn import render
 from actions.staff.patients import patient_for_request
 from actions.staff.permissions import Access
+from actions.staff.rows import blood_group, patient_facts
 from actions.staff.session import StaffContext, access_of, require_staff
 
 T = TypeVar("T")
