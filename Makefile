@@ -8,7 +8,7 @@ MODEL := models/care.tar.gz
 # ruff and mypy live in their own venv on Python 3.11 (mypy's wheels are cp311 only); mypy checks against .venv
 LINT_VENV := .venv-lint
 LINT_BIN  := $(LINT_VENV)/bin
-# one thread per library: measured faster on 2 cores (../shared/PERFORMANCE-NOTES.md)
+# one thread per library: measured faster on 2 cores (docs/performance-notes.md)
 export TF_CPP_MIN_LOG_LEVEL ?= 2
 export OMP_NUM_THREADS ?= 1
 export TF_INTRA_OP_PARALLELISM_THREADS ?= 1
