@@ -33,14 +33,16 @@ class AccessDenied(Exception):
 
 CARE_ERRORS = (CareError, AccessDenied)
 
-# what each audience is told, by failure; the staff are told that a missing record is a patient gone
-_RESPONSES: dict[str, dict[str, str]] = {
-    PATIENT: {"forbidden": "utter_care_forbidden", "not_found": "utter_care_not_found",
-              "invalid": "utter_care_refused", "unavailable": "utter_care_unavailable",
-              "expired": "utter_session_expired"},
-    STAFF: {"forbidden": "utter_staff_forbidden", "not_found": "utter_staff_patient_gone",
-            "invalid": "utter_staff_care_refused", "unavailable": "utter_staff_care_unavailable",
-            "expired": "utter_staff_session_ended"},
+# what each audience is told, by failure (written as response=... so that every response sent is findable by
+# name: tests/rasa/test_project.py); the staff are told that a missing record is a patient gone
+_RESPONSES: dict[str, dict[str, dict[str, str]]] = {
+    PATIENT: {"forbidden": dict(response="utter_care_forbidden"), "not_found": dict(response="utter_care_not_found"),
+              "invalid": dict(response="utter_care_refused"), "unavailable": dict(response="utter_care_unavailable"),
+              "expired": dict(response="utter_session_expired")},
+    STAFF: {"forbidden": dict(response="utter_staff_forbidden"), "not_found": dict(response="utter_staff_patient_gone"),
+            "invalid": dict(response="utter_staff_care_refused"),
+            "unavailable": dict(response="utter_staff_care_unavailable"),
+            "expired": dict(response="utter_staff_session_ended")},
 }
 
 
@@ -85,9 +87,9 @@ def explain(dispatcher: CollectingDispatcher, tracker: Tracker, exc: Exception,
         log.info("CARE call failed: %s (%s)", type(exc).__name__, getattr(exc, "status", None))
     response = _RESPONSES[audience][kind]
     if kind == "invalid" and isinstance(exc, CareInvalid):
-        dispatcher.utter_message(response=response, reason=plain_reason(exc.messages))
+        dispatcher.utter_message(**response, reason=plain_reason(exc.messages))
     else:
-        dispatcher.utter_message(response=response)
+        dispatcher.utter_message(**response)
     if kind == "expired":
         store().end(tracker.sender_id)  # access and refresh token both refused: the login is over
         return session_ended_events()
