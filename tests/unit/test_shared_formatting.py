@@ -107,3 +107,9 @@ def test_one_diagnosis_name_in_blocks_and_lines():
 def test_lines_or_the_empty_text():
     assert fmt.lines(["• a", "", "• b"], "none") == "• a\n• b"
     assert fmt.lines([], "none") == "none"
+
+
+def test_the_formatter_reads_local_times_with_the_one_clock():
+    from actions.shared import clock
+
+    assert fmt.to_local is clock.to_local and fmt.zone is clock.zone  # no second time-zone lookup

@@ -6,10 +6,13 @@ records as blocks (`*_blocks`, joined by `pack`), the staff part as one line eac
 - `text`: status words, labelled lines, packing blocks into messages;
 - `when`: local times and day phrases ("tomorrow", "on Friday 27 Nov", "tomorrow at 2 pm");
 - `records`, `medications`, `appointments`, `procedures`, `slots`: one module per kind of record.
+Local times are the clock's (`zone`, `to_local` from actions/shared/clock.py, named here for callers that
+format times themselves): there is no second zone lookup.
 """
 
 from __future__ import annotations
 
+from actions.shared.clock import to_local, zone
 from actions.shared.formatting.appointments import (
     appointment_blocks,
     appointment_line,
@@ -48,6 +51,8 @@ __all__ = [
     "slot_time",
     "slot_title",
     "slot_when",
+    "to_local",
     "when_phrase",
     "words",
+    "zone",
 ]
