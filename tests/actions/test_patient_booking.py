@@ -60,8 +60,8 @@ def dated(day: dt.date) -> str:
 
 def day_without_appointments(login, patient_id: str) -> dt.date:
     """A coming OPD day of Dr. Asha Menon (Mon-Sat, from tomorrow) on which the patient has no appointment."""
-    from actions import formatting
     from actions.patient import access
+    from actions.shared import formatting
 
     tz = clock.timezone_name()
     taken = {formatting.to_local(a.start, tz).date() for a in access.patient_api(login).list_appointments()
@@ -192,10 +192,10 @@ def test_booking_before_login_keeps_the_doctor_and_day_for_after(domain):
 
 
 def test_cancel_tomorrows_appointment(domain):
-    from actions import formatting
     from actions.patient import access
     from actions.patient.cancelling import ActionAskCancelConfirmed, ActionCancelAppointmentDone
     from actions.requests import ActionCancelAppointment
+    from actions.shared import formatting
 
     sender = fresh_sender()
     login = log_in_patient(sender, "+919876543210", selected=RAMESH)
@@ -223,11 +223,12 @@ def test_cancel_tomorrows_appointment(domain):
 
 
 def test_cancel_with_several_appointments_asks_which(sunita, domain):
+    import asyncio
+
     from actions.patient import access
     from actions.patient.booking import free_slots
     from actions.patient.cancelling import ActionAskCancelChoice, ValidateCancelAppointmentForm
     from actions.requests import ActionCancelAppointment
-    import asyncio
 
     login = who.store().login(sunita)
     # a day she has no other appointment on, so "the one on <weekday>" names one (the seed books her at +3 days)
@@ -253,11 +254,12 @@ def test_cancel_with_several_appointments_asks_which(sunita, domain):
 
 def test_cancel_the_one_at_a_dotted_time(sunita, domain):
     """"pls cancel the 9.30 one" (Indian English writes times with a dot) picks the appointment at that time."""
-    from actions import formatting
+    import asyncio
+
     from actions.patient import access
     from actions.patient.booking import free_slots
     from actions.requests import ActionCancelAppointment
-    import asyncio
+    from actions.shared import formatting
 
     login = who.store().login(sunita)
     tz = clock.timezone_name()
@@ -275,7 +277,6 @@ def test_cancel_the_one_at_a_dotted_time(sunita, domain):
 
 def test_cancel_on_a_day_without_appointments_says_so(domain):
     from actions.requests import ActionCancelAppointment
-
     from actions.shared.clock import today
 
     sender = fresh_sender()
@@ -344,10 +345,10 @@ def test_the_day_question_offers_the_next_free_days_as_buttons(sunita, domain):
 def test_a_second_booking_the_same_morning_asks_first_and_no_books_nothing(sunita, domain):
     import asyncio
 
-    from actions import formatting
     from actions.patient import access
     from actions.patient.booking import ActionAskBookingConfirmed, ActionBookAppointmentDone, free_slots
     from actions.patient.session import ActionStopPatientForm
+    from actions.shared import formatting
 
     login = who.store().login(sunita)
     tz = clock.timezone_name()

@@ -181,8 +181,8 @@ def test_switch_with_one_patient_on_the_phone(domain):
 
 
 def test_care_down_answers_try_again_later_within_seconds(ramesh, domain, monkeypatch):
-    from tests.actions.harness import forget_caches
     from sessions.store import get_session_store
+    from tests.actions.harness import forget_caches
 
     login = get_session_store().login(ramesh)
     monkeypatch.setenv("CARE_BASE_URL", "http://127.0.0.1:9")  # nothing listens there
@@ -285,7 +285,6 @@ def test_a_new_conversation_session_starts_logged_out(ramesh, domain):
 
     from actions.common import ActionSessionStart
     from sessions.store import get_session_store
-
     from tests.actions.harness import ROOT
 
     assert Domain.load(str(ROOT / "domain")).session_config.carry_over_slots is False
@@ -308,8 +307,8 @@ def dated(day) -> str:
 
 
 def upcoming_of(login, patient_id):
-    from actions import formatting
     from actions.patient import access
+    from actions.shared import formatting
 
     tz = clock.timezone_name()
     return sorted(((formatting.to_local(a.start, tz), a) for a in access.patient_api(login).list_appointments()
@@ -358,8 +357,8 @@ def test_a_day_with_an_appointment_shows_that_day_first(ramesh, domain):
 def test_a_day_asked_before_the_login_is_answered_after_it(domain):
     import datetime as dt
 
-    from actions.shared.clock import today
     from actions.pending import ActionPatientLoginDone
+    from actions.shared.clock import today
 
     sender = fresh_sender()
     _, events = ask(sender, "appointments", "any appointment tomorrow?", domain, slots={"role": None})

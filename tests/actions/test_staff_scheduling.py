@@ -12,7 +12,7 @@ import pytest
 
 from actions.care.client import CareClient
 from actions.care.models import Appointment, Practitioner, Slot
-from actions.staff import formatting as fmt
+from actions.shared import formatting as fmt
 from actions.staff import scheduling
 from actions.staff.practitioners import free_slots_on, practitioners
 from actions.staff.session import staff_context
@@ -49,7 +49,7 @@ def submit(name, form: FormDriver, domain):
 
 def upcoming_of(sender: str, patient_id: str) -> list[Appointment]:
     ctx = staff_context(sender)
-    from actions.staff.formatting import upcoming
+    from actions.scheduling import upcoming
 
     return upcoming(ctx.care.list_patient_appointments(patient_id), ctx.now())
 
