@@ -114,7 +114,7 @@ class AssistantForm(FormValidationAction, ABC):
         it: help, cancel, another request); NOT_UNDERSTOOD when it is meant as one but cannot be read."""
         intent = latest_intent(tracker)
         if slot in self.yes_no_slots:
-            return {"affirm": True, "deny": False}.get(intent)
+            return yes_or_no(tracker)
         choice = next(iter(tracker.get_latest_entity_values(CHOICE_ENTITY)), None)
         if choice is not None:
             return str(choice)
@@ -145,6 +145,11 @@ def answered_just_now(tracker: Tracker) -> bool:
         if kind == "action" and event.get("name") != form:
             return False
     return tracker.latest_action_name == ACTION_LISTEN  # no history sent: judge by the latest action
+
+
+def yes_or_no(tracker: Tracker) -> bool | None:
+    """The latest message as an answer to a yes/no question: affirm -> True, deny -> False, else None."""
+    return {"affirm": True, "deny": False}.get(latest_intent(tracker))
 
 
 def escapes(tracker: Tracker, intents: frozenset[str] = ESCAPE_INTENTS) -> bool:

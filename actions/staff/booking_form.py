@@ -21,12 +21,12 @@ from actions.scheduling.slots import LOOKAHEAD_DAYS
 from actions.scheduling.windows import decode_when, encode_when, local_time
 from actions.shared.errors import explain
 from actions.shared.formatting import day_phrase
-from actions.shared.forms import NOT_UNDERSTOOD, AssistantForm, escapes
+from actions.shared.forms import NOT_UNDERSTOOD, AssistantForm, escapes, yes_or_no
 from actions.shared.turn import entity, is_tap, latest_text
 from actions.shared.who import FOCUS
 from actions.staff.practitioners import free_slots_on, match_practitioners, next_free_day, practitioners
 from actions.staff.rows import CHOICE_DOCTOR, CHOICE_PATIENT, CHOICE_SLOT, chosen
-from actions.staff.scheduling import doctor_name, yes_no
+from actions.staff.scheduling import doctor_name
 from actions.staff.search import clear_choice, decode_query, encode_query, find_patients, patient_query
 from actions.staff.session import staff_context
 from common.dates import format_day, format_time, parse_when
@@ -74,8 +74,8 @@ class ValidateScheduleAppointmentForm(AssistantForm):
         if tapped:
             return f"id:{tapped}"
         text = latest_text(tracker).strip()
-        if slot == "sched_confirm" and yes_no(tracker) is not None:
-            return yes_no(tracker)
+        if slot == "sched_confirm" and yes_or_no(tracker) is not None:
+            return yes_or_no(tracker)
         if escapes(tracker):
             return None
         if slot == "sched_patient":

@@ -20,10 +20,10 @@ from actions.care.models import Appointment
 from actions.scheduling.appointments import cancel, upcoming
 from actions.shared.errors import explain
 from actions.shared.formatting import appointment_line, appointment_when, lines
-from actions.shared.forms import NOT_UNDERSTOOD, STOPPED_SLOT, AssistantForm, escapes
+from actions.shared.forms import NOT_UNDERSTOOD, STOPPED_SLOT, AssistantForm, escapes, yes_or_no
 from actions.shared.who import FOCUS
 from actions.staff.rows import CHOICE_APPOINTMENT, appointment_button, chosen
-from actions.staff.scheduling import FORM, appointment_doctor, start_change, yes_no
+from actions.staff.scheduling import FORM, appointment_doctor, start_change
 from actions.staff.session import (
     CANCEL_SLOTS,
     SCHEDULE_SLOTS,
@@ -70,8 +70,8 @@ class ValidateStaffCancelForm(AssistantForm):
             tapped = chosen(tracker, CHOICE_APPOINTMENT)
             if tapped:
                 return tapped
-        elif slot == "staff_cancel_confirm" and yes_no(tracker) is not None:
-            return yes_no(tracker)
+        elif slot == "staff_cancel_confirm" and yes_or_no(tracker) is not None:
+            return yes_or_no(tracker)
         return None if escapes(tracker) else NOT_UNDERSTOOD
 
     def validate_staff_cancel_appt(

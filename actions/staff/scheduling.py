@@ -29,7 +29,7 @@ from actions.scheduling.days import when_from_text
 from actions.scheduling.windows import decode_when
 from actions.shared.errors import explain
 from actions.shared.forms import STOPPED_SLOT
-from actions.shared.turn import is_tap, latest_intent, latest_text, render
+from actions.shared.turn import is_tap, latest_text, render
 from actions.shared.who import FOCUS
 from actions.staff.patients import patient_for_request
 from actions.staff.session import (
@@ -66,11 +66,6 @@ def doctor_name(tracker: Tracker, domain: dict[str, Any]) -> str:
 
 def appointment_doctor(appt: Appointment, domain: dict[str, Any]) -> str:
     return appt.practitioner.name if appt.practitioner else render(domain, response="utter_staff_fragment_the_hospital")
-
-
-def yes_no(tracker: Tracker) -> bool | None:
-    """affirm -> True, deny -> False, anything else None."""
-    return {"affirm": True, "deny": False}.get(latest_intent(tracker))
 
 
 # ------------------------------------------------------------------ hooks for actions/requests.py
