@@ -19,6 +19,7 @@ from actions.shared.formatting.appointments import (
     appointment_short,
     appointment_title,
     appointment_when,
+    doctor_of,
 )
 from actions.shared.formatting.medications import duration, medication_blocks, medication_line, past_medication_line
 from actions.shared.formatting.procedures import procedure_line, service_request_blocks
@@ -36,6 +37,7 @@ __all__ = [
     "day_phrase",
     "diagnosis_line",
     "diagnosis_name",
+    "doctor_of",
     "duration",
     "encounter_blocks",
     "encounter_line",
