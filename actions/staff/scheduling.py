@@ -28,6 +28,7 @@ from actions.scheduling.appointments import on_day, upcoming
 from actions.scheduling.days import when_from_text
 from actions.scheduling.windows import decode_when
 from actions.shared.errors import explain
+from actions.shared.formatting import doctor_of
 from actions.shared.forms import STOPPED_SLOT
 from actions.shared.turn import is_tap, latest_text, render
 from actions.shared.who import FOCUS
@@ -65,7 +66,7 @@ def doctor_name(tracker: Tracker, domain: dict[str, Any]) -> str:
 
 
 def appointment_doctor(appt: Appointment, domain: dict[str, Any]) -> str:
-    return appt.practitioner.name if appt.practitioner else render(domain, response="utter_staff_fragment_the_hospital")
+    return doctor_of(appt) or render(domain, response="utter_staff_fragment_the_hospital")
 
 
 # ------------------------------------------------------------------ hooks for actions/requests.py
