@@ -88,3 +88,30 @@ def test_the_bundled_model_embeds_offline_alike_one_by_one_and_in_a_batch():
     assert batch.shape == (3, DIM)
     np.testing.assert_allclose(np.linalg.norm(batch, axis=1), 1.0, atol=1e-3)
     np.testing.assert_allclose(batch, single, atol=1e-4)
+
+
+def test_training_learns_the_centre_and_the_loaded_featurizer_standardises(tmp_path, monkeypatch):
+    from types import SimpleNamespace
+
+    from rasa.engine.storage.local_model_storage import LocalModelStorage
+    from rasa.engine.storage.resource import Resource
+
+    monkeypatch.setattr(sentence_embeddings, "load_encoder", lambda threads=1: FakeEncoder())
+    storage, resource = LocalModelStorage(tmp_path), Resource("e5")
+    config = E5SentenceFeaturizer.get_default_config()
+    examples = [Message(data={TEXT: f"example {i}", "intent": "greet"}) for i in range(40)]
+    trainer = E5SentenceFeaturizer.create(config, storage, resource, SimpleNamespace(node_name="e5"))
+    assert trainer.train(TrainingData(examples)) == resource
+
+    loaded = E5SentenceFeaturizer.load(config, storage, resource, SimpleNamespace(node_name="e5"))
+    loaded.process_training_data(TrainingData(examples))
+    vectors = np.vstack([m.get_dense_features(TEXT)[1].features for m in examples])
+    np.testing.assert_allclose(vectors.mean(axis=0), 0.0, atol=1e-4)
+    assert vectors.std(axis=0).mean() == pytest.approx(1.0, rel=1e-3)
+
+    raw = E5SentenceFeaturizer.load(
+        {**config, "standardise": False}, storage, resource, SimpleNamespace(node_name="e5")
+    )
+    message = Message(data={TEXT: "example 3"})
+    raw.process([message])
+    assert np.linalg.norm(message.get_dense_features(TEXT)[1].features) == pytest.approx(1.0, rel=1e-4)
