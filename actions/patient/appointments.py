@@ -17,11 +17,10 @@ from rasa_sdk import Tracker
 from rasa_sdk.events import EventType
 from rasa_sdk.executor import CollectingDispatcher
 
-from actions import formatting
 from actions.care.models import Appointment, Slot
 from actions.patient.access import patient_api
 from actions.patient.family import Member
-from actions.shared import clock
+from actions.shared import clock, formatting
 from actions.shared.clients import care_call
 from actions.shared.replies import send
 from common.dates import format_date, format_day, format_day_dated, format_time, parse_when, part_of_day

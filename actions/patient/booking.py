@@ -17,14 +17,13 @@ from rasa_sdk.events import ActiveLoop, EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
-from actions import formatting
 from actions.care.errors import CareInvalid, CareNotFound
 from actions.care.models import Practitioner, Slot
 from actions.patient import access
 from actions.patient.access import needs_login, patient_api
 from actions.patient.appointments import nearby, nearby_question, not_done, on_day
 from actions.patient.family import ordinal
-from actions.shared import clients, clock, turn, who
+from actions.shared import clients, clock, formatting, turn, who
 from actions.shared.clients import call_service, care_call
 from actions.shared.errors import CARE_ERRORS, AccessDenied, explain
 from actions.shared.forms import AssistantForm, clear

@@ -16,14 +16,13 @@ from rasa_sdk.events import ActiveLoop, EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
-from actions import formatting
 from actions.care.models import Appointment, Practitioner
 from actions.patient import access
 from actions.patient.access import patient_api
 from actions.patient.appointments import upcoming_appointments
 from actions.patient.booking import find_practitioner, on_day
 from actions.patient.family import Member, family, ordinal, selected
-from actions.shared import clock, turn, who
+from actions.shared import clock, formatting, turn, who
 from actions.shared.clients import care_call
 from actions.shared.errors import CARE_ERRORS, explain
 from actions.shared.forms import AssistantForm, clear

@@ -13,11 +13,10 @@ from rasa_sdk import Tracker
 from rasa_sdk.events import EventType
 from rasa_sdk.executor import CollectingDispatcher
 
-from actions import formatting
 from actions.patient.access import read_for
 from actions.patient.appointments import Days, show_days, upcoming_appointments
 from actions.patient.family import Member
-from actions.shared import clients, clock
+from actions.shared import clients, clock, formatting
 from actions.shared.replies import send
 from sessions.store import Login
 
