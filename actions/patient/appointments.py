@@ -6,7 +6,7 @@
   `pending_request` as `appointments@<first ISO day>[/<last ISO day>]` (the date said, not the words: a
   login that ends after midnight still answers for the day that was meant).
 - Before a booking is confirmed, an appointment of the same patient with the same doctor on the same day,
-  or with anyone within NEAR_HOURS of the new time, is named and the patient asked "Book another one?".
+  or with anyone within a few hours of the new time (actions/scheduling/appointments.py), is named and the patient asked "Book another one?".
 """
 from __future__ import annotations
 
@@ -17,6 +17,7 @@ from rasa_sdk import Tracker
 from rasa_sdk.events import EventType
 from rasa_sdk.executor import CollectingDispatcher
 
+from actions import scheduling
 from actions.care.models import Appointment, Slot
 from actions.patient.access import patient_api
 from actions.patient.family import Member
@@ -28,9 +29,7 @@ from sessions.store import Login
 
 APPOINTMENTS = "appointments"
 DAY_MARK = "@"
-NEAR_HOURS = 3  # another appointment this close to a new one is asked about, whichever the doctor
 # seen or in the room: no longer "upcoming", still an appointment of that day
-_DONE = ("fulfilled", "checked_in", "in_consultation")
 
 Days = tuple[dt.date, dt.date]
 
@@ -80,10 +79,7 @@ def on_days(appointments: list[Appointment], patient_id: str, days: Days) -> lis
 
 def upcoming(appointments: list[Appointment], patient_id: str) -> list[Appointment]:
     """The patient's booked appointments from now on, soonest first (no time set: last)."""
-    soon = clock.now()
-    return sorted((a for a in appointments if a.patient_id == patient_id and not a.is_cancelled
-                   and a.status not in _DONE and (a.start is None or a.start >= soon)),
-                  key=lambda a: a.start.timestamp() if a.start else float("inf"))
+    return scheduling.upcoming(appointments, clock.now(), patient_id)
 
 
 def on_day(day: dt.date) -> str:
@@ -136,25 +132,6 @@ _NONE_THEN_NEXT = {False: dict(response="utter_no_appointment_on_day_next"),
 
 
 # ------------------------------------------------------------------------------------------- a second booking
-
-def nearby(appointments: list[Appointment], patient_id: str, practitioner_id: str | None,
-           slot: Slot) -> Appointment | None:
-    """The patient's appointment closest to `slot` that makes a second booking worth a question: the same
-    doctor on the same day, or any doctor within NEAR_HOURS. None when there is none."""
-    if slot.start is None:
-        return None
-    tz = clock.timezone_name()
-    day = formatting.to_local(slot.start, tz).date()
-    found = []
-    for a in appointments:
-        if a.patient_id != patient_id or a.is_cancelled or a.start is None or a.status in _DONE:
-            continue
-        same_doctor_day = (a.practitioner is not None and a.practitioner.id == practitioner_id
-                           and formatting.to_local(a.start, tz).date() == day)
-        if same_doctor_day or abs(a.start - slot.start) <= dt.timedelta(hours=NEAR_HOURS):
-            found.append(a)
-    return min(found, key=lambda a: abs(a.start - slot.start), default=None)
-
 
 def nearby_question(existing: Appointment, slot: Slot, patient_name: str, doctor: str) -> dict[str, Any]:
     """The utter_message arguments of "<patient> already has an appointment ... Book another one?": the

@@ -8,8 +8,6 @@ slot id: nothing about the patient.
 from __future__ import annotations
 
 import datetime as dt
-import re
-import time
 from typing import Any
 
 from rasa_sdk import Action, Tracker
@@ -17,18 +15,25 @@ from rasa_sdk.events import ActiveLoop, EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
-from actions.care.errors import CareInvalid, CareNotFound
+from actions.care.errors import CareInvalid
 from actions.care.models import Practitioner, Slot
 from actions.patient import access
 from actions.patient.access import needs_login, patient_api
-from actions.patient.appointments import nearby, nearby_question, not_done, on_day
+from actions.patient.appointments import nearby_question, not_done, on_day
 from actions.patient.family import ordinal
+from actions.scheduling import days as day_words
+from actions.scheduling import slots as free_times
+from actions.scheduling.appointments import nearby
+from actions.scheduling.days import MAX_DAYS_AHEAD
+from actions.scheduling.practitioners import DOCTOR_RE, find_practitioner, home_facility, practitioners_at
+from actions.scheduling.slots import LOOKAHEAD_DAYS
+from actions.scheduling.windows import in_window, local_time, time_spec, window
 from actions.shared import clients, clock, formatting, turn, who
 from actions.shared.clients import call_service, care_call
 from actions.shared.errors import CARE_ERRORS, AccessDenied, explain
 from actions.shared.forms import AssistantForm, clear
 from common.dates import format_day, format_day_dated, format_time, parse_when
-from common.names import Match, is_ambiguous, match_names
+from common.names import Match
 from sessions.store import Login
 
 BOOK = "book"
@@ -36,143 +41,45 @@ FORM = "book_appointment_form"
 FORM_SLOTS = ("booking_practitioner", "booking_day", "booking_slot", "booking_confirmed")
 # booking_nearby: the patient's appointment close to the chosen time (asked "Book another one?" about)
 EXTRA_SLOTS = ("booking_time", "booking_doctor_query", "booking_nearby")
-MAX_DAYS_AHEAD = 90
-NEXT_FREE_SEARCH_DAYS = 14
 DAY_BUTTONS = 3
 SLOT_ROWS = 10  # one WhatsApp list
 BOOKING_NOTE = "Booked by the patient on WhatsApp"
-CACHE_SECONDS = 600.0
-
-_DOCTOR_RE = re.compile(r"\b(?:dr|doctor|doc)\b\.?\s*([a-z]+(?:\s+[a-z]+)?)", re.I)
-_cache: dict[str, tuple[float, Any]] = {}
 
 
-# ------------------------------------------------------------------------------------------- where and who
-
-async def _cached(key: str, load: Any) -> Any:
-    hit = _cache.get(key)
-    if hit is not None and hit[0] > time.monotonic():
-        return hit[1]
-    value = await load()
-    _cache[key] = (time.monotonic() + CACHE_SECONDS, value)
-    return value
-
+# ------------------------------------------------------------------------------------------- the patient's view
+# The scheduling package does the work; here it is bound to what a patient books with: the hospital of the
+# assistant's service account, its practitioners, and the patient's own token for slots and bookings.
 
 async def facility_id() -> str:
     """The hospital patients book at: the service account's facility (CARE_USERNAME's first one)."""
-    async def load() -> str:
-        user = await call_service(clients.service().current_user)
-        if user.facilities:
-            return user.facilities[0].id
-        facilities = await call_service(clients.service().list_facilities)
-        if not facilities:
-            raise CareNotFound("the service account sees no facility")
-        return facilities[0].id
-
-    return await _cached("facility", load)
+    return await home_facility(clients.service(), call_service)
 
 
 async def practitioners() -> list[Practitioner]:
-    fid = await facility_id()
-
-    async def load() -> list[Practitioner]:
-        return await call_service(clients.service().list_practitioners, fid)
-
-    return await _cached(f"practitioners:{fid}", load)
+    return [p for _, p in await practitioners_at(clients.service(), [await facility_id()], "service", call_service)]
 
 
 async def practitioner_name(practitioner_id: str | None) -> str:
     return next((p.name for p in await practitioners() if p.id == practitioner_id), "the doctor")
 
 
-def doctor_queries(text: str, entity_value: str | None = None) -> list[str]:
-    """What in a message may be a doctor's name, most specific first."""
-    queries = [entity_value] if entity_value else []
-    m = _DOCTOR_RE.search(text or "")
-    if m:
-        words = m.group(1).split()
-        queries += [" ".join(words), words[0]]
-    queries.append(text or "")
-    return [q for i, q in enumerate(queries) if q and q.strip() and q not in queries[:i]]
-
-
 def match_practitioner(text: str, pracs: list[Practitioner], entity_value: str | None = None) -> list[Match]:
     return find_practitioner(text, pracs, entity_value)[1]
 
 
-def find_practitioner(text: str, pracs: list[Practitioner],
-                      entity_value: str | None = None) -> tuple[str, list[Match]]:
-    """(the words that named a doctor, the doctors they fit: one, or several when it is ambiguous)."""
-    candidates = [(p.id, p.name) for p in pracs]
-    for query in doctor_queries(text, entity_value):
-        matches = match_names(query, candidates)
-        if matches:
-            return query, (matches if is_ambiguous(matches) else matches[:1])
-    return "", []
-
-
-# ------------------------------------------------------------------------------------------- days and times
-
-def time_spec(when: Any) -> str | None:
-    """`HH:MM` for an exact time, `HH:MM-HH:MM` for a part of day, None when no time was said."""
-    if when is None or when.start is None:
-        return None
-    if when.end is None:
-        return when.start.strftime("%H:%M")
-    return f"{when.start.strftime('%H:%M')}-{when.end.strftime('%H:%M')}"
-
-
-def _window(spec: str | None) -> tuple[dt.time, dt.time | None] | None:
-    if not spec:
-        return None
-    start, _, end = spec.partition("-")
-    return dt.time.fromisoformat(start), dt.time.fromisoformat(end) if end else None
-
-
 def read_day(value: str) -> tuple[dt.date | None, str | None]:
-    """A day answer: an ISO date from a button, or words ("friday morning", "25/12", "tmrw")."""
-    try:
-        return dt.date.fromisoformat(value.strip()), None
-    except ValueError:
-        pass
-    when = parse_when(value, clock.now(), clock.timezone_name())
-    if when is None:
-        return None, None
-    return when.day, time_spec(when)
-
-
-def local_time(slot: Slot) -> dt.time | None:
-    return formatting.to_local(slot.start, clock.timezone_name()).time() if slot.start else None
+    """A day answer on the hospital's clock: an ISO date from a button, or words ("friday morning", "tmrw")."""
+    return day_words.read_day(value, clock.now(), clock.timezone_name())
 
 
 async def free_slots(login: Login, practitioner_id: str, day: dt.date) -> list[Slot]:
-    slots = await care_call(patient_api(login).get_slots_for_day, await facility_id(), practitioner_id, day)
-    soon = clock.now()
-    return sorted((s for s in slots if s.is_free and s.start is not None and s.start > soon),
-                  key=lambda s: s.start)
-
-
-def in_window(slots: list[Slot], spec: str | None) -> list[Slot]:
-    window = _window(spec)
-    if window is None:
-        return slots
-    start, end = window
-    if end is None:
-        return [s for s in slots if local_time(s) == start]
-    return [s for s in slots if start <= (local_time(s) or start) < end]
+    return await free_times.free_slots_on(patient_api(login), await facility_id(), practitioner_id, day)
 
 
 async def free_days(login: Login, practitioner_id: str, after: dt.date, count: int,
-                    horizon: int = NEXT_FREE_SEARCH_DAYS) -> list[dt.date]:
+                    horizon: int = LOOKAHEAD_DAYS) -> list[dt.date]:
     """The next `count` days (from `after`, included) with a free time, within `horizon` days."""
-    days: list[dt.date] = []
-    for i in range(horizon):
-        day = after + dt.timedelta(days=i)
-        if await free_slots(login, practitioner_id, day):
-            days.append(day)
-            if len(days) >= count:
-                break
-    return days
+    return await free_times.free_days(patient_api(login), await facility_id(), practitioner_id, after, count, horizon)
 
 
 def day_buttons(days: list[dt.date]) -> list[dict[str, str]]:
@@ -204,16 +111,16 @@ async def settle(dispatcher: CollectingDispatcher, login: Login, practitioner_id
                                      next_day=format_day_dated(nxt[0], today))
         else:
             dispatcher.utter_message(response="utter_booking_no_free_days", doctor=doctor,
-                                     days=NEXT_FREE_SEARCH_DAYS)
+                                     days=LOOKAHEAD_DAYS)
         return {"booking_day": None, "booking_time": None}
     result: dict[str, Any] = {"booking_day": day.isoformat(), "booking_time": spec}
-    window = _window(spec)
-    if window is not None:
+    asked = window(spec)
+    if asked is not None:
         fits = in_window(free, spec)
-        if window[1] is None and fits:
+        if asked[1] is None and fits:
             result["booking_slot"] = fits[0].id
         elif not fits:
-            said = f"at {format_time(window[0])}" if window[1] is None else "at that time of day"
+            said = f"at {format_time(asked[0])}" if asked[1] is None else "at that time of day"
             dispatcher.utter_message(response="utter_booking_time_not_free", doctor=doctor, time=said,
                                      day=on_day(day))
             result["booking_time"] = None
@@ -227,7 +134,7 @@ async def hints(tracker: Tracker) -> dict[str, Any]:
     text = turn.latest_text(tracker)
     found: dict[str, Any] = {}
     doctor = turn.entity(tracker, "practitioner")
-    if doctor or _DOCTOR_RE.search(text):
+    if doctor or DOCTOR_RE.search(text):
         query, matches = find_practitioner(text, await practitioners(), doctor)
         if len(matches) == 1:
             found["booking_practitioner"] = matches[0].id
@@ -308,7 +215,7 @@ class ValidateBookAppointmentForm(AssistantForm):
 
     def understands(self, slot: str, text: str, tracker: Tracker) -> bool:
         if slot == "booking_practitioner":
-            return bool(_DOCTOR_RE.search(text)) or len(text.split()) <= 3
+            return bool(DOCTOR_RE.search(text)) or len(text.split()) <= 3
         when = parse_when(text, clock.now(), clock.timezone_name())
         if slot == "booking_day":
             return when is not None and when.day is not None

@@ -19,9 +19,9 @@ from rasa_sdk.types import DomainDict
 from actions.care.models import Appointment, Practitioner
 from actions.patient import access
 from actions.patient.access import patient_api
-from actions.patient.appointments import upcoming_appointments
-from actions.patient.booking import find_practitioner, on_day
+from actions.patient.appointments import on_day, upcoming_appointments
 from actions.patient.family import Member, family, ordinal, selected
+from actions.scheduling.practitioners import find_practitioner
 from actions.shared import clock, formatting, turn, who
 from actions.shared.clients import care_call
 from actions.shared.errors import CARE_ERRORS, explain
