@@ -78,7 +78,7 @@ def book_request(sender, text, domain, entities=None):
 
 
 def validate_booking(sender, slot, text, domain, slots, intent="nlu_fallback", entities=None):
-    from actions.patient.booking import ValidateBookAppointmentForm
+    from actions.patient.booking_form import ValidateBookAppointmentForm
 
     t = make_tracker(sender, text=text, intent=intent, entities=entities, active_loop=BOOK, requested_slot=slot,
                      slots={"role": "patient", "patient_name": "Sunita Kumar", **slots})
@@ -86,7 +86,7 @@ def validate_booking(sender, slot, text, domain, slots, intent="nlu_fallback", e
 
 
 def test_an_ambiguous_doctor_is_asked_about_with_only_the_matching_doctors(sunita, domain):
-    from actions.patient.booking import ActionAskBookingPractitioner
+    from actions.patient.booking_form import ActionAskBookingPractitioner
 
     d, events = book_request(sunita, "book me with Dr. Asha on Friday morning", domain,
                              entities=[("practitioner", "Dr. Asha")])
@@ -114,7 +114,7 @@ def test_choosing_the_doctor_checks_the_day_already_given(sunita, domain):
 
 
 def test_free_times_are_a_list_within_the_part_of_day(sunita, domain):
-    from actions.patient.booking import ActionAskBookingSlot
+    from actions.patient.booking_form import ActionAskBookingSlot
 
     t = make_tracker(sunita, active_loop=BOOK, requested_slot="booking_slot",
                      slots={"booking_practitioner": ASHA_MENON, "booking_day": next_weekday(4).isoformat(),
@@ -151,7 +151,8 @@ def test_a_day_in_the_past_is_refused(sunita, domain):
 
 def test_book_confirm_and_see_it_in_care(sunita, domain):
     from actions.patient import access
-    from actions.patient.booking import ActionAskBookingConfirmed, ActionBookAppointmentDone, free_slots
+    from actions.patient.booking import free_slots
+    from actions.patient.booking_form import ActionAskBookingConfirmed, ActionBookAppointmentDone
 
     login = who.store().login(sunita)
     day = day_without_appointments(login, SUNITA)  # else "Book another one?" comes first
@@ -177,7 +178,7 @@ def test_book_confirm_and_see_it_in_care(sunita, domain):
 
 
 def test_saying_no_books_nothing(sunita, domain):
-    from actions.patient.booking import ActionBookAppointmentDone
+    from actions.patient.booking_form import ActionBookAppointmentDone
 
     d, _ = run(ActionBookAppointmentDone(), make_tracker(sunita, slots={"booking_confirmed": False,
                                                                         "booking_slot": "x"}), domain)
@@ -332,7 +333,7 @@ def test_a_new_doctor_during_a_booking_changes_only_the_doctor(sunita, domain):
 
 
 def test_the_day_question_offers_the_next_free_days_as_buttons(sunita, domain):
-    from actions.patient.booking import ActionAskBookingDay
+    from actions.patient.booking_form import ActionAskBookingDay
 
     t = make_tracker(sunita, active_loop=BOOK, requested_slot="booking_day",
                      slots={"booking_practitioner": ASHA_MENON})
@@ -346,7 +347,8 @@ def test_a_second_booking_the_same_morning_asks_first_and_no_books_nothing(sunit
     import asyncio
 
     from actions.patient import access
-    from actions.patient.booking import ActionAskBookingConfirmed, ActionBookAppointmentDone, free_slots
+    from actions.patient.booking import free_slots
+    from actions.patient.booking_form import ActionAskBookingConfirmed, ActionBookAppointmentDone
     from actions.patient.session import ActionStopPatientForm
     from actions.shared import formatting
 
