@@ -17,14 +17,14 @@ from actions.scheduling.windows import decode_when, slots_near
 from actions.shared import clock
 from actions.shared.errors import explain
 from actions.shared.formatting import day_phrase
-from actions.shared.forms import STOPPED_SLOT
+from actions.shared.forms import STOPPED_SLOT, clear
 from actions.shared.turn import render
 from actions.shared.who import FOCUS
 from actions.staff.practitioners import free_slots_on, match_practitioners, practitioners
 from actions.staff.rows import practitioner_button, slot_button
 from actions.staff.scheduling import BOOKING_NOTE, FORM, doctor_name
 from actions.staff.search import ask_which, decode_query, find_patients
-from actions.staff.session import SCHEDULE_SLOTS, reset, session_ended, staff_context, start_form
+from actions.staff.session import SCHEDULE_SLOTS, session_ended, staff_context, start_form
 from common.dates import format_local_dated
 
 # ------------------------------------------------------------------ questions of the booking form
@@ -162,7 +162,7 @@ class ActionStaffBook(Action):
     async def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
     ) -> list[dict[str, Any]]:
-        done = reset(*SCHEDULE_SLOTS, "staff_patient_query", STOPPED_SLOT)
+        done = clear(*SCHEDULE_SLOTS, "staff_patient_query", STOPPED_SLOT)
         ctx = staff_context(tracker.sender_id)
         if ctx is None:
             return done + session_ended(dispatcher)

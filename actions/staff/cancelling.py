@@ -20,7 +20,7 @@ from actions.care.models import Appointment
 from actions.scheduling.appointments import cancel, upcoming
 from actions.shared.errors import explain
 from actions.shared.formatting import appointment_line, appointment_when, lines
-from actions.shared.forms import NOT_UNDERSTOOD, STOPPED_SLOT, AssistantForm, escapes, yes_or_no
+from actions.shared.forms import NOT_UNDERSTOOD, STOPPED_SLOT, AssistantForm, clear, escapes, yes_or_no
 from actions.shared.who import FOCUS
 from actions.staff.rows import CHOICE_APPOINTMENT, appointment_button, chosen
 from actions.staff.scheduling import FORM, appointment_doctor, start_change
@@ -28,7 +28,6 @@ from actions.staff.session import (
     CANCEL_SLOTS,
     SCHEDULE_SLOTS,
     StaffContext,
-    reset,
     session_ended,
     staff_context,
     start_form,
@@ -163,7 +162,7 @@ class ActionStaffCancelSubmit(Action):
     async def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
     ) -> list[dict[str, Any]]:
-        done = reset(*CANCEL_SLOTS, STOPPED_SLOT)
+        done = clear(*CANCEL_SLOTS, STOPPED_SLOT)
         ctx = staff_context(tracker.sender_id)
         if ctx is None:
             return done + session_ended(dispatcher)

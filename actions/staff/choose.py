@@ -14,14 +14,14 @@ from rasa_sdk.executor import CollectingDispatcher
 from actions.care.errors import CareError
 from actions.care.models import Patient
 from actions.shared.errors import explain
-from actions.shared.forms import NOT_UNDERSTOOD, AssistantForm, escapes
+from actions.shared.forms import NOT_UNDERSTOOD, AssistantForm, clear, escapes
 from actions.shared.turn import entity, latest_intent
 from actions.shared.who import FOCUS
 from actions.staff import rows
 from actions.staff.booking import ask_patient
 from actions.staff.scheduling import begin_change, booking_for_patient
 from actions.staff.search import clear_choice, decode_query, encode_query, find_patients, patient_query
-from actions.staff.session import PATIENT_FORM_SLOTS, StaffContext, require_staff, reset, session_ended, staff_context
+from actions.staff.session import PATIENT_FORM_SLOTS, StaffContext, require_staff, session_ended, staff_context
 from actions.staff.summary import show_patient
 
 
@@ -98,7 +98,7 @@ class ActionStaffPatientChosen(Action):
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
                   domain: dict[str, Any]) -> list[dict[str, Any]]:
-        done = reset(*PATIENT_FORM_SLOTS)
+        done = clear(*PATIENT_FORM_SLOTS)
         ctx = staff_context(tracker.sender_id)
         if ctx is None:
             return done + session_ended(dispatcher)

@@ -25,7 +25,7 @@ from actions.care.calls import care_call
 from actions.care.errors import CareError, CareInvalid, CareUnauthenticated
 from actions.care.models import MfaChallenge, TokenPair
 from actions.shared.clients import staff_client
-from actions.shared.forms import NARROW_ESCAPE_INTENTS, NOT_UNDERSTOOD, SAFETY_INTENTS, AssistantForm, escapes
+from actions.shared.forms import NARROW_ESCAPE_INTENTS, NOT_UNDERSTOOD, SAFETY_INTENTS, AssistantForm, clear, escapes
 from actions.shared.turn import latest_intent, latest_text
 from actions.shared.who import ACCESS, ROLE, STAFF
 from actions.staff import permissions
@@ -37,7 +37,6 @@ from actions.staff.session import (
     SCHEDULE_SLOTS,
     access_of,
     login_from,
-    reset,
     saver,
     staff_context,
 )
@@ -324,7 +323,7 @@ class ActionStaffLoginSubmit(Action):
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
                   domain: dict[str, Any]) -> list[dict[str, Any]]:
         outcome = tracker.get_slot("staff_login_outcome")
-        events = reset(*LOGIN_SLOTS)
+        events = clear(*LOGIN_SLOTS)
         get_session_store().clear_expectation(tracker.sender_id)
         if outcome in (OK, ALREADY):
             events += [SlotSet(ROLE, STAFF)]
@@ -353,4 +352,4 @@ class ActionStaffStop(Action):
         if latest_intent(tracker) != "logout":  # action_logout speaks next
             dispatcher.utter_message(response="utter_staff_stopped")
         return [ActiveLoop(None), SlotSet("requested_slot", None), SlotSet("staff_pending", None),
-                *reset(*LOGIN_SLOTS, *PATIENT_FORM_SLOTS, *SCHEDULE_SLOTS, *CANCEL_SLOTS)]
+                *clear(*LOGIN_SLOTS, *PATIENT_FORM_SLOTS, *SCHEDULE_SLOTS, *CANCEL_SLOTS)]

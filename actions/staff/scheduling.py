@@ -29,7 +29,7 @@ from actions.scheduling.days import when_from_text
 from actions.scheduling.windows import decode_when
 from actions.shared.errors import explain
 from actions.shared.formatting import doctor_of
-from actions.shared.forms import STOPPED_SLOT
+from actions.shared.forms import STOPPED_SLOT, clear
 from actions.shared.turn import is_tap, latest_text, render
 from actions.shared.who import FOCUS
 from actions.staff.patients import patient_for_request
@@ -39,7 +39,6 @@ from actions.staff.session import (
     StaffContext,
     access_of,
     require_staff,
-    reset,
     start_form,
 )
 
@@ -143,7 +142,7 @@ async def begin_change(
         return explain(dispatcher, tracker, exc)
     if not coming:
         dispatcher.utter_message(response="utter_staff_no_upcoming", patient=patient_name)
-        return [SlotSet(FOCUS, patient_id), *reset(*CANCEL_SLOTS)]
+        return [SlotSet(FOCUS, patient_id), *clear(*CANCEL_SLOTS)]
     slots: dict[str, Any] = dict.fromkeys((*CANCEL_SLOTS, STOPPED_SLOT))
     slots.update(staff_cancel_mode=mode, staff_cancel_when=when)
     decoded = decode_when(when)

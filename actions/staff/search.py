@@ -24,7 +24,7 @@ from actions.shared.errors import explain
 from actions.shared.turn import entity, latest_text, render
 from actions.shared.who import FOCUS
 from actions.staff import rows
-from actions.staff.session import PATIENT_FORM_SLOTS, StaffContext, access_of, require_staff, reset, start_form
+from actions.staff.session import PATIENT_FORM_SLOTS, StaffContext, access_of, require_staff, start_form
 from common.names import is_ambiguous, match_names, normalise_name
 from common.phone import DEFAULT_REGION, InvalidPhoneNumber, mask_phone, to_e164
 
@@ -289,4 +289,4 @@ class ActionStaffMore(Action):
 
 
 __all__ = ["ActionSearchPatient", "ActionStaffMore", "PatientQuery", "candidate_queries", "find_patients",
-           "name_in", "patient_query", "phone_in", "reset"]
+           "name_in", "patient_query", "phone_in"]

@@ -43,10 +43,6 @@ CANCEL_SLOTS = ("staff_cancel_appt", "staff_cancel_confirm", "staff_cancel_mode"
 STAFF_FORMS = ("staff_login_form", "staff_patient_form", "schedule_appointment_form", "staff_cancel_form")
 
 
-def reset(*names: str) -> list[dict[str, Any]]:
-    return [SlotSet(n, None) for n in names]
-
-
 def start_form(name: str, **slots: Any) -> list[dict[str, Any]]:
     """Events that start one of our forms from a custom action: the form runs next (RulePolicy's loop
     happy path) with a clean requested_slot and the given slots already set."""
