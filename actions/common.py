@@ -1,4 +1,5 @@
 """Conversation basics: sessions start clean; the greeting uses the configured name and welcome text."""
+
 from __future__ import annotations
 
 from typing import Any
@@ -38,8 +39,9 @@ class ActionGreet(Action):
     def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]) -> list[dict[str, Any]]:
         s = get_settings()
         events = leave_form(dispatcher, tracker, domain)  # "hi" in the middle of a question starts afresh
-        dispatcher.utter_message(response="utter_greet", bot_name=s.whatsapp_bot_name,
-                                 welcome_message=s.whatsapp_bot_welcome_message)
+        dispatcher.utter_message(
+            response="utter_greet", bot_name=s.whatsapp_bot_name, welcome_message=s.whatsapp_bot_welcome_message
+        )
         dispatcher.utter_message(**menu_for(tracker))
         return events
 

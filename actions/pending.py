@@ -4,10 +4,11 @@ is answered here once it can be, and every patient request is answered here for 
 `pending_request` holds what waits: a section (records, medications, past_medications, appointments,
 procedures, maybe with a day as `appointments@<ISO day>`), or book / cancel.
 """
+
 from __future__ import annotations
 
 import logging
-from typing import Awaitable, Callable
+from collections.abc import Awaitable, Callable
 
 from rasa_sdk import Action, Tracker
 from rasa_sdk.events import EventType, SlotSet
@@ -44,13 +45,15 @@ log = logging.getLogger(__name__)
 Show = Callable[[CollectingDispatcher, Tracker, Login, Member, bool], Awaitable[list[EventType]]]
 
 
-async def book(dispatcher: CollectingDispatcher, tracker: Tracker, login: Login, member: Member,
-               fresh: bool = False) -> list[EventType]:
+async def book(
+    dispatcher: CollectingDispatcher, tracker: Tracker, login: Login, member: Member, fresh: bool = False
+) -> list[EventType]:
     return await start_booking_form(dispatcher, tracker, login, from_message=fresh)
 
 
-async def cancel(dispatcher: CollectingDispatcher, tracker: Tracker, login: Login, member: Member,
-                 fresh: bool = False) -> list[EventType]:
+async def cancel(
+    dispatcher: CollectingDispatcher, tracker: Tracker, login: Login, member: Member, fresh: bool = False
+) -> list[EventType]:
     return await cancel_for(dispatcher, tracker, login, member, fresh)
 
 
@@ -65,8 +68,14 @@ SHOW: dict[str, Show] = {
 }
 
 
-async def answer(pending: str, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict,
-                 login: Login, from_message: bool = False) -> list[EventType]:
+async def answer(
+    pending: str,
+    dispatcher: CollectingDispatcher,
+    tracker: Tracker,
+    domain: DomainDict,
+    login: Login,
+    from_message: bool = False,
+) -> list[EventType]:
     """Answer `pending` for the patient the message is about (or the selected one)."""
     events: list[EventType] = [SlotSet("role", PATIENT)]
     section, days = split_request(pending)
@@ -77,8 +86,7 @@ async def answer(pending: str, dispatcher: CollectingDispatcher, tracker: Tracke
         if from_message:
             # in a booking the names are doctors' more often than relatives': only family names count there
             person = None if section in (BOOK, CANCEL) else turn.entity(tracker, "person")
-            found = mention(turn.latest_text(tracker), person,
-                            turn.entity(tracker, "relation"), members, current)
+            found = mention(turn.latest_text(tracker), person, turn.entity(tracker, "relation"), members, current)
             if found.kind == "outsider":
                 dispatcher.utter_message(response="utter_not_family", names=names_text(members))
                 return events
@@ -108,8 +116,9 @@ async def answer(pending: str, dispatcher: CollectingDispatcher, tracker: Tracke
         return events + explain(dispatcher, tracker, exc)
 
 
-async def resume(pending: str, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict,
-                 login: Login) -> list[EventType]:
+async def resume(
+    pending: str, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict, login: Login
+) -> list[EventType]:
     """Answer the request that waited for a login or a choice of patient."""
     if split_request(pending)[0] in SHOW:
         return await answer(pending, dispatcher, tracker, domain, login)
@@ -143,8 +152,9 @@ class ActionPatientLoginDone(Action):
         return "action_patient_login_done"
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> list[EventType]:
-        events = clear("login_phone", "login_other_number", "login_code", "patient_choice", "form_stopped",
-                       "pending_request")
+        events = clear(
+            "login_phone", "login_other_number", "login_code", "patient_choice", "form_stopped", "pending_request"
+        )
         who.store().clear_expectation(tracker.sender_id)
         login = access.patient_login(tracker)
         if tracker.get_slot("form_stopped") or login is None:

@@ -4,6 +4,7 @@ is logged in (nobody: the patient login starts, and the request waits in `pendin
 
 The patient and staff parts never import each other; this module and actions/pending.py sit above both.
 """
+
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
@@ -135,6 +136,9 @@ class ActionLogout(Action):
         events: list[EventType] = []
         if tracker.active_loop_name:
             events += [ActiveLoop(None), SlotSet(REQUESTED_SLOT, None)]
-        events += [SlotSet(name, None) for name, value in tracker.slots.items()
-                   if name not in KEPT_ON_LOGOUT and name != REQUESTED_SLOT and value is not None]
+        events += [
+            SlotSet(name, None)
+            for name, value in tracker.slots.items()
+            if name not in KEPT_ON_LOGOUT and name != REQUESTED_SLOT and value is not None
+        ]
         return events

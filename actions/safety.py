@@ -6,6 +6,7 @@
 - "menu" and the like leave an open question politely instead of being taken as its answer;
 - "STOP" and "remind me" get an honest answer about what the assistant does today.
 """
+
 from __future__ import annotations
 
 import logging
@@ -71,13 +72,15 @@ class ActionEmergency(Action):
         s = get_settings()
         numbers = {"ambulance_number": s.national_ambulance_number, "emergency_number": s.national_emergency_number}
         if s.hospital_emergency_number:
-            dispatcher.utter_message(response="utter_emergency", hospital_emergency_number=s.hospital_emergency_number,
-                                     **numbers)
+            dispatcher.utter_message(
+                response="utter_emergency", hospital_emergency_number=s.hospital_emergency_number, **numbers
+            )
         else:
             dispatcher.utter_message(response="utter_emergency_without_hospital_number", **numbers)
         if is_self_harm((tracker.latest_message or {}).get("text") or ""):
-            dispatcher.utter_message(response="utter_emergency_self_harm",
-                                     mental_health_helpline=s.mental_health_helpline)
+            dispatcher.utter_message(
+                response="utter_emergency_self_harm", mental_health_helpline=s.mental_health_helpline
+            )
         logger.warning("emergency message answered with the emergency numbers")  # no text, no number
         return leave_form(None, tracker, domain)
 
@@ -85,8 +88,11 @@ class ActionEmergency(Action):
 def say_helpdesk(dispatcher: CollectingDispatcher) -> None:
     s = get_settings()
     if s.hospital_helpdesk_number:
-        dispatcher.utter_message(response="utter_helpdesk", helpdesk_number=s.hospital_helpdesk_number,
-                                 helpdesk_hours=s.hospital_helpdesk_hours)
+        dispatcher.utter_message(
+            response="utter_helpdesk",
+            helpdesk_number=s.hospital_helpdesk_number,
+            helpdesk_hours=s.hospital_helpdesk_hours,
+        )
     else:
         dispatcher.utter_message(response="utter_helpdesk_without_number", helpdesk_hours=s.hospital_helpdesk_hours)
 
@@ -105,8 +111,9 @@ class ActionTalkToHuman(Action):
             return events + [SlotSet("callback_wanted", False), SlotSet("callback_note", NOTE_SKIPPED)]
         earlier = _open_request(tracker.sender_id)
         if earlier is not None:  # asked twice: the helpdesk calls once
-            dispatcher.utter_message(response="utter_callback_already", reference=earlier,
-                                     masked_phone=mask_phone(phone))
+            dispatcher.utter_message(
+                response="utter_callback_already", reference=earlier, masked_phone=mask_phone(phone)
+            )
             return events + [SlotSet("callback_wanted", False), SlotSet("callback_note", NOTE_ALREADY)]
         return events + clear(*CALLBACK_SLOTS)
 
@@ -126,8 +133,9 @@ class ActionAskCallbackWanted(Action):
         return "action_ask_callback_wanted"
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> list[EventType]:
-        dispatcher.utter_message(response="utter_ask_callback_wanted",
-                                 masked_phone=mask_phone(_sender_e164(tracker) or ""))
+        dispatcher.utter_message(
+            response="utter_ask_callback_wanted", masked_phone=mask_phone(_sender_e164(tracker) or "")
+        )
         return []
 
 
@@ -186,18 +194,23 @@ class ActionCallbackDone(Action):
             note = store.take_secret(tracker.sender_id, "note") if given else None
             login = store.login(tracker.sender_id)
             reference = get_handoff_store().request_callback(
-                tracker.sender_id, phone, note, login.kind if login is not None else "anonymous")
+                tracker.sender_id, phone, note, login.kind if login is not None else "anonymous"
+            )
         except Exception as exc:  # noqa: BLE001 - the user is told to call instead
             logger.error("call-back request not recorded: %s", type(exc).__name__)
             dispatcher.utter_message(response="utter_callback_failed")
             return events
-        dispatcher.utter_message(response="utter_callback_recorded", masked_phone=mask_phone(phone),
-                                 helpdesk_hours=get_settings().hospital_helpdesk_hours, reference=reference)
+        dispatcher.utter_message(
+            response="utter_callback_recorded",
+            masked_phone=mask_phone(phone),
+            helpdesk_hours=get_settings().hospital_helpdesk_hours,
+            reference=reference,
+        )
         return events
 
 
 class ActionStopMessages(Action):
-    """"STOP" ends an open question; otherwise it is answered honestly: the assistant only ever replies."""
+    """ "STOP" ends an open question; otherwise it is answered honestly: the assistant only ever replies."""
 
     def name(self) -> str:
         return "action_stop_messages"
@@ -218,13 +231,16 @@ class ActionUnsupportedLanguage(Action):
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> list[EventType]:
         s = get_settings()
-        dispatcher.utter_message(response="utter_unsupported_language", ambulance_number=s.national_ambulance_number,
-                                 emergency_number=s.national_emergency_number)
+        dispatcher.utter_message(
+            response="utter_unsupported_language",
+            ambulance_number=s.national_ambulance_number,
+            emergency_number=s.national_emergency_number,
+        )
         return []
 
 
 class ActionShowMenu(Action):
-    """"menu" (or "back", "start again") leaves any open question and shows the menu."""
+    """ "menu" (or "back", "start again") leaves any open question and shows the menu."""
 
     def name(self) -> str:
         return "action_show_menu"

@@ -7,11 +7,13 @@
   session store can keep it. When the refresh token is gone too, the staff member logs in again.
 - `PatientTokenAuth`: the OTP `patient_login` token (1 h, no refresh).
 """
+
 from __future__ import annotations
 
 import datetime as dt
 import threading
-from typing import TYPE_CHECKING, Callable
+from collections.abc import Callable
+from typing import TYPE_CHECKING
 
 from actions.care.errors import CareUnauthenticated
 from actions.care.models import MfaChallenge, PatientToken, TokenPair, jwt_expiry
@@ -34,7 +36,7 @@ def expired(token: str, now: dt.datetime | None = None) -> bool:
     return exp is not None and exp - EXPIRY_MARGIN <= (now or dt.datetime.now(dt.timezone.utc))
 
 
-def password_login(http: "CareHttp", username: str, password: str) -> TokenPair | MfaChallenge:
+def password_login(http: CareHttp, username: str, password: str) -> TokenPair | MfaChallenge:
     body = http.call("POST", LOGIN, json={"username": username, "password": password}, idempotent=False)
     body = body if isinstance(body, dict) else {}
     if body.get("temp_token") and not body.get("access"):
@@ -42,7 +44,7 @@ def password_login(http: "CareHttp", username: str, password: str) -> TokenPair 
     return TokenPair.from_api(body)
 
 
-def refresh_pair(http: "CareHttp", refresh: str) -> TokenPair:
+def refresh_pair(http: CareHttp, refresh: str) -> TokenPair:
     # Rotating refresh: CARE answers a new refresh token too; keep the old one if it ever doesn't.
     body = http.call("POST", REFRESH, json={"refresh": refresh}, idempotent=False)
     body = body if isinstance(body, dict) else {}
@@ -56,7 +58,7 @@ class ServiceAccountAuth:
         self._tokens: TokenPair | None = None
         self._lock = threading.Lock()  # actions run in threads; log in once, not once per thread
 
-    def header(self, http: "CareHttp") -> dict[str, str]:
+    def header(self, http: CareHttp) -> dict[str, str]:
         with self._lock:
             if self._tokens is None:
                 self._tokens = self._login(http)
@@ -64,14 +66,14 @@ class ServiceAccountAuth:
                 self._tokens = self._refresh_or_login(http, self._tokens)
             return bearer(self._tokens.access)
 
-    def recover(self, http: "CareHttp", refused: dict[str, str]) -> bool:
+    def recover(self, http: CareHttp, refused: dict[str, str]) -> bool:
         with self._lock:
             if self._tokens is not None and bearer(self._tokens.access) != refused:
                 return True  # another thread already logged in again
             self._tokens = self._login(http)
             return True
 
-    def _refresh_or_login(self, http: "CareHttp", tokens: TokenPair) -> TokenPair:
+    def _refresh_or_login(self, http: CareHttp, tokens: TokenPair) -> TokenPair:
         if not expired(tokens.refresh):
             try:
                 return refresh_pair(http, tokens.refresh)
@@ -79,7 +81,7 @@ class ServiceAccountAuth:
                 pass  # blacklisted or rotated away: a password login still works
         return self._login(http)
 
-    def _login(self, http: "CareHttp") -> TokenPair:
+    def _login(self, http: CareHttp) -> TokenPair:
         if not self._username or not self._password:
             raise CareUnauthenticated("CARE_USERNAME / CARE_PASSWORD are not set")
         result = password_login(http, self._username, self._password)
@@ -98,13 +100,13 @@ class StaffTokenAuth:
     def tokens(self) -> TokenPair:
         return self._tokens
 
-    def header(self, http: "CareHttp") -> dict[str, str]:
+    def header(self, http: CareHttp) -> dict[str, str]:
         with self._lock:
             if expired(self._tokens.access) and not expired(self._tokens.refresh):
                 self._refresh(http)
             return bearer(self._tokens.access)
 
-    def recover(self, http: "CareHttp", refused: dict[str, str]) -> bool:
+    def recover(self, http: CareHttp, refused: dict[str, str]) -> bool:
         with self._lock:
             if bearer(self._tokens.access) != refused:
                 return True
@@ -116,7 +118,7 @@ class StaffTokenAuth:
                 return False
             return True
 
-    def _refresh(self, http: "CareHttp") -> None:
+    def _refresh(self, http: CareHttp) -> None:
         self._tokens = refresh_pair(http, self._tokens.refresh)
         if self._on_refresh is not None:
             self._on_refresh(self._tokens)
@@ -126,8 +128,8 @@ class PatientTokenAuth:
     def __init__(self, token: PatientToken) -> None:
         self._token = token
 
-    def header(self, http: "CareHttp") -> dict[str, str]:
+    def header(self, http: CareHttp) -> dict[str, str]:
         return bearer(self._token.access)
 
-    def recover(self, http: "CareHttp", refused: dict[str, str]) -> bool:
+    def recover(self, http: CareHttp, refused: dict[str, str]) -> bool:
         return False  # no refresh for patient tokens: the patient asks for a new OTP

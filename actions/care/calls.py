@@ -2,11 +2,13 @@
 event loop keeps serving other users, and with a hard deadline, so a user waiting on WhatsApp hears
 "try again later" within seconds when CARE hangs (the client's own timeout applies per attempt, retries add up).
 """
+
 from __future__ import annotations
 
 import asyncio
 import logging
-from typing import Any, Callable, TypeVar
+from collections.abc import Callable
+from typing import Any, TypeVar
 
 from actions.care.errors import CareUnavailable
 

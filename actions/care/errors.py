@@ -4,6 +4,7 @@ Every failure of a CARE call surfaces as one of these, so actions can answer the
 knowing HTTP. Messages never carry tokens, OTPs, passwords or record content: only CARE's own
 validation texts (which describe the request, not the patient) and the path template.
 """
+
 from __future__ import annotations
 
 from typing import Any

@@ -4,18 +4,21 @@ Only what the assistant needs is kept. Parsers are tolerant: a missing optional 
 default instead of an exception, because CARE's list and detail shapes differ (lists leave out
 nested objects) and newer CARE versions add or drop keys. Tokens never show up in `repr`.
 """
+
 from __future__ import annotations
 
 import base64
 import datetime as dt
 import json
+from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any, Mapping
+from typing import Any
 
 JSON = Mapping[str, Any]
 
 
 # ---------------------------------------------------------------- parsing helpers
+
 
 def _s(d: JSON | None, key: str, default: str = "") -> str:
     v = (d or {}).get(key)
@@ -79,6 +82,7 @@ def jwt_expiry(token: str) -> dt.datetime | None:
 
 # ---------------------------------------------------------------- auth
 
+
 @dataclass(frozen=True)
 class TokenPair:
     """A staff (or service account) login: CARE's `{access, refresh}`; refresh rotates."""
@@ -87,7 +91,7 @@ class TokenPair:
     refresh: str = field(repr=False)
 
     @classmethod
-    def from_api(cls, d: JSON) -> "TokenPair":
+    def from_api(cls, d: JSON) -> TokenPair:
         return cls(access=_s(d, "access"), refresh=_s(d, "refresh"))
 
     @property
@@ -106,7 +110,7 @@ class MfaChallenge:
     temp_token: str = field(repr=False)
 
     @classmethod
-    def from_api(cls, d: JSON) -> "MfaChallenge":
+    def from_api(cls, d: JSON) -> MfaChallenge:
         return cls(temp_token=_s(d, "temp_token"))
 
 
@@ -118,7 +122,7 @@ class PatientToken:
     phone_number: str
 
     @classmethod
-    def from_api(cls, d: JSON, phone_number: str) -> "PatientToken":
+    def from_api(cls, d: JSON, phone_number: str) -> PatientToken:
         return cls(access=_s(d, "access"), phone_number=phone_number)
 
     @property
@@ -128,13 +132,14 @@ class PatientToken:
 
 # ---------------------------------------------------------------- people and places
 
+
 @dataclass(frozen=True)
 class FacilityRef:
     id: str
     name: str
 
     @classmethod
-    def from_api(cls, d: JSON) -> "FacilityRef":
+    def from_api(cls, d: JSON) -> FacilityRef:
         return cls(id=_s(d, "id"), name=_s(d, "name"))
 
 
@@ -149,10 +154,16 @@ class Facility:
     is_public: bool = False
 
     @classmethod
-    def from_api(cls, d: JSON) -> "Facility":
-        return cls(id=_s(d, "id"), name=_s(d, "name"), facility_type=_s(d, "facility_type"),
-                   address=_s(d, "address"), phone_number=_s(d, "phone_number"), pincode=_s(d, "pincode"),
-                   is_public=bool(d.get("is_public", False)))
+    def from_api(cls, d: JSON) -> Facility:
+        return cls(
+            id=_s(d, "id"),
+            name=_s(d, "name"),
+            facility_type=_s(d, "facility_type"),
+            address=_s(d, "address"),
+            phone_number=_s(d, "phone_number"),
+            pincode=_s(d, "pincode"),
+            is_public=bool(d.get("is_public", False)),
+        )
 
 
 @dataclass(frozen=True)
@@ -168,10 +179,16 @@ class Practitioner:
     gender: str = ""
 
     @classmethod
-    def from_api(cls, d: JSON) -> "Practitioner":
-        return cls(id=_s(d, "id"), first_name=_s(d, "first_name"), last_name=_s(d, "last_name"),
-                   prefix=_s(d, "prefix"), username=_s(d, "username"), user_type=_s(d, "user_type"),
-                   gender=_s(d, "gender"))
+    def from_api(cls, d: JSON) -> Practitioner:
+        return cls(
+            id=_s(d, "id"),
+            first_name=_s(d, "first_name"),
+            last_name=_s(d, "last_name"),
+            prefix=_s(d, "prefix"),
+            username=_s(d, "username"),
+            user_type=_s(d, "user_type"),
+            gender=_s(d, "gender"),
+        )
 
     @property
     def name(self) -> str:
@@ -194,15 +211,22 @@ class CurrentUser:
     permissions: frozenset[str] = frozenset()
 
     @classmethod
-    def from_api(cls, d: JSON) -> "CurrentUser":
-        roles = tuple(_s(o, "name") for o in _list(d, "organizations")
-                      if isinstance(o, Mapping) and o.get("org_type") == "role")
-        return cls(id=_s(d, "id"), username=_s(d, "username"), first_name=_s(d, "first_name"),
-                   last_name=_s(d, "last_name"), user_type=_s(d, "user_type"),
-                   is_superuser=bool(d.get("is_superuser", False)), mfa_enabled=bool(d.get("mfa_enabled", False)),
-                   roles=roles,
-                   facilities=tuple(FacilityRef.from_api(f) for f in _list(d, "facilities") if isinstance(f, Mapping)),
-                   permissions=frozenset(str(p) for p in _list(d, "permissions")))
+    def from_api(cls, d: JSON) -> CurrentUser:
+        roles = tuple(
+            _s(o, "name") for o in _list(d, "organizations") if isinstance(o, Mapping) and o.get("org_type") == "role"
+        )
+        return cls(
+            id=_s(d, "id"),
+            username=_s(d, "username"),
+            first_name=_s(d, "first_name"),
+            last_name=_s(d, "last_name"),
+            user_type=_s(d, "user_type"),
+            is_superuser=bool(d.get("is_superuser", False)),
+            mfa_enabled=bool(d.get("mfa_enabled", False)),
+            roles=roles,
+            facilities=tuple(FacilityRef.from_api(f) for f in _list(d, "facilities") if isinstance(f, Mapping)),
+            permissions=frozenset(str(p) for p in _list(d, "permissions")),
+        )
 
     @property
     def name(self) -> str:
@@ -227,16 +251,25 @@ class Patient:
     deceased: bool = False
 
     @classmethod
-    def from_api(cls, d: JSON) -> "Patient":
+    def from_api(cls, d: JSON) -> Patient:
         yob = d.get("year_of_birth")
-        return cls(id=_s(d, "id"), name=_s(d, "name"), gender=_s(d, "gender"), phone_number=_s(d, "phone_number"),
-                   emergency_phone_number=_s(d, "emergency_phone_number"), address=_s(d, "address"),
-                   pincode=_s(d, "pincode"), date_of_birth=parse_date(d.get("date_of_birth")),
-                   year_of_birth=yob if isinstance(yob, int) else None, blood_group=_s(d, "blood_group"),
-                   deceased=bool(d.get("deceased_datetime")))
+        return cls(
+            id=_s(d, "id"),
+            name=_s(d, "name"),
+            gender=_s(d, "gender"),
+            phone_number=_s(d, "phone_number"),
+            emergency_phone_number=_s(d, "emergency_phone_number"),
+            address=_s(d, "address"),
+            pincode=_s(d, "pincode"),
+            date_of_birth=parse_date(d.get("date_of_birth")),
+            year_of_birth=yob if isinstance(yob, int) else None,
+            blood_group=_s(d, "blood_group"),
+            deceased=bool(d.get("deceased_datetime")),
+        )
 
 
 # ---------------------------------------------------------------- clinical
+
 
 @dataclass(frozen=True)
 class Coding:
@@ -245,7 +278,7 @@ class Coding:
     system: str = ""
 
     @classmethod
-    def from_api(cls, d: JSON | None) -> "Coding":
+    def from_api(cls, d: JSON | None) -> Coding:
         return cls(code=_s(d, "code"), display=_s(d, "display"), system=_s(d, "system"))
 
 
@@ -265,14 +298,22 @@ class Encounter:
     organizations: tuple[str, ...] = ()
 
     @classmethod
-    def from_api(cls, d: JSON) -> "Encounter":
+    def from_api(cls, d: JSON) -> Encounter:
         period, patient, facility = _obj(d, "period"), _obj(d, "patient"), _obj(d, "facility")
-        return cls(id=_s(d, "id"), status=_s(d, "status"), encounter_class=_s(d, "encounter_class"),
-                   priority=_s(d, "priority"), period_start=parse_datetime(period.get("start")),
-                   period_end=parse_datetime(period.get("end")), patient_id=_s(patient, "id"),
-                   patient_name=_s(patient, "name"), facility_id=_s(facility, "id"), facility_name=_s(facility, "name"),
-                   external_identifier=_s(d, "external_identifier"),
-                   organizations=tuple(_s(o, "name") for o in _list(d, "organizations") if isinstance(o, Mapping)))
+        return cls(
+            id=_s(d, "id"),
+            status=_s(d, "status"),
+            encounter_class=_s(d, "encounter_class"),
+            priority=_s(d, "priority"),
+            period_start=parse_datetime(period.get("start")),
+            period_end=parse_datetime(period.get("end")),
+            patient_id=_s(patient, "id"),
+            patient_name=_s(patient, "name"),
+            facility_id=_s(facility, "id"),
+            facility_name=_s(facility, "name"),
+            external_identifier=_s(d, "external_identifier"),
+            organizations=tuple(_s(o, "name") for o in _list(d, "organizations") if isinstance(o, Mapping)),
+        )
 
     @property
     def is_active(self) -> bool:
@@ -297,11 +338,18 @@ class Condition:
     note: str = ""
 
     @classmethod
-    def from_api(cls, d: JSON) -> "Condition":
-        return cls(id=_s(d, "id"), code=Coding.from_api(_obj(d, "code")), category=_s(d, "category"),
-                   clinical_status=_s(d, "clinical_status"), verification_status=_s(d, "verification_status"),
-                   severity=_s(d, "severity"), encounter_id=_s(d, "encounter"),
-                   onset=parse_datetime(_obj(d, "onset").get("onset_datetime")), note=_s(d, "note"))
+    def from_api(cls, d: JSON) -> Condition:
+        return cls(
+            id=_s(d, "id"),
+            code=Coding.from_api(_obj(d, "code")),
+            category=_s(d, "category"),
+            clinical_status=_s(d, "clinical_status"),
+            verification_status=_s(d, "verification_status"),
+            severity=_s(d, "severity"),
+            encounter_id=_s(d, "encounter"),
+            onset=parse_datetime(_obj(d, "onset").get("onset_datetime")),
+            note=_s(d, "note"),
+        )
 
     @property
     def name(self) -> str:
@@ -319,12 +367,12 @@ class MedicationRequest:
     id: str
     name: str
     status: str = ""
-    dose: str = ""            # "500 mg"
-    frequency: str = ""       # the timing code's display, e.g. "Two times a day"
-    route: str = ""           # "Oral route"
-    instructions: str = ""    # the prescriber's free text
+    dose: str = ""  # "500 mg"
+    frequency: str = ""  # the timing code's display, e.g. "Two times a day"
+    route: str = ""  # "Oral route"
+    instructions: str = ""  # the prescriber's free text
     as_needed: bool = False
-    duration: str = ""        # "5 d"
+    duration: str = ""  # "5 d"
     authored_on: dt.datetime | None = None
     encounter_id: str = ""
     intent: str = ""
@@ -333,7 +381,7 @@ class MedicationRequest:
     code: Coding = field(default_factory=Coding)
 
     @classmethod
-    def from_api(cls, d: JSON) -> "MedicationRequest":
+    def from_api(cls, d: JSON) -> MedicationRequest:
         med = Coding.from_api(_obj(d, "medication"))
         dosages = [x for x in _list(d, "dosage_instruction") if isinstance(x, Mapping)]
         first: JSON = dosages[0] if dosages else {}
@@ -351,11 +399,23 @@ class MedicationRequest:
             frequency = f"{repeat.get('frequency')} per {period} {_s(repeat, 'period_unit')}".strip()
         bounds = _obj(repeat, "bounds_duration")
         duration = f"{_fmt_number(_number(bounds.get('value')))} {_s(bounds, 'unit')}".strip() if bounds else ""
-        return cls(id=_s(d, "id"), name=med.display or med.code, code=med, status=_s(d, "status"), dose=dose,
-                   frequency=frequency, route=_s(_obj(first, "route"), "display"), instructions=_s(first, "text"),
-                   as_needed=bool(first.get("as_needed_boolean", False)), duration=duration,
-                   authored_on=parse_datetime(d.get("authored_on")), encounter_id=_s(d, "encounter"),
-                   intent=_s(d, "intent"), category=_s(d, "category"), note=_s(d, "note"))
+        return cls(
+            id=_s(d, "id"),
+            name=med.display or med.code,
+            code=med,
+            status=_s(d, "status"),
+            dose=dose,
+            frequency=frequency,
+            route=_s(_obj(first, "route"), "display"),
+            instructions=_s(first, "text"),
+            as_needed=bool(first.get("as_needed_boolean", False)),
+            duration=duration,
+            authored_on=parse_datetime(d.get("authored_on")),
+            encounter_id=_s(d, "encounter"),
+            intent=_s(d, "intent"),
+            category=_s(d, "category"),
+            note=_s(d, "note"),
+        )
 
     @property
     def is_active(self) -> bool:
@@ -377,13 +437,20 @@ class MedicationStatement:
     note: str = ""
 
     @classmethod
-    def from_api(cls, d: JSON) -> "MedicationStatement":
+    def from_api(cls, d: JSON) -> MedicationStatement:
         med = Coding.from_api(_obj(d, "medication"))
         period = _obj(d, "effective_period")
-        return cls(id=_s(d, "id"), name=med.display or med.code, status=_s(d, "status"),
-                   dosage_text=_s(d, "dosage_text"), effective_start=parse_datetime(period.get("start")),
-                   effective_end=parse_datetime(period.get("end")), encounter_id=_s(d, "encounter"),
-                   reason=_s(d, "reason"), note=_s(d, "note"))
+        return cls(
+            id=_s(d, "id"),
+            name=med.display or med.code,
+            status=_s(d, "status"),
+            dosage_text=_s(d, "dosage_text"),
+            effective_start=parse_datetime(period.get("start")),
+            effective_end=parse_datetime(period.get("end")),
+            encounter_id=_s(d, "encounter"),
+            reason=_s(d, "reason"),
+            note=_s(d, "note"),
+        )
 
 
 @dataclass(frozen=True)
@@ -405,18 +472,28 @@ class ServiceRequest:
     requester_name: str = ""
 
     @classmethod
-    def from_api(cls, d: JSON) -> "ServiceRequest":
+    def from_api(cls, d: JSON) -> ServiceRequest:
         enc = d.get("encounter")
         enc_obj = enc if isinstance(enc, Mapping) else {}
-        return cls(id=_s(d, "id"), title=_s(d, "title"), status=_s(d, "status"), intent=_s(d, "intent"),
-                   priority=_s(d, "priority"), category=_s(d, "category"), code=Coding.from_api(_obj(d, "code")),
-                   occurrence=parse_datetime(d.get("occurance") or d.get("occurrence")),
-                   patient_instruction=_s(d, "patient_instruction"), note=_s(d, "note"),
-                   encounter_id=_s(enc_obj, "id") if enc_obj else (str(enc) if enc else ""),
-                   patient_id=_s(_obj(enc_obj, "patient"), "id"), requester_name=_person_name(_obj(d, "requester")))
+        return cls(
+            id=_s(d, "id"),
+            title=_s(d, "title"),
+            status=_s(d, "status"),
+            intent=_s(d, "intent"),
+            priority=_s(d, "priority"),
+            category=_s(d, "category"),
+            code=Coding.from_api(_obj(d, "code")),
+            occurrence=parse_datetime(d.get("occurance") or d.get("occurrence")),
+            patient_instruction=_s(d, "patient_instruction"),
+            note=_s(d, "note"),
+            encounter_id=_s(enc_obj, "id") if enc_obj else (str(enc) if enc else ""),
+            patient_id=_s(_obj(enc_obj, "patient"), "id"),
+            requester_name=_person_name(_obj(d, "requester")),
+        )
 
 
 # ---------------------------------------------------------------- scheduling
+
 
 @dataclass(frozen=True)
 class Slot:
@@ -430,13 +507,18 @@ class Slot:
     availability_name: str = ""
 
     @classmethod
-    def from_api(cls, d: JSON) -> "Slot":
+    def from_api(cls, d: JSON) -> Slot:
         av = _obj(d, "availability")
         tps = av.get("tokens_per_slot")
         alloc = d.get("allocated")
-        return cls(id=_s(d, "id"), start=parse_datetime(d.get("start_datetime")),
-                   end=parse_datetime(d.get("end_datetime")), allocated=alloc if isinstance(alloc, int) else 0,
-                   tokens_per_slot=tps if isinstance(tps, int) else 1, availability_name=_s(av, "name"))
+        return cls(
+            id=_s(d, "id"),
+            start=parse_datetime(d.get("start_datetime")),
+            end=parse_datetime(d.get("end_datetime")),
+            allocated=alloc if isinstance(alloc, int) else 0,
+            tokens_per_slot=tps if isinstance(tps, int) else 1,
+            availability_name=_s(av, "name"),
+        )
 
     @property
     def remaining(self) -> int:
@@ -466,14 +548,22 @@ class Appointment:
     booked_by_staff: bool = False  # False when the patient booked it with the OTP token
 
     @classmethod
-    def from_api(cls, d: JSON) -> "Appointment":
+    def from_api(cls, d: JSON) -> Appointment:
         patient, facility, resource = _obj(d, "patient"), _obj(d, "facility"), _obj(d, "resource")
-        return cls(id=_s(d, "id"), status=_s(d, "status"), slot=Slot.from_api(_obj(d, "token_slot")),
-                   patient_id=_s(patient, "id"), patient_name=_s(patient, "name"),
-                   practitioner=Practitioner.from_api(resource) if resource else None,
-                   resource_type=_s(d, "resource_type"), facility_id=_s(facility, "id"),
-                   facility_name=_s(facility, "name"), note=_s(d, "note"),
-                   booked_on=parse_datetime(d.get("booked_on")), booked_by_staff=bool(_obj(d, "booked_by")))
+        return cls(
+            id=_s(d, "id"),
+            status=_s(d, "status"),
+            slot=Slot.from_api(_obj(d, "token_slot")),
+            patient_id=_s(patient, "id"),
+            patient_name=_s(patient, "name"),
+            practitioner=Practitioner.from_api(resource) if resource else None,
+            resource_type=_s(d, "resource_type"),
+            facility_id=_s(facility, "id"),
+            facility_name=_s(facility, "name"),
+            note=_s(d, "note"),
+            booked_on=parse_datetime(d.get("booked_on")),
+            booked_by_staff=bool(_obj(d, "booked_by")),
+        )
 
     @property
     def start(self) -> dt.datetime | None:

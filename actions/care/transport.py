@@ -9,11 +9,13 @@ exponential backoff and a bounded number of attempts (`CARE_MAX_RETRIES`).
 Logs carry the method, the path *template* (`/api/v1/patient/{patient_id}/`), the status and the
 duration: never ids, query strings, bodies or headers, so no token, OTP, phone or record leaks.
 """
+
 from __future__ import annotations
 
 import logging
 import time
-from typing import Any, Callable, Iterator, Mapping, Protocol
+from collections.abc import Callable, Iterator, Mapping
+from typing import Any, Protocol
 from urllib.parse import quote
 
 import requests
@@ -39,10 +41,10 @@ MAX_PAGES = 100  # a runaway `count` must not loop forever
 class Auth(Protocol):
     """How a call is authenticated: a service account, a staff member's tokens, or a patient token."""
 
-    def header(self, http: "CareHttp") -> dict[str, str]:
+    def header(self, http: CareHttp) -> dict[str, str]:
         """The Authorization header, logging in or refreshing first when needed."""
 
-    def recover(self, http: "CareHttp", refused: dict[str, str]) -> bool:
+    def recover(self, http: CareHttp, refused: dict[str, str]) -> bool:
         """CARE refused `refused`: get fresh credentials once; False when that is impossible."""
 
 
@@ -57,8 +59,16 @@ def is_token_refusal(resp: requests.Response) -> bool:
 
 
 class CareHttp:
-    def __init__(self, base_url: str, *, timeout: float = 8.0, max_retries: int = 2, backoff: float = 0.25,
-                 session: requests.Session | None = None, sleep: Callable[[float], None] = time.sleep) -> None:
+    def __init__(
+        self,
+        base_url: str,
+        *,
+        timeout: float = 8.0,
+        max_retries: int = 2,
+        backoff: float = 0.25,
+        session: requests.Session | None = None,
+        sleep: Callable[[float], None] = time.sleep,
+    ) -> None:
         self.base_url = base_url.rstrip("/")
         self.timeout = timeout
         self.max_retries = max(0, max_retries)
@@ -68,9 +78,17 @@ class CareHttp:
 
     # ------------------------------------------------------------------ one call
 
-    def call(self, method: str, template: str, path_params: Mapping[str, Any] | None = None, *,
-             params: Mapping[str, Any] | None = None, json: Any = None, auth: Auth | None = None,
-             idempotent: bool | None = None) -> Any:
+    def call(
+        self,
+        method: str,
+        template: str,
+        path_params: Mapping[str, Any] | None = None,
+        *,
+        params: Mapping[str, Any] | None = None,
+        json: Any = None,
+        auth: Auth | None = None,
+        idempotent: bool | None = None,
+    ) -> Any:
         """Send one request and return the decoded JSON body, or raise a typed CareError.
 
         A token refusal triggers exactly one `auth.recover` and one repeat of the call.
@@ -90,19 +108,34 @@ class CareHttp:
             resp, _ = self._with_retries(attempt, retryable)
         return decode(resp, template)
 
-    def paginate(self, template: str, path_params: Mapping[str, Any] | None = None, *,
-                 params: Mapping[str, Any] | None = None, auth: Auth | None = None, page_size: int = 100,
-                 max_items: int | None = None) -> list[Any]:
+    def paginate(
+        self,
+        template: str,
+        path_params: Mapping[str, Any] | None = None,
+        *,
+        params: Mapping[str, Any] | None = None,
+        auth: Auth | None = None,
+        page_size: int = 100,
+        max_items: int | None = None,
+    ) -> list[Any]:
         """Follow CARE's limit/offset pagination until `count` items (CARE sends no `next`)."""
         return list(self._iter_pages(template, path_params, params or {}, auth, page_size, max_items))
 
-    def _iter_pages(self, template: str, path_params: Mapping[str, Any] | None, params: Mapping[str, Any],
-                    auth: Auth | None, page_size: int, max_items: int | None) -> Iterator[Any]:
+    def _iter_pages(
+        self,
+        template: str,
+        path_params: Mapping[str, Any] | None,
+        params: Mapping[str, Any],
+        auth: Auth | None,
+        page_size: int,
+        max_items: int | None,
+    ) -> Iterator[Any]:
         offset, seen = 0, 0
         for _ in range(MAX_PAGES):
             limit = page_size if max_items is None else min(page_size, max_items - seen)
-            body = self.call("GET", template, path_params, params={**params, "limit": limit, "offset": offset},
-                             auth=auth)
+            body = self.call(
+                "GET", template, path_params, params={**params, "limit": limit, "offset": offset}, auth=auth
+            )
             results = results_of(body)
             for item in results:
                 yield item
@@ -119,23 +152,34 @@ class CareHttp:
     def _with_retries(self, fn: Callable[[], Any], retryable: bool) -> Any:
         if not retryable or self.max_retries == 0:
             return fn()
-        retrying = Retrying(stop=stop_after_attempt(self.max_retries + 1),
-                            wait=wait_exponential(multiplier=self.backoff, max=2.0),
-                            retry=retry_if_exception_type(CareUnavailable), sleep=self._sleep, reraise=True)
+        retrying = Retrying(
+            stop=stop_after_attempt(self.max_retries + 1),
+            wait=wait_exponential(multiplier=self.backoff, max=2.0),
+            retry=retry_if_exception_type(CareUnavailable),
+            sleep=self._sleep,
+            reraise=True,
+        )
         return retrying(fn)
 
-    def _send(self, method: str, url: str, template: str, headers: dict[str, str], params: Mapping[str, Any],
-              json: Any) -> requests.Response:
+    def _send(
+        self, method: str, url: str, template: str, headers: dict[str, str], params: Mapping[str, Any], json: Any
+    ) -> requests.Response:
         started = time.monotonic()
         try:
-            resp = self.session.request(method, url, headers=headers, params=params or None, json=json,
-                                        timeout=(self.timeout, self.timeout), allow_redirects=False)
+            resp = self.session.request(
+                method,
+                url,
+                headers=headers,
+                params=params or None,
+                json=json,
+                timeout=(self.timeout, self.timeout),
+                allow_redirects=False,
+            )
         except requests.Timeout as exc:
             log.warning("CARE %s %s timed out after %d ms", method, template, _ms(started))
             raise CareUnavailable("CARE did not answer in time") from exc
         except requests.RequestException as exc:  # refused, reset, DNS, TLS...
-            log.warning("CARE %s %s unreachable after %d ms (%s)", method, template, _ms(started),
-                        type(exc).__name__)
+            log.warning("CARE %s %s unreachable after %d ms (%s)", method, template, _ms(started), type(exc).__name__)
             raise CareUnavailable("CARE could not be reached") from exc
         log.info("CARE %s %s -> %d in %d ms", method, template, resp.status_code, _ms(started))
         if resp.status_code >= 500:

@@ -4,10 +4,12 @@
 - Clinical data is read with the assistant's service account, only for patients the OTP login proved
   (`Login.may_read`); appointments and slots use the patient's own token.
 """
+
 from __future__ import annotations
 
 import logging
-from typing import Any, Callable, TypeVar
+from collections.abc import Callable
+from typing import Any, TypeVar
 
 from rasa_sdk import Tracker
 from rasa_sdk.events import ActiveLoop, EventType, SlotSet

@@ -6,8 +6,10 @@
   `pending_request` as `appointments@<first ISO day>[/<last ISO day>]` (the date said, not the words: a
   login that ends after midnight still answers for the day that was meant).
 - Before a booking is confirmed, an appointment of the same patient with the same doctor on the same day,
-  or with anyone within a few hours of the new time (actions/scheduling/appointments.py), is named and the patient asked "Book another one?".
+  or with anyone within a few hours of the new time (actions/scheduling/appointments.py), is named and the
+  patient asked "Book another one?".
 """
+
 from __future__ import annotations
 
 import datetime as dt
@@ -35,6 +37,7 @@ Days = tuple[dt.date, dt.date]
 
 
 # ------------------------------------------------------------------------------------------- the day asked
+
 
 def asked_days(text: str) -> Days | None:
     """The day (or days: "next week") a message names, on the hospital's clock; None when it names none."""
@@ -66,15 +69,11 @@ def split_request(pending: str) -> tuple[str, Days | None]:
     return section, (start, max(start, end))
 
 
-def _local(appt: Appointment) -> dt.datetime:
-    return formatting.to_local(appt.start, clock.timezone_name())
-
-
 def on_days(appointments: list[Appointment], patient_id: str, days: Days) -> list[Appointment]:
     """The patient's appointments (not cancelled) on those days, also ones already over today."""
     first, last = days
-    return sorted((a for a in appointments if a.patient_id == patient_id and not a.is_cancelled and a.start
-                   and first <= _local(a).date() <= last), key=lambda a: a.start)
+    timed = [(a.start, a) for a in appointments if a.patient_id == patient_id and not a.is_cancelled and a.start]
+    return [a for start, a in sorted(timed, key=lambda pair: pair[0]) if first <= clock.to_local(start).date() <= last]
 
 
 def upcoming(appointments: list[Appointment], patient_id: str) -> list[Appointment]:
@@ -107,8 +106,13 @@ async def show_days(dispatcher: CollectingDispatcher, login: Login, member: Any,
     values = _day_values(days)
     several = "first" in values
     if those:
-        send(dispatcher, formatting.appointment_blocks(those, tz, today), **_FOUND[several],
-             patient_name=member.name, **values)
+        send(
+            dispatcher,
+            formatting.appointment_blocks(those, tz, today),
+            **_FOUND[several],
+            patient_name=member.name,
+            **values,
+        )
         if later:
             dispatcher.utter_message(response="utter_appointments_others_offer", count=len(later))
         return []
@@ -116,33 +120,51 @@ async def show_days(dispatcher: CollectingDispatcher, login: Login, member: Any,
         dispatcher.utter_message(**_NONE_AT_ALL[several], patient_name=member.name, **values)
         return []
     nxt = later[0]
-    dispatcher.utter_message(**_NONE_THEN_NEXT[several], patient_name=member.name,
-                             when=formatting.appointment_when(nxt, tz, today),
-                             doctor=_doctor(nxt), **values)
+    dispatcher.utter_message(
+        **_NONE_THEN_NEXT[several],
+        patient_name=member.name,
+        when=formatting.appointment_when(nxt, tz, today),
+        doctor=_doctor(nxt),
+        **values,
+    )
     return []
 
 
 # the answers for one day (False) or several ("next week": True), written out so that every response sent is
 # findable by name (tests/rasa/test_project.py)
 _FOUND = {False: dict(response="utter_appointments_on_day"), True: dict(response="utter_appointments_in_days")}
-_NONE_AT_ALL = {False: dict(response="utter_no_appointment_on_day_none"),
-                True: dict(response="utter_no_appointment_in_days_none")}
-_NONE_THEN_NEXT = {False: dict(response="utter_no_appointment_on_day_next"),
-                   True: dict(response="utter_no_appointment_in_days_next")}
+_NONE_AT_ALL = {
+    False: dict(response="utter_no_appointment_on_day_none"),
+    True: dict(response="utter_no_appointment_in_days_none"),
+}
+_NONE_THEN_NEXT = {
+    False: dict(response="utter_no_appointment_on_day_next"),
+    True: dict(response="utter_no_appointment_in_days_next"),
+}
 
 
 # ------------------------------------------------------------------------------------------- a second booking
+
 
 def nearby_question(existing: Appointment, slot: Slot, patient_name: str, doctor: str) -> dict[str, Any]:
     """The utter_message arguments of "<patient> already has an appointment ... Book another one?": the
     same part of the day ("the same morning"), the same day, or another day a few hours away."""
     tz, today = clock.timezone_name(), clock.today()
+    if existing.start is None or slot.start is None:  # nearby() only finds timed ones: a plain question then
+        raise ValueError("an appointment near an untimed slot")
     old, new = formatting.to_local(existing.start, tz), formatting.to_local(slot.start, tz)
-    values: dict[str, Any] = {"patient_name": patient_name, "doctor": doctor, "existing_doctor": _doctor(existing),
-                              "when": formatting.slot_when(slot, tz, today)}
+    values: dict[str, Any] = {
+        "patient_name": patient_name,
+        "doctor": doctor,
+        "existing_doctor": _doctor(existing),
+        "when": formatting.slot_when(slot, tz, today),
+    }
     if old.date() != new.date():
-        return {**dict(response="utter_ask_booking_confirmed_near"), **values,
-                "existing_when": formatting.appointment_when(existing, tz, today)}
+        return {
+            **dict(response="utter_ask_booking_confirmed_near"),
+            **values,
+            "existing_when": formatting.appointment_when(existing, tz, today),
+        }
     part = part_of_day(old.time())
     values["existing_time"] = format_time(old.time().replace(tzinfo=None))
     if part is not None and part == part_of_day(new.time()):
@@ -151,11 +173,12 @@ def nearby_question(existing: Appointment, slot: Slot, patient_name: str, doctor
 
 
 def not_done(dispatcher: CollectingDispatcher, tracker: Tracker) -> None:
-    """"No" to the booking question (the form's answer or the stop rule): nothing is booked, and an
+    """ "No" to the booking question (the form's answer or the stop rule): nothing is booked, and an
     appointment the question named stays as it is."""
     if tracker.get_slot("booking_nearby"):
-        dispatcher.utter_message(response="utter_booking_kept_existing",
-                                 patient_name=tracker.get_slot("patient_name") or "you")
+        dispatcher.utter_message(
+            response="utter_booking_kept_existing", patient_name=tracker.get_slot("patient_name") or "you"
+        )
     else:
         dispatcher.utter_message(response="utter_booking_not_done")
 

@@ -5,6 +5,7 @@ book_appointment_form asks what is missing (doctor -> day -> free time from a li
 action_book_appointment_done books it. Slots hold the practitioner id, an ISO day, a time spec and CARE's
 slot id: nothing about the patient.
 """
+
 from __future__ import annotations
 
 import datetime as dt
@@ -26,6 +27,7 @@ from actions.scheduling.windows import in_window, time_spec, window
 from actions.shared import clients, clock, turn
 from actions.shared.clients import call_service
 from actions.shared.errors import CARE_ERRORS, explain
+from actions.shared.turn import tap_payload
 from common.dates import format_day, format_day_dated, format_time, parse_when
 from common.names import Match
 from sessions.store import Login
@@ -43,6 +45,7 @@ BOOKING_NOTE = "Booked by the patient on WhatsApp"
 # ------------------------------------------------------------------------------------------- the patient's view
 # The scheduling package does the work; here it is bound to what a patient books with: the hospital of the
 # assistant's service account, its practitioners, and the patient's own token for slots and bookings.
+
 
 async def facility_id() -> str:
     """The hospital patients book at: the service account's facility (CARE_USERNAME's first one)."""
@@ -70,24 +73,28 @@ async def free_slots(login: Login, practitioner_id: str, day: dt.date) -> list[S
     return await free_times.free_slots_on(patient_api(login), await facility_id(), practitioner_id, day)
 
 
-async def free_days(login: Login, practitioner_id: str, after: dt.date, count: int,
-                    horizon: int = LOOKAHEAD_DAYS) -> list[dt.date]:
+async def free_days(
+    login: Login, practitioner_id: str, after: dt.date, count: int, horizon: int = LOOKAHEAD_DAYS
+) -> list[dt.date]:
     """The next `count` days (from `after`, included) with a free time, within `horizon` days."""
     return await free_times.free_days(patient_api(login), await facility_id(), practitioner_id, after, count, horizon)
 
 
 def day_buttons(days: list[dt.date]) -> list[dict[str, str]]:
     today = clock.today()
-    return [{"title": _first_upper(format_day(d, today)), "payload": '/choose{"choice":"%s"}' % d.isoformat()}
-            for d in days]
+    return [
+        {"title": _first_upper(format_day(d, today)), "payload": tap_payload("choose", choice=d.isoformat())}
+        for d in days
+    ]
 
 
 def _first_upper(text: str) -> str:
     return text[:1].upper() + text[1:]
 
 
-async def settle(dispatcher: CollectingDispatcher, login: Login, practitioner_id: str, day: dt.date,
-                 spec: str | None) -> dict[str, Any]:
+async def settle(
+    dispatcher: CollectingDispatcher, login: Login, practitioner_id: str, day: dt.date, spec: str | None
+) -> dict[str, Any]:
     """Check a day (and time) against the doctor's free times; say what does not fit and offer what does."""
     today = clock.today()
     if day < today:
@@ -101,11 +108,14 @@ async def settle(dispatcher: CollectingDispatcher, login: Login, practitioner_id
     if not free:
         nxt = await free_days(login, practitioner_id, day + dt.timedelta(days=1), 1)
         if nxt:
-            dispatcher.utter_message(response="utter_booking_day_full", doctor=doctor, day=on_day(day),
-                                     next_day=format_day_dated(nxt[0], today))
+            dispatcher.utter_message(
+                response="utter_booking_day_full",
+                doctor=doctor,
+                day=on_day(day),
+                next_day=format_day_dated(nxt[0], today),
+            )
         else:
-            dispatcher.utter_message(response="utter_booking_no_free_days", doctor=doctor,
-                                     days=LOOKAHEAD_DAYS)
+            dispatcher.utter_message(response="utter_booking_no_free_days", doctor=doctor, days=LOOKAHEAD_DAYS)
         return {"booking_day": None, "booking_time": None}
     result: dict[str, Any] = {"booking_day": day.isoformat(), "booking_time": spec}
     asked = window(spec)
@@ -115,13 +125,13 @@ async def settle(dispatcher: CollectingDispatcher, login: Login, practitioner_id
             result["booking_slot"] = fits[0].id
         elif not fits:
             said = f"at {format_time(asked[0])}" if asked[1] is None else "at that time of day"
-            dispatcher.utter_message(response="utter_booking_time_not_free", doctor=doctor, time=said,
-                                     day=on_day(day))
+            dispatcher.utter_message(response="utter_booking_time_not_free", doctor=doctor, time=said, day=on_day(day))
             result["booking_time"] = None
     return result
 
 
 # ------------------------------------------------------------------------------------------- starting
+
 
 async def hints(tracker: Tracker) -> dict[str, Any]:
     """Doctor, day and time read from the request itself ("... with Dr. Asha on Friday morning")."""
@@ -142,18 +152,26 @@ async def hints(tracker: Tracker) -> dict[str, Any]:
     return found
 
 
-async def start_booking_form(dispatcher: CollectingDispatcher, tracker: Tracker, login: Login,
-                             from_message: bool) -> list[EventType]:
+async def start_booking_form(
+    dispatcher: CollectingDispatcher, tracker: Tracker, login: Login, from_message: bool
+) -> list[EventType]:
     """Open the booking form with what is already known (the request's words, or what waited for login)."""
     try:
         if from_message:
-            values: dict[str, Any] = {name: None for name in (*FORM_SLOTS, *EXTRA_SLOTS)}
+            values: dict[str, Any] = dict.fromkeys((*FORM_SLOTS, *EXTRA_SLOTS))
             values.update(await hints(tracker))
         else:
             values = {name: tracker.get_slot(name) for name in (*FORM_SLOTS, *EXTRA_SLOTS)}
         if values.get("booking_practitioner") and values.get("booking_day"):
-            values.update(await settle(dispatcher, login, values["booking_practitioner"],
-                                       dt.date.fromisoformat(values["booking_day"]), values.get("booking_time")))
+            values.update(
+                await settle(
+                    dispatcher,
+                    login,
+                    values["booking_practitioner"],
+                    dt.date.fromisoformat(values["booking_day"]),
+                    values.get("booking_time"),
+                )
+            )
     except CARE_ERRORS as exc:
         return explain(dispatcher, tracker, exc)
     events: list[EventType] = [SlotSet(k, v) for k, v in values.items()]
@@ -172,7 +190,7 @@ async def book_before_login(dispatcher: CollectingDispatcher, tracker: Tracker) 
 
 
 async def change_booking(dispatcher: CollectingDispatcher, tracker: Tracker, login: Login) -> list[EventType]:
-    """"book with Dr. Rahul instead" during a booking: change what was said, keep the rest; nothing new
+    """ "book with Dr. Rahul instead" during a booking: change what was said, keep the rest; nothing new
     said ("book it", "appointment") -> the form just asks its question again."""
     try:
         found = await hints(tracker)
@@ -187,8 +205,15 @@ async def change_booking(dispatcher: CollectingDispatcher, tracker: Tracker, log
         values["booking_practitioner"] = None
     try:
         if values.get("booking_practitioner") and values.get("booking_day"):
-            values.update(await settle(dispatcher, login, values["booking_practitioner"],
-                                       dt.date.fromisoformat(values["booking_day"]), values.get("booking_time")))
+            values.update(
+                await settle(
+                    dispatcher,
+                    login,
+                    values["booking_practitioner"],
+                    dt.date.fromisoformat(values["booking_day"]),
+                    values.get("booking_time"),
+                )
+            )
     except CARE_ERRORS as exc:
         return explain(dispatcher, tracker, exc)
     return [SlotSet(k, v) for k, v in values.items()] + [ActiveLoop(FORM)]

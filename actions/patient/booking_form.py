@@ -2,6 +2,7 @@
 booking with the patient's own token. What it starts from and the patient's view of the scheduling package
 are in actions/patient/booking.py.
 """
+
 from __future__ import annotations
 
 import datetime as dt
@@ -39,9 +40,11 @@ from actions.shared import clock, formatting, turn, who
 from actions.shared.clients import care_call
 from actions.shared.errors import CARE_ERRORS, AccessDenied, explain
 from actions.shared.forms import AssistantForm, clear
+from actions.shared.turn import tap_payload
 from common.dates import format_time, parse_when
 
 # ------------------------------------------------------------------------------------------- the form
+
 
 class ValidateBookAppointmentForm(AssistantForm):
     yes_no_slots = frozenset({"booking_confirmed"})
@@ -64,8 +67,9 @@ class ValidateBookAppointmentForm(AssistantForm):
             return (when is not None and when.start is not None) or ordinal(text) is not None
         return False
 
-    async def validate_booking_practitioner(self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker,
-                                            domain: DomainDict) -> dict[str, Any]:
+    async def validate_booking_practitioner(
+        self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> dict[str, Any]:
         login = access.patient_login(tracker)
         if login is None:
             dispatcher.utter_message(response="utter_session_expired")
@@ -85,15 +89,19 @@ class ValidateBookAppointmentForm(AssistantForm):
             result: dict[str, Any] = {"booking_practitioner": chosen, "booking_doctor_query": None}
             day = tracker.get_slot("booking_day")
             if day:
-                result.update(await settle(dispatcher, login, chosen, dt.date.fromisoformat(day),
-                                           tracker.get_slot("booking_time")))
+                result.update(
+                    await settle(
+                        dispatcher, login, chosen, dt.date.fromisoformat(day), tracker.get_slot("booking_time")
+                    )
+                )
             return result
         except CARE_ERRORS as exc:
             explain(dispatcher, tracker, exc)
             return self.stop(booking_practitioner=None)
 
-    async def validate_booking_day(self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker,
-                                   domain: DomainDict) -> dict[str, Any]:
+    async def validate_booking_day(
+        self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> dict[str, Any]:
         login = access.patient_login(tracker)
         if login is None:
             dispatcher.utter_message(response="utter_session_expired")
@@ -103,14 +111,20 @@ class ValidateBookAppointmentForm(AssistantForm):
             dispatcher.utter_message(response="utter_booking_day_invalid")
             return {"booking_day": None}
         try:
-            return await settle(dispatcher, login, tracker.get_slot("booking_practitioner"), day,
-                                spec or tracker.get_slot("booking_time"))
+            return await settle(
+                dispatcher,
+                login,
+                tracker.get_slot("booking_practitioner"),
+                day,
+                spec or tracker.get_slot("booking_time"),
+            )
         except CARE_ERRORS as exc:
             explain(dispatcher, tracker, exc)
             return self.stop(booking_day=None)
 
-    async def validate_booking_slot(self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker,
-                                    domain: DomainDict) -> dict[str, Any]:
+    async def validate_booking_slot(
+        self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> dict[str, Any]:
         login = access.patient_login(tracker)
         if login is None:
             dispatcher.utter_message(response="utter_session_expired")
@@ -132,8 +146,12 @@ class ValidateBookAppointmentForm(AssistantForm):
                 fits = [s for s in free if local_time(s) == when.start]
                 if fits:
                     return {"booking_slot": fits[0].id}
-                dispatcher.utter_message(response="utter_booking_time_not_free", time=f"at {format_time(when.start)}",
-                                         doctor=await practitioner_name(practitioner), day=on_day(day))
+                dispatcher.utter_message(
+                    response="utter_booking_time_not_free",
+                    time=f"at {format_time(when.start)}",
+                    doctor=await practitioner_name(practitioner),
+                    day=on_day(day),
+                )
                 return {"booking_slot": None, "booking_time": time_spec(when) if when.end else None}
             if n is not None and shown:
                 index = len(shown[:SLOT_ROWS]) - 1 if n == -1 else n - 1
@@ -145,8 +163,9 @@ class ValidateBookAppointmentForm(AssistantForm):
         dispatcher.utter_message(response="utter_booking_slot_invalid")
         return {"booking_slot": None}
 
-    async def validate_booking_confirmed(self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker,
-                                         domain: DomainDict) -> dict[str, Any]:
+    async def validate_booking_confirmed(
+        self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> dict[str, Any]:
         return {"booking_confirmed": bool(value)}
 
 
@@ -163,10 +182,10 @@ class ActionAskBookingPractitioner(Action):
         matching = match_practitioner(query, pracs) if query else []
         if len(matching) > 1:
             ids = [m.id for m in matching]
-            buttons = [{"title": p.name, "payload": '/choose{"choice":"%s"}' % p.id} for p in pracs if p.id in ids]
+            buttons = [{"title": p.name, "payload": tap_payload("choose", choice=p.id)} for p in pracs if p.id in ids]
             dispatcher.utter_message(response="utter_ask_booking_practitioner_which", query=query, buttons=buttons)
         else:
-            buttons = [{"title": p.name, "payload": '/choose{"choice":"%s"}' % p.id} for p in pracs[:SLOT_ROWS]]
+            buttons = [{"title": p.name, "payload": tap_payload("choose", choice=p.id)} for p in pracs[:SLOT_ROWS]]
             dispatcher.utter_message(response="utter_ask_booking_practitioner", buttons=buttons)
         return []
 
@@ -210,15 +229,17 @@ class ActionAskBookingSlot(Action):
             return explain(dispatcher, tracker, exc) + [SlotSet("form_stopped", True)]
         shown = in_window(free, tracker.get_slot("booking_time")) or free
         tz = clock.timezone_name()
-        buttons = [{"title": formatting.slot_title(s, tz), "payload": '/choose{"choice":"%s"}' % s.id}
-                   for s in shown[:SLOT_ROWS]]
+        buttons = [
+            {"title": formatting.slot_title(s, tz), "payload": tap_payload("choose", choice=s.id)}
+            for s in shown[:SLOT_ROWS]
+        ]
         more = len(shown) > SLOT_ROWS
         if more:
-            dispatcher.utter_message(response="utter_ask_booking_slot_more", doctor=doctor, day=on_day(day),
-                                     buttons=buttons)
+            dispatcher.utter_message(
+                response="utter_ask_booking_slot_more", doctor=doctor, day=on_day(day), buttons=buttons
+            )
         else:
-            dispatcher.utter_message(response="utter_ask_booking_slot", doctor=doctor, day=on_day(day),
-                                     buttons=buttons)
+            dispatcher.utter_message(response="utter_ask_booking_slot", doctor=doctor, day=on_day(day), buttons=buttons)
         return []
 
 
@@ -243,9 +264,12 @@ class ActionAskBookingConfirmed(Action):
         if existing is not None:  # a second booking close to one she has: ask that first
             dispatcher.utter_message(**nearby_question(existing, slot, patient_name, doctor))
             return [SlotSet("booking_nearby", existing.id)]
-        dispatcher.utter_message(response="utter_ask_booking_confirmed", doctor=doctor,
-                                 when=formatting.slot_when(slot, clock.timezone_name(), clock.today()),
-                                 patient_name=patient_name)
+        dispatcher.utter_message(
+            response="utter_ask_booking_confirmed",
+            doctor=doctor,
+            when=formatting.slot_when(slot, clock.timezone_name(), clock.today()),
+            patient_name=patient_name,
+        )
         return [SlotSet("booking_nearby", None)]
 
 
@@ -270,18 +294,24 @@ class ActionBookAppointmentDone(Action):
         try:
             if not login.may_read(patient_id):
                 raise AccessDenied(patient_id)
-            appt = await care_call(patient_api(login).book_appointment, tracker.get_slot("booking_slot"),
-                                      patient_id, BOOKING_NOTE)
-            doctor = appt.practitioner.name if appt.practitioner else \
-                await practitioner_name(tracker.get_slot("booking_practitioner"))
+            appt = await care_call(
+                patient_api(login).book_appointment, tracker.get_slot("booking_slot"), patient_id, BOOKING_NOTE
+            )
+            doctor = (
+                appt.practitioner.name
+                if appt.practitioner
+                else await practitioner_name(tracker.get_slot("booking_practitioner"))
+            )
         except CareInvalid:
             dispatcher.utter_message(response="utter_booking_slot_taken")
             return events
         except CARE_ERRORS as exc:
             return events + explain(dispatcher, tracker, exc)
-        dispatcher.utter_message(response="utter_booked", doctor=doctor,
-                                 when=formatting.appointment_when(appt, clock.timezone_name(), clock.today()),
-                                 place=appt.facility_name or "the hospital",
-                                 patient_name=tracker.get_slot("patient_name") or "you")
+        dispatcher.utter_message(
+            response="utter_booked",
+            doctor=doctor,
+            when=formatting.appointment_when(appt, clock.timezone_name(), clock.today()),
+            place=appt.facility_name or "the hospital",
+            patient_name=tracker.get_slot("patient_name") or "you",
+        )
         return events
-

@@ -5,6 +5,7 @@ the message -> cancel_appointment_form asks which one (when more than one fits) 
 action_cancel_appointment_done cancels it in CARE. Only the selected family member's appointments are
 offered, and the cancel names that patient to CARE.
 """
+
 from __future__ import annotations
 
 import datetime as dt
@@ -26,6 +27,7 @@ from actions.shared import clock, formatting, turn, who
 from actions.shared.clients import care_call
 from actions.shared.errors import CARE_ERRORS, explain
 from actions.shared.forms import AssistantForm, clear
+from actions.shared.turn import tap_payload
 from common.dates import parse_when
 from sessions.store import Login
 
@@ -38,7 +40,7 @@ _ABOUT_APPOINTMENTS = re.compile(r"\b(appointment|appoint|appt|booking|visit|slo
 
 
 def about_appointments(text: str) -> bool:
-    """"cancel my appointment" (a request) rather than "cancel" (leave the question being asked)."""
+    """ "cancel my appointment" (a request) rather than "cancel" (leave the question being asked)."""
     return bool(_ABOUT_APPOINTMENTS.search(text))
 
 
@@ -85,8 +87,9 @@ def narrow(appointments: list[Appointment], text: str) -> list[Appointment]:
     return found
 
 
-async def cancel_for(dispatcher: CollectingDispatcher, tracker: Tracker, login: Login, member: Member,
-                     fresh: bool = False) -> list[EventType]:
+async def cancel_for(
+    dispatcher: CollectingDispatcher, tracker: Tracker, login: Login, member: Member, fresh: bool = False
+) -> list[EventType]:
     """Open the cancel form for `member` (the selected patient, or the one the message named)."""
     upcoming = await upcoming_appointments(login, member)
     if not upcoming:
@@ -98,14 +101,19 @@ async def cancel_for(dispatcher: CollectingDispatcher, tracker: Tracker, login: 
         fits = narrow(upcoming, text)
         when = parse_when(text, clock.now(), clock.timezone_name())
         if not fits and when is not None and when.day is not None:
-            dispatcher.utter_message(response="utter_no_appointment_that_day", patient_name=member.name,
-                                     day=on_day(when.day))
+            dispatcher.utter_message(
+                response="utter_no_appointment_that_day", patient_name=member.name, day=on_day(when.day)
+            )
         elif len(fits) == 1 and fits is not upcoming:
             choice = fits[0].id
     if choice is None and len(upcoming) == 1:
         choice = upcoming[0].id
-    return [SlotSet("cancel_choice", choice), SlotSet("cancel_confirmed", None), SlotSet("form_stopped", None),
-            ActiveLoop(FORM)]
+    return [
+        SlotSet("cancel_choice", choice),
+        SlotSet("cancel_confirmed", None),
+        SlotSet("form_stopped", None),
+        ActiveLoop(FORM),
+    ]
 
 
 async def _member_and_upcoming(tracker: Tracker) -> tuple[Login | None, Member | None, list[Appointment]]:
@@ -133,8 +141,9 @@ class ValidateCancelAppointmentForm(AssistantForm):
         when = parse_when(text, clock.now(), clock.timezone_name())
         return when is not None or ordinal(text) is not None or bool(re.search(r"\b(?:dr|doctor)\b", text, re.I))
 
-    async def validate_cancel_choice(self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker,
-                                     domain: DomainDict) -> dict[str, Any]:
+    async def validate_cancel_choice(
+        self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> dict[str, Any]:
         try:
             login, member, upcoming = await _member_and_upcoming(tracker)
         except CARE_ERRORS as exc:
@@ -151,8 +160,9 @@ class ValidateCancelAppointmentForm(AssistantForm):
         dispatcher.utter_message(response="utter_cancel_choice_invalid")
         return {"cancel_choice": None}
 
-    async def validate_cancel_confirmed(self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker,
-                                        domain: DomainDict) -> dict[str, Any]:
+    async def validate_cancel_confirmed(
+        self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> dict[str, Any]:
         return {"cancel_confirmed": bool(value)}
 
 
@@ -167,18 +177,22 @@ class ActionAskCancelChoice(Action):
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> list[EventType]:
         try:
-            login, member, upcoming = await _member_and_upcoming(tracker)
+            _login, member, upcoming = await _member_and_upcoming(tracker)
         except CARE_ERRORS as exc:
             return explain(dispatcher, tracker, exc) + [SlotSet("form_stopped", True)]
         if not upcoming:
-            dispatcher.utter_message(response="utter_no_upcoming_to_cancel",
-                                     patient_name=member.name if member else "you")
+            dispatcher.utter_message(
+                response="utter_no_upcoming_to_cancel", patient_name=member.name if member else "you"
+            )
             return [SlotSet("form_stopped", True)]
         tz, today = clock.timezone_name(), clock.today()
-        buttons = [{"title": formatting.appointment_title(a, tz, today), "payload": '/choose{"choice":"%s"}' % a.id}
-                   for a in upcoming[:ROWS]]
-        dispatcher.utter_message(response="utter_ask_cancel_choice", patient_name=member.name if member else "you",
-                                 buttons=buttons)
+        buttons = [
+            {"title": formatting.appointment_title(a, tz, today), "payload": tap_payload("choose", choice=a.id)}
+            for a in upcoming[:ROWS]
+        ]
+        dispatcher.utter_message(
+            response="utter_ask_cancel_choice", patient_name=member.name if member else "you", buttons=buttons
+        )
         return []
 
 
@@ -188,16 +202,19 @@ class ActionAskCancelConfirmed(Action):
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> list[EventType]:
         try:
-            login, member, upcoming = await _member_and_upcoming(tracker)
+            _login, member, upcoming = await _member_and_upcoming(tracker)
         except CARE_ERRORS as exc:
             return explain(dispatcher, tracker, exc) + [SlotSet("form_stopped", True)]
         appt = next((a for a in upcoming if a.id == tracker.get_slot("cancel_choice")), None)
         if appt is None or member is None:
             dispatcher.utter_message(response="utter_cancel_choice_gone")
             return [SlotSet("form_stopped", True)]
-        dispatcher.utter_message(response="utter_ask_cancel_confirmed", doctor=_doctor(appt),
-                                 when=formatting.appointment_when(appt, clock.timezone_name(), clock.today()),
-                                 patient_name=member.name)
+        dispatcher.utter_message(
+            response="utter_ask_cancel_confirmed",
+            doctor=_doctor(appt),
+            when=formatting.appointment_when(appt, clock.timezone_name(), clock.today()),
+            patient_name=member.name,
+        )
         return []
 
 
@@ -227,7 +244,10 @@ class ActionCancelAppointmentDone(Action):
         except CARE_ERRORS as exc:
             return events + explain(dispatcher, tracker, exc)
         shown = done if done.start else appt
-        dispatcher.utter_message(response="utter_appointment_cancelled", doctor=_doctor(shown),
-                                 when=formatting.appointment_when(shown, clock.timezone_name(), clock.today()),
-                                 patient_name=member.name)
+        dispatcher.utter_message(
+            response="utter_appointment_cancelled",
+            doctor=_doctor(shown),
+            when=formatting.appointment_when(shown, clock.timezone_name(), clock.today()),
+            patient_name=member.name,
+        )
         return events

@@ -4,6 +4,7 @@ Only the patients the OTP login proved are ever candidates (`Login.patient_ids`)
 fits none of them is refused, never looked up elsewhere. Relations ("my father") are not in CARE: they are
 read from gender and age among the family, and when that leaves more than one person, the patient picks.
 """
+
 from __future__ import annotations
 
 import re
@@ -22,6 +23,7 @@ from actions.shared import turn, who
 from actions.shared.clients import care_call
 from actions.shared.errors import CARE_ERRORS, AccessDenied, explain
 from actions.shared.forms import AssistantForm, clear
+from actions.shared.turn import tap_payload
 from actions.shared.who import STAFF
 from common.names import match_names, normalise_name
 from sessions.store import Login
@@ -66,14 +68,96 @@ def select(tracker: Tracker, login: Login, member: Member) -> list[EventType]:
 
 # ------------------------------------------------------------------------------------------- mentions
 
-MALE = {"father", "dad", "daddy", "papa", "pappa", "appa", "abba", "pitaji", "baba", "husband", "hubby", "son",
-        "brother", "bro", "bhai", "bhaiya", "grandfather", "grandpa", "dada", "nana", "uncle", "chacha", "mama"}
-FEMALE = {"mother", "mom", "mum", "mummy", "mommy", "amma", "maa", "ma", "mataji", "wife", "daughter", "sister",
-          "sis", "didi", "behen", "grandmother", "grandma", "granny", "dadi", "nani", "aunt", "aunty", "auntie",
-          "chachi", "mami", "beti"}
-OLDER = {"father", "dad", "daddy", "papa", "pappa", "appa", "abba", "pitaji", "baba", "grandfather", "grandpa",
-         "dada", "nana", "uncle", "chacha", "mama", "mother", "mom", "mum", "mummy", "mommy", "amma", "maa", "ma",
-         "mataji", "grandmother", "grandma", "granny", "dadi", "nani", "aunt", "aunty", "auntie", "chachi", "mami"}
+MALE = {
+    "father",
+    "dad",
+    "daddy",
+    "papa",
+    "pappa",
+    "appa",
+    "abba",
+    "pitaji",
+    "baba",
+    "husband",
+    "hubby",
+    "son",
+    "brother",
+    "bro",
+    "bhai",
+    "bhaiya",
+    "grandfather",
+    "grandpa",
+    "dada",
+    "nana",
+    "uncle",
+    "chacha",
+    "mama",
+}
+FEMALE = {
+    "mother",
+    "mom",
+    "mum",
+    "mummy",
+    "mommy",
+    "amma",
+    "maa",
+    "ma",
+    "mataji",
+    "wife",
+    "daughter",
+    "sister",
+    "sis",
+    "didi",
+    "behen",
+    "grandmother",
+    "grandma",
+    "granny",
+    "dadi",
+    "nani",
+    "aunt",
+    "aunty",
+    "auntie",
+    "chachi",
+    "mami",
+    "beti",
+}
+OLDER = {
+    "father",
+    "dad",
+    "daddy",
+    "papa",
+    "pappa",
+    "appa",
+    "abba",
+    "pitaji",
+    "baba",
+    "grandfather",
+    "grandpa",
+    "dada",
+    "nana",
+    "uncle",
+    "chacha",
+    "mama",
+    "mother",
+    "mom",
+    "mum",
+    "mummy",
+    "mommy",
+    "amma",
+    "maa",
+    "ma",
+    "mataji",
+    "grandmother",
+    "grandma",
+    "granny",
+    "dadi",
+    "nani",
+    "aunt",
+    "aunty",
+    "auntie",
+    "chachi",
+    "mami",
+}
 YOUNGER = {"son", "daughter", "beti"}
 SPOUSE = {"husband", "hubby", "wife"}
 RELATION_WORDS = MALE | FEMALE
@@ -134,8 +218,9 @@ def names_in_text(text: str, members: list[Member]) -> list[Member]:
     return found
 
 
-def mention(text: str, person: str | None, relation: str | None, members: list[Member],
-            current: Member | None) -> Mention:
+def mention(
+    text: str, person: str | None, relation: str | None, members: list[Member], current: Member | None
+) -> Mention:
     """Who `text` is about. A named person outside the family is an outsider: refused, not searched."""
     if person and person.lower() in RELATION_WORDS:
         relation, person = relation or person.lower(), None
@@ -162,8 +247,24 @@ def mention(text: str, person: str | None, relation: str | None, members: list[M
     return Mention("none")
 
 
-_ORDINALS = {"first": 1, "1st": 1, "one": 1, "second": 2, "2nd": 2, "two": 2, "third": 3, "3rd": 3, "three": 3,
-             "fourth": 4, "4th": 4, "four": 4, "fifth": 5, "5th": 5, "five": 5, "last": -1}
+_ORDINALS = {
+    "first": 1,
+    "1st": 1,
+    "one": 1,
+    "second": 2,
+    "2nd": 2,
+    "two": 2,
+    "third": 3,
+    "3rd": 3,
+    "three": 3,
+    "fourth": 4,
+    "4th": 4,
+    "four": 4,
+    "fifth": 5,
+    "5th": 5,
+    "five": 5,
+    "last": -1,
+}
 
 
 def ordinal(text: str) -> int | None:
@@ -189,7 +290,7 @@ def pick(value: str, members: list[Member], current: Member | None) -> Member | 
 
 
 def choice_buttons(members: list[Member]) -> list[dict[str, str]]:
-    return [{"title": m.name, "payload": '/choose{"choice":"%d"}' % m.index} for m in members]
+    return [{"title": m.name, "payload": tap_payload("choose", choice=str(m.index))} for m in members]
 
 
 def names_text(members: list[Member]) -> str:
@@ -199,14 +300,16 @@ def names_text(members: list[Member]) -> str:
 
 # ------------------------------------------------------------------------------------------- form parts
 
+
 class PatientChoice:
     """`patient_choice` handling shared by the login form and the switch form."""
 
     def understands_choice(self, text: str) -> bool:
         return ordinal(text) is not None or relation_in(text) is not None or len(text.split()) <= 3
 
-    async def validate_patient_choice(self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker,
-                                      domain: DomainDict) -> dict[str, Any]:
+    async def validate_patient_choice(
+        self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> dict[str, Any]:
         login = access.patient_login(tracker)
         if login is None:
             dispatcher.utter_message(response="utter_session_expired")
@@ -252,7 +355,7 @@ class ValidateSwitchPatientForm(PatientChoice, AssistantForm):
 
 
 class ActionSwitchPatient(Action):
-    """"switch patient", "show my father's records" (with a section, see sections.py), "switch to Sunita"."""
+    """ "switch patient", "show my father's records" (with a section, see sections.py), "switch to Sunita"."""
 
     def name(self) -> str:
         return "action_switch_patient"
@@ -268,11 +371,17 @@ class ActionSwitchPatient(Action):
             members = await family(login)
             current = selected(login, members)
             if len(members) <= 1:
-                dispatcher.utter_message(response="utter_switch_only_one",
-                                         patient_name=current.name if current else "you")
+                dispatcher.utter_message(
+                    response="utter_switch_only_one", patient_name=current.name if current else "you"
+                )
                 return []
-            found = mention(turn.latest_text(tracker), turn.entity(tracker, "person"),
-                            turn.entity(tracker, "relation"), members, current)
+            found = mention(
+                turn.latest_text(tracker),
+                turn.entity(tracker, "person"),
+                turn.entity(tracker, "relation"),
+                members,
+                current,
+            )
             if found.kind == "outsider":
                 dispatcher.utter_message(response="utter_not_family", names=names_text(members))
                 return []
@@ -287,6 +396,8 @@ class ActionSwitchPatient(Action):
 
 def ask_whose(pending: str | None) -> list[EventType]:
     """Open the switch form (its question lists the family); `pending` is answered after the choice."""
-    return [*clear("patient_choice", "form_stopped"), SlotSet("pending_request", pending),
-            ActiveLoop("switch_patient_form")]
-
+    return [
+        *clear("patient_choice", "form_stopped"),
+        SlotSet("pending_request", pending),
+        ActiveLoop("switch_patient_form"),
+    ]

@@ -9,6 +9,7 @@ Limits: RESENDS_MAX codes per RESEND_WINDOW, WRONG_MAX wrong codes per WRONG_WIN
 per target phone, so many senders cannot try codes for one phone). The phone the code went to is kept
 server-side too: slots hold only its masked form.
 """
+
 from __future__ import annotations
 
 import datetime as dt
@@ -54,6 +55,7 @@ def _minutes(seconds: float) -> int:
 
 # ------------------------------------------------------------------------------------------- server-side phone
 
+
 def _phone_key(sender: str) -> str:
     return f"otp_phone:{sender}"
 
@@ -85,6 +87,7 @@ def parse_phone(text: str) -> str | None:
 
 # ------------------------------------------------------------------------------------------- limits
 
+
 def _locked_for(sender: str, phone: str | None) -> float:
     """Seconds left of a wrong-code cool-down (0 when codes may be tried)."""
     st = who.store()
@@ -106,7 +109,9 @@ async def send_code(dispatcher: CollectingDispatcher, tracker: Tracker, phone: s
         dispatcher.utter_message(response="utter_otp_locked", minutes=_minutes(locked))
         return False
     if st.hit(sender, "otp_send", RESEND_WINDOW) > RESENDS_MAX:
-        dispatcher.utter_message(response="utter_otp_send_limited", minutes=_minutes(st.seconds_left(sender, "otp_send")))
+        dispatcher.utter_message(
+            response="utter_otp_send_limited", minutes=_minutes(st.seconds_left(sender, "otp_send"))
+        )
         return False
     try:
         await call_service(clients.service().send_otp, phone)
@@ -125,6 +130,7 @@ async def send_code(dispatcher: CollectingDispatcher, tracker: Tracker, phone: s
 
 
 # ------------------------------------------------------------------------------------------- the form
+
 
 class ValidatePatientLoginForm(PatientChoice, AssistantForm):
     def name(self) -> str:
@@ -167,8 +173,9 @@ class ValidatePatientLoginForm(PatientChoice, AssistantForm):
             return self.understands_choice(text)
         return False
 
-    async def validate_login_phone(self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker,
-                                   domain: DomainDict) -> dict[str, Any]:
+    async def validate_login_phone(
+        self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> dict[str, Any]:
         if value == OTHER:
             return {"login_phone": None, "login_other_number": True}
         if value == PROVIDED:
@@ -183,8 +190,9 @@ class ValidatePatientLoginForm(PatientChoice, AssistantForm):
             return self.stop(login_phone=None)
         return {"login_phone": mask_phone(phone), "login_other_number": None}
 
-    async def validate_login_code(self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker,
-                                  domain: DomainDict) -> dict[str, Any]:
+    async def validate_login_code(
+        self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> dict[str, Any]:
         sender = tracker.sender_id
         if value == VERIFIED:
             return {}
@@ -198,7 +206,9 @@ class ValidatePatientLoginForm(PatientChoice, AssistantForm):
             return {"login_code": None}
         if value != PROVIDED or turn.latest_intent(tracker) != "secret_provided":
             if re.fullmatch(r"[\d\s-]+", str(value)):
-                log.warning("a code reached Rasa as plain text: the channel must redact secrets (sessions/redaction.py)")
+                log.warning(
+                    "a code reached Rasa as plain text: the channel must redact secrets (sessions/redaction.py)"
+                )
             dispatcher.utter_message(response="utter_otp_format")
             return {"login_code": None}
         code = who.store().take_secret(sender, "otp")
@@ -206,13 +216,14 @@ class ValidatePatientLoginForm(PatientChoice, AssistantForm):
             dispatcher.utter_message(response="utter_otp_missing")
             return {"login_code": None}
         digits = re.sub(r"[\s-]", "", code)
-        if not re.fullmatch(r"\d{%d}" % OTP_LENGTH, digits):
+        if not (len(digits) == OTP_LENGTH and digits.isdecimal()):
             dispatcher.utter_message(response="utter_otp_format")
             return {"login_code": None}
         return await self._log_in(dispatcher, tracker, phone, digits)
 
-    async def _log_in(self, dispatcher: CollectingDispatcher, tracker: Tracker, phone: str,
-                      code: str) -> dict[str, Any]:
+    async def _log_in(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, phone: str, code: str
+    ) -> dict[str, Any]:
         sender = tracker.sender_id
         st = who.store()
         locked = _locked_for(sender, phone)
@@ -286,7 +297,7 @@ class ActionAskLoginCode(Action):
 
 
 class ActionLogin(Action):
-    """"login", "send me the code", "use another number": start the login unless one is running already."""
+    """ "login", "send me the code", "use another number": start the login unless one is running already."""
 
     def name(self) -> str:
         return "action_login"
@@ -297,8 +308,9 @@ class ActionLogin(Action):
             dispatcher.utter_message(response="utter_logged_in_as_staff")
             return []
         if login is not None:
-            dispatcher.utter_message(response="utter_already_logged_in", patient_name=tracker.get_slot("patient_name")
-                                     or "you")
+            dispatcher.utter_message(
+                response="utter_already_logged_in", patient_name=tracker.get_slot("patient_name") or "you"
+            )
             return [SlotSet("role", PATIENT)]
         events = access.start_login(tracker, pending=None)
         if turn.latest_intent(tracker) == "use_other_number":

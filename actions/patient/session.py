@@ -1,4 +1,5 @@
 """Ending things: logout (any login, at once) and stopping a form half-way."""
+
 from __future__ import annotations
 
 from rasa_sdk import Action, Tracker
@@ -14,8 +15,15 @@ from actions.shared import who
 FORM_SLOTS = {
     "patient_login_form": ("login_phone", "login_other_number", "login_code", "patient_choice", "pending_request"),
     "switch_patient_form": ("patient_choice", "pending_request"),
-    "book_appointment_form": ("booking_practitioner", "booking_day", "booking_slot", "booking_confirmed",
-                              "booking_time", "booking_doctor_query", "booking_nearby"),
+    "book_appointment_form": (
+        "booking_practitioner",
+        "booking_day",
+        "booking_slot",
+        "booking_confirmed",
+        "booking_time",
+        "booking_doctor_query",
+        "booking_nearby",
+    ),
     "cancel_appointment_form": ("cancel_choice", "cancel_confirmed"),
 }
 
@@ -39,7 +47,7 @@ def stop_form(dispatcher: CollectingDispatcher, tracker: Tracker) -> list[EventT
 
 
 class ActionStopPatientForm(Action):
-    """"cancel" / "stop" / "no" while one of the patient forms asks something."""
+    """ "cancel" / "stop" / "no" while one of the patient forms asks something."""
 
     def name(self) -> str:
         return "action_stop_patient_form"

@@ -6,11 +6,13 @@
 CARE calls are blocking (requests): `care_call` runs them in a worker thread with a deadline, so a slow CARE
 never blocks the action server's event loop and the user hears "try again later" within seconds.
 """
+
 from __future__ import annotations
 
 import functools
 import logging
-from typing import Any, Callable, TypeVar
+from collections.abc import Callable
+from typing import Any, TypeVar
 
 from actions.care.calls import care_call
 from actions.care.client import CareClient
@@ -28,9 +30,13 @@ ATTEMPT_TIMEOUT_SECONDS = 4.0
 @functools.lru_cache(maxsize=1)
 def service() -> CareClient:
     s = get_settings()
-    return CareClient.create(s.care_base_url, username=s.care_username, password=s.care_password,
-                             timeout=min(s.care_timeout_seconds, ATTEMPT_TIMEOUT_SECONDS),
-                             max_retries=min(s.care_max_retries, 1))
+    return CareClient.create(
+        s.care_base_url,
+        username=s.care_username,
+        password=s.care_password,
+        timeout=min(s.care_timeout_seconds, ATTEMPT_TIMEOUT_SECONDS),
+        max_retries=min(s.care_max_retries, 1),
+    )
 
 
 @functools.lru_cache(maxsize=1)

@@ -1,5 +1,6 @@
 """One clock and one time zone: the hospital's (CARE_TIMEZONE). Every "now", "today" and local time of the
 assistant comes from here, so a patient and a nurse asking the same question at the same moment agree."""
+
 from __future__ import annotations
 
 import datetime as dt
@@ -16,11 +17,11 @@ def timezone_name() -> str:
 def zone(tz: str | None = None) -> dt.tzinfo:
     """The tzinfo of `tz` (default: the hospital's)."""
     name = tz or timezone_name()
-    try:
-        from zoneinfo import ZoneInfo
+    from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+    try:
         return ZoneInfo(name)
-    except Exception:  # no system tz database (slim images): pytz ships its own
+    except ZoneInfoNotFoundError:  # no system tz database (slim images): pytz ships its own
         import pytz
 
         return pytz.timezone(name)

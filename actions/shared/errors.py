@@ -3,6 +3,7 @@
 Never a stack trace or CARE's internals; CARE's own validation text (which describes the request, not the
 patient) is shown without its field path. A refused token ends the login here too.
 """
+
 from __future__ import annotations
 
 import logging
@@ -36,13 +37,20 @@ CARE_ERRORS = (CareError, AccessDenied)
 # what each audience is told, by failure (written as response=... so that every response sent is findable by
 # name: tests/rasa/test_project.py); the staff are told that a missing record is a patient gone
 _RESPONSES: dict[str, dict[str, dict[str, str]]] = {
-    PATIENT: {"forbidden": dict(response="utter_care_forbidden"), "not_found": dict(response="utter_care_not_found"),
-              "invalid": dict(response="utter_care_refused"), "unavailable": dict(response="utter_care_unavailable"),
-              "expired": dict(response="utter_session_expired")},
-    STAFF: {"forbidden": dict(response="utter_staff_forbidden"), "not_found": dict(response="utter_staff_patient_gone"),
-            "invalid": dict(response="utter_staff_care_refused"),
-            "unavailable": dict(response="utter_staff_care_unavailable"),
-            "expired": dict(response="utter_staff_session_ended")},
+    PATIENT: {
+        "forbidden": dict(response="utter_care_forbidden"),
+        "not_found": dict(response="utter_care_not_found"),
+        "invalid": dict(response="utter_care_refused"),
+        "unavailable": dict(response="utter_care_unavailable"),
+        "expired": dict(response="utter_session_expired"),
+    },
+    STAFF: {
+        "forbidden": dict(response="utter_staff_forbidden"),
+        "not_found": dict(response="utter_staff_patient_gone"),
+        "invalid": dict(response="utter_staff_care_refused"),
+        "unavailable": dict(response="utter_staff_care_unavailable"),
+        "expired": dict(response="utter_staff_session_ended"),
+    },
 }
 
 
@@ -76,8 +84,9 @@ def audience_of(tracker: Tracker) -> str:
     return STAFF if kind == STAFF else PATIENT
 
 
-def explain(dispatcher: CollectingDispatcher, tracker: Tracker, exc: Exception,
-            audience: str | None = None) -> list[dict[str, Any]]:
+def explain(
+    dispatcher: CollectingDispatcher, tracker: Tracker, exc: Exception, audience: str | None = None
+) -> list[dict[str, Any]]:
     """Tell the user what went wrong; the events that follow from it (a login ended, a patient gone)."""
     audience = audience or audience_of(tracker)
     kind = kind_of(exc)

@@ -12,6 +12,7 @@ A validator can end its form early (a CARE failure, too many wrong codes) with `
 `form_stopped` makes `required_slots` empty, Rasa deactivates the form, and the form's done action
 clears up without doing anything more.
 """
+
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
@@ -33,20 +34,43 @@ STOPPED_SLOT = "form_stopped"
 # Answered in any state, before anything else (actions/safety.py): never an answer to any question.
 SAFETY_INTENTS = frozenset({"emergency", "talk_to_human", "stop_messages", "ask_reminder", "unsupported_language"})
 # Never an answer to a form question: the user wants out, or wants something general.
-ESCAPE_INTENTS = SAFETY_INTENTS | frozenset({
-    "deny", "logout", "help", "menu", "goodbye", "greet", "thank", "bot_challenge", "out_of_scope",
-    "unsupported_message", "login", "staff_login",
-})
+ESCAPE_INTENTS = SAFETY_INTENTS | frozenset(
+    {
+        "deny",
+        "logout",
+        "help",
+        "menu",
+        "goodbye",
+        "greet",
+        "thank",
+        "bot_challenge",
+        "out_of_scope",
+        "unsupported_message",
+        "login",
+        "staff_login",
+    }
+)
 # NLU may read a username ("care-volunteer") or a name as almost anything: while those are asked, only these
 # leave the question unanswered (the safety net's intents come from keywords, never from a username).
-NARROW_ESCAPE_INTENTS = frozenset({"deny", "help", "menu", "logout", "goodbye", "greet", "emergency",
-                                   "unsupported_language"})
+NARROW_ESCAPE_INTENTS = frozenset(
+    {"deny", "help", "menu", "logout", "goodbye", "greet", "emergency", "unsupported_language"}
+)
 # Other requests: an answer only when the slot's parser understands the text anyway
 # ("Dr. Asha on Friday" may be classified as book_appointment, and is still a fine answer to "which doctor?").
-REQUEST_INTENTS = frozenset({
-    "get_records", "get_medications", "get_appointments", "get_procedures", "book_appointment",
-    "cancel_appointment", "switch_patient", "search_patient", "patient_summary", "reschedule_appointment",
-})
+REQUEST_INTENTS = frozenset(
+    {
+        "get_records",
+        "get_medications",
+        "get_appointments",
+        "get_procedures",
+        "book_appointment",
+        "cancel_appointment",
+        "switch_patient",
+        "search_patient",
+        "patient_summary",
+        "reschedule_appointment",
+    }
+)
 
 
 # `answer()` result for a message meant as the answer but not readable as one: validate_<slot> gets None and
@@ -66,8 +90,9 @@ class AssistantForm(FormValidationAction, ABC):
 
     # ------------------------------------------------------------------ which slots
 
-    async def required_slots(self, domain_slots: list[str], dispatcher: CollectingDispatcher, tracker: Tracker,
-                             domain: DomainDict) -> list[str]:
+    async def required_slots(
+        self, domain_slots: list[str], dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> list[str]:
         if tracker.get_slot(STOPPED_SLOT):
             return []
         return await self.form_slots(list(domain_slots), tracker)
@@ -76,8 +101,9 @@ class AssistantForm(FormValidationAction, ABC):
         """The slots still to ask for; override to skip or add some."""
         return domain_slots
 
-    async def next_requested_slot(self, dispatcher: CollectingDispatcher, tracker: Tracker,
-                                  domain: DomainDict) -> EventType:
+    async def next_requested_slot(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> EventType:
         """Always decide the next question here (rasa-sdk leaves it to Rasa when the list equals the domain's),
         so the same slots give the same question in the action server, in Rasa and in tests."""
         required = await self.required_slots(self.domain_slots(domain), dispatcher, tracker, domain)
@@ -90,8 +116,9 @@ class AssistantForm(FormValidationAction, ABC):
 
     # ------------------------------------------------------------------ reading the answer
 
-    async def get_extraction_events(self, dispatcher: CollectingDispatcher, tracker: Tracker,
-                                    domain: DomainDict) -> list[EventType]:
+    async def get_extraction_events(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> list[EventType]:
         slot = tracker.get_slot(REQUESTED_SLOT)
         if not slot:  # activation: the message that started the form may already answer some of its questions
             return [SlotSet(name, value) for name, value in self.start_answers(tracker).items()]

@@ -3,6 +3,7 @@
 Shared by the greeting, "menu" anywhere (actions/safety.py) and the staff part's menu inside its forms.
 The staff level is the `staff_access` slot set at staff login (actions/staff/permissions.py).
 """
+
 from __future__ import annotations
 
 from typing import Any
@@ -10,8 +11,12 @@ from typing import Any
 from rasa_sdk import Tracker
 
 # written out so that every response sent is findable by name (tests/rasa/test_project.py)
-STAFF_MENUS = {"full": dict(response="utter_staff_menu_full"), "clinical": dict(response="utter_staff_menu_clinical"),
-               "desk": dict(response="utter_staff_menu_desk"), "basic": dict(response="utter_staff_menu_basic")}
+STAFF_MENUS = {
+    "full": dict(response="utter_staff_menu_full"),
+    "clinical": dict(response="utter_staff_menu_clinical"),
+    "desk": dict(response="utter_staff_menu_desk"),
+    "basic": dict(response="utter_staff_menu_basic"),
+}
 PATIENT_MENU = dict(response="utter_menu")
 
 

@@ -1,4 +1,5 @@
 """Long answers: a list of records sent as a few WhatsApp messages, each under the length limit."""
+
 from __future__ import annotations
 
 from typing import Any

@@ -1,6 +1,8 @@
 """What the latest message said: its text, intent and entities, read the same way by every action."""
+
 from __future__ import annotations
 
+import json
 from typing import Any
 
 from rasa_sdk import Tracker
@@ -14,6 +16,12 @@ def latest_text(tracker: Tracker) -> str:
 
 def latest_intent(tracker: Tracker) -> str:
     return ((tracker.latest_message or {}).get("intent") or {}).get("name") or ""
+
+
+def tap_payload(intent: str, **entities: str) -> str:
+    """The payload of a button or list row: `/choose{"choice":"<id>"}`, read by Rasa's payload parser as that
+    intent with those entities (never typed by a user)."""
+    return TAP_PREFIX + intent + (json.dumps(entities, ensure_ascii=False, separators=(",", ":")) if entities else "")
 
 
 def is_tap(text: str) -> bool:
@@ -35,7 +43,7 @@ def entity(tracker: Tracker, name: str) -> str | None:
     spans.sort(key=lambda e: e["start"])
     start, end = spans[0]["start"], spans[0]["end"]
     for e in spans[1:]:
-        gap = text[end:e["start"]]
+        gap = text[end : e["start"]]
         if gap.strip(" .,-") or len(gap) > 3:
             break
         end = e["end"]

@@ -1,5 +1,6 @@
 """Who is asking: the login in the session store (never a slot: tokens and codes stay server-side), its kind,
 and the slots that describe it, emptied when it ends."""
+
 from __future__ import annotations
 
 from typing import Any

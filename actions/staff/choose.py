@@ -3,6 +3,7 @@
 Once the patient is known, what the staff member asked for (`staff_pending`) happens: the summary, a
 section, or the start of a booking, cancellation or move.
 """
+
 from __future__ import annotations
 
 from typing import Any
@@ -25,14 +26,21 @@ from actions.staff.session import PATIENT_FORM_SLOTS, StaffContext, require_staf
 from actions.staff.summary import show_patient
 
 
-async def continue_with(pending: str | None, dispatcher: CollectingDispatcher, tracker: Tracker,
-                        domain: dict[str, Any], ctx: StaffContext, patient: Patient) -> list[dict[str, Any]]:
+async def continue_with(
+    pending: str | None,
+    dispatcher: CollectingDispatcher,
+    tracker: Tracker,
+    domain: dict[str, Any],
+    ctx: StaffContext,
+    patient: Patient,
+) -> list[dict[str, Any]]:
     events: list[dict[str, Any]] = [SlotSet(FOCUS, patient.id), SlotSet("staff_pending", None)]
     if pending == "book":
         return events + booking_for_patient(patient.id, patient.name)
     if pending in ("cancel", "reschedule"):
-        return events + await begin_change(dispatcher, tracker, ctx, patient.id, patient.name, pending,
-                                           tracker.get_slot("staff_cancel_when"))
+        return events + await begin_change(
+            dispatcher, tracker, ctx, patient.id, patient.name, pending, tracker.get_slot("staff_cancel_when")
+        )
     return events + await show_patient(pending or "summary", dispatcher, tracker, domain, ctx, patient)
 
 
@@ -56,8 +64,9 @@ class ValidateStaffPatientForm(AssistantForm):
         query = patient_query(tracker, use_text=True, answer=True)
         return encode_query(query) if query else NOT_UNDERSTOOD
 
-    async def validate_staff_patient_choice(self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker,
-                                            domain: dict[str, Any]) -> dict[str, Any]:
+    async def validate_staff_patient_choice(
+        self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
+    ) -> dict[str, Any]:
         ctx = staff_context(tracker.sender_id)
         text = str(value or "")
         if ctx is None or not text:
@@ -85,8 +94,9 @@ class AskStaffPatient(Action):
     def name(self) -> str:
         return "action_ask_staff_patient_form_staff_patient_choice"
 
-    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
-                  domain: dict[str, Any]) -> list[dict[str, Any]]:
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
+    ) -> list[dict[str, Any]]:
         return await ask_patient(dispatcher, tracker, response="utter_ask_staff_patient_form_staff_patient_choice")
 
 
@@ -96,8 +106,9 @@ class ActionStaffPatientChosen(Action):
     def name(self) -> str:
         return "action_staff_patient_chosen"
 
-    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
-                  domain: dict[str, Any]) -> list[dict[str, Any]]:
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
+    ) -> list[dict[str, Any]]:
         done = clear(*PATIENT_FORM_SLOTS)
         ctx = staff_context(tracker.sender_id)
         if ctx is None:
@@ -118,8 +129,9 @@ class ActionStaffChoose(Action):
     def name(self) -> str:
         return "action_staff_choose"
 
-    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
-                  domain: dict[str, Any]) -> list[dict[str, Any]]:
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
+    ) -> list[dict[str, Any]]:
         ctx, events = require_staff(dispatcher, tracker)
         if ctx is None:
             return events
@@ -134,5 +146,11 @@ class ActionStaffChoose(Action):
         return await continue_with(tracker.get_slot("staff_pending"), dispatcher, tracker, domain, ctx, patient)
 
 
-__all__ = ["ActionStaffChoose", "ActionStaffPatientChosen", "AskStaffPatient", "ValidateStaffPatientForm",
-           "clear_choice", "find_patients"]
+__all__ = [
+    "ActionStaffChoose",
+    "ActionStaffPatientChosen",
+    "AskStaffPatient",
+    "ValidateStaffPatientForm",
+    "clear_choice",
+    "find_patients",
+]

@@ -11,8 +11,10 @@ Only a CARE-looking username (actions/staff/usernames.py) is kept, so a patient'
 here by mistake never reaches CARE's login. "staff login care-doctor", or a username that NLU read as a
 login request ("care-doctor" after a patient login question), starts the form with that username.
 """
+
 from __future__ import annotations
 
+import contextlib
 import logging
 import re
 from typing import Any
@@ -98,8 +100,9 @@ class ValidateStaffLoginForm(AssistantForm):
         # finished (logged in, locked, ...): nothing more to ask; action_staff_login_submit tidies up
         return [] if tracker.get_slot("staff_login_outcome") else domain_slots
 
-    async def get_validation_events(self, dispatcher: CollectingDispatcher, tracker: Tracker,
-                                    domain: dict[str, Any]) -> list[dict[str, Any]]:
+    async def get_validation_events(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
+    ) -> list[dict[str, Any]]:
         if tracker.get_slot("requested_slot") is None:  # the form is starting
             outcome = self._on_start(dispatcher, tracker)
             if outcome:
@@ -124,7 +127,7 @@ class ValidateStaffLoginForm(AssistantForm):
     # ------------------------------------------------------------------ username
 
     def start_answers(self, tracker: Tracker) -> dict[str, Any]:
-        """"staff login care-doctor", or a username NLU read as a login request; never anything from the
+        """ "staff login care-doctor", or a username NLU read as a login request; never anything from the
         request of another action that started the login ("find patient Meera")."""
         if latest_intent(tracker) != "staff_login" or tracker.get_slot("staff_username"):
             return {}
@@ -144,8 +147,9 @@ class ValidateStaffLoginForm(AssistantForm):
             return self._secret_answer(tracker, "totp")
         return super().answer(slot, tracker)
 
-    def validate_staff_username(self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker,
-                                domain: dict[str, Any]) -> dict[str, Any]:
+    def validate_staff_username(
+        self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
+    ) -> dict[str, Any]:
         username = str(value or "").strip()
         if not looks_like_username(username):
             dispatcher.utter_message(response="utter_staff_username_invalid")
@@ -154,8 +158,9 @@ class ValidateStaffLoginForm(AssistantForm):
 
     # ------------------------------------------------------------------ password
 
-    async def validate_staff_password_checked(self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker,
-                                              domain: dict[str, Any]) -> dict[str, Any]:
+    async def validate_staff_password_checked(
+        self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
+    ) -> dict[str, Any]:
         if value is not True:
             dispatcher.utter_message(response="utter_staff_secret_missing")
             return {"staff_password_checked": None}
@@ -179,7 +184,7 @@ class ValidateStaffLoginForm(AssistantForm):
             dispatcher.utter_message(response="utter_staff_care_unavailable")
             return {"staff_password_checked": True, "staff_login_outcome": UNAVAILABLE}
         finally:
-            password = None  # noqa: F841 - the secret is not kept a moment longer than the call
+            password = None
         if isinstance(result, MfaChallenge):
             get_session_store().kv.set(_mfa_key(sender), result.temp_token, MFA_TTL_SECONDS)
             return {"staff_password_checked": True, "staff_totp_checked": None}
@@ -187,8 +192,9 @@ class ValidateStaffLoginForm(AssistantForm):
 
     # ------------------------------------------------------------------ authenticator code
 
-    async def validate_staff_totp_checked(self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker,
-                                          domain: dict[str, Any]) -> dict[str, Any]:
+    async def validate_staff_totp_checked(
+        self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
+    ) -> dict[str, Any]:
         if value is not True:
             dispatcher.utter_message(response="utter_staff_secret_missing")
             return {"staff_totp_checked": None}
@@ -229,16 +235,18 @@ class ValidateStaffLoginForm(AssistantForm):
         is due, so it is asked again)."""
         intent = latest_intent(tracker)
         if intent == "secret_provided":
-            kinds = [e.get("value") for e in tracker.latest_message.get("entities") or []
-                     if e.get("entity") == "secret_kind"]
+            kinds = [
+                e.get("value") for e in tracker.latest_message.get("entities") or [] if e.get("entity") == "secret_kind"
+            ]
             return True if kind in kinds else NOT_UNDERSTOOD
         if intent in NARROW_ESCAPE_INTENTS or intent in SAFETY_INTENTS:
             return None
         return NOT_UNDERSTOOD
 
     @staticmethod
-    def _failed(dispatcher: CollectingDispatcher, sender: str, username: str, exc: Exception | None,
-                step: str) -> dict[str, Any]:
+    def _failed(
+        dispatcher: CollectingDispatcher, sender: str, username: str, exc: Exception | None, step: str
+    ) -> dict[str, Any]:
         if exc is not None and getattr(exc, "status", None) == 429:  # CARE's own limit answered first
             dispatcher.utter_message(response="utter_staff_login_locked", minutes=WINDOW_SECONDS // 60)
             return {f"staff_{step}_checked": True, "staff_login_outcome": LOCKED}
@@ -255,8 +263,9 @@ class ValidateStaffLoginForm(AssistantForm):
         return {"staff_username": None, "staff_password_checked": None}
 
     @staticmethod
-    async def _logged_in(dispatcher: CollectingDispatcher, sender: str, username: str, tokens: TokenPair,
-                         slot: str) -> dict[str, Any]:
+    async def _logged_in(
+        dispatcher: CollectingDispatcher, sender: str, username: str, tokens: TokenPair, slot: str
+    ) -> dict[str, Any]:
         """Roles and facilities come from CARE's current-user endpoint, read with the new token."""
         care = staff_client().as_staff(tokens, on_refresh=saver(sender))
         try:
@@ -271,15 +280,19 @@ class ValidateStaffLoginForm(AssistantForm):
             return {slot: True, "staff_login_outcome": UNAVAILABLE}
         get_session_store().save_login(sender, login_from(tokens, user, username, facilities))
         _succeeded(sender, username)
-        access = permissions.remember(user.id or sender, permissions.from_permissions(user.permissions,
-                                                                                      user.is_superuser))
+        access = permissions.remember(
+            user.id or sender, permissions.from_permissions(user.permissions, user.is_superuser)
+        )
         logger.info("staff login succeeded (%s; %s)", ", ".join(user.roles) or "no role", access.level)
         if not facilities:
             dispatcher.utter_message(response="utter_staff_no_facility")
         else:
-            dispatcher.utter_message(**WELCOMES[access.level], name=user.name or user.username,
-                                     role=", ".join(user.roles) or user.user_type or "staff",
-                                     facility=names[0] + (f" +{len(names) - 1}" if len(names) > 1 else ""))
+            dispatcher.utter_message(
+                **WELCOMES[access.level],
+                name=user.name or user.username,
+                role=", ".join(user.roles) or user.user_type or "staff",
+                facility=names[0] + (f" +{len(names) - 1}" if len(names) > 1 else ""),
+            )
         return {"staff_password_checked": True, "staff_totp_checked": True, "staff_login_outcome": OK}
 
 
@@ -320,25 +333,25 @@ class ActionStaffLoginSubmit(Action):
     def name(self) -> str:
         return "action_staff_login_submit"
 
-    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
-                  domain: dict[str, Any]) -> list[dict[str, Any]]:
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
+    ) -> list[dict[str, Any]]:
         outcome = tracker.get_slot("staff_login_outcome")
         events = clear(*LOGIN_SLOTS)
         get_session_store().clear_expectation(tracker.sender_id)
         if outcome in (OK, ALREADY):
             events += [SlotSet(ROLE, STAFF)]
             ctx = staff_context(tracker.sender_id)
-            try:
+            # on a CARE error the next request says what is wrong; `staff_access` only picks texts
+            with contextlib.suppress(CareError):
                 events += [SlotSet(ACCESS, (await access_of(ctx)).level)] if ctx else []
-            except CareError:
-                pass  # the next request says what is wrong with CARE; `staff_access` only picks texts
         if outcome == OK:
             events += [SlotSet("staff_patient_id", None)]
         return events
 
 
 class ActionStaffStop(Action):
-    """"cancel" / "stop" inside any staff form: end it, forget its answers and any secret being waited for."""
+    """ "cancel" / "stop" inside any staff form: end it, forget its answers and any secret being waited for."""
 
     def name(self) -> str:
         return "action_staff_stop"
@@ -351,5 +364,9 @@ class ActionStaffStop(Action):
         store.kv.delete(_mfa_key(tracker.sender_id))
         if latest_intent(tracker) != "logout":  # action_logout speaks next
             dispatcher.utter_message(response="utter_staff_stopped")
-        return [ActiveLoop(None), SlotSet("requested_slot", None), SlotSet("staff_pending", None),
-                *clear(*LOGIN_SLOTS, *PATIENT_FORM_SLOTS, *SCHEDULE_SLOTS, *CANCEL_SLOTS)]
+        return [
+            ActiveLoop(None),
+            SlotSet("requested_slot", None),
+            SlotSet("staff_pending", None),
+            *clear(*LOGIN_SLOTS, *PATIENT_FORM_SLOTS, *SCHEDULE_SLOTS, *CANCEL_SLOTS),
+        ]

@@ -2,6 +2,7 @@
 
 "Ravi" with two Ravis on record is never guessed: the `staff_patient_form` lists them and waits.
 """
+
 from __future__ import annotations
 
 from typing import Any
@@ -20,15 +21,16 @@ from actions.staff.session import PATIENT_FORM_SLOTS, StaffContext, start_form
 
 def ask_for_patient(pending: str, query: PatientQuery | None = None) -> list[dict[str, Any]]:
     """Start the patient question; what happens once it is answered is `pending`."""
-    slots: dict[str, Any] = {n: None for n in PATIENT_FORM_SLOTS}
+    slots: dict[str, Any] = dict.fromkeys(PATIENT_FORM_SLOTS)
     slots["staff_pending"] = pending
     if query is not None:
         slots["staff_patient_query"] = encode_query(query)
     return start_form("staff_patient_form", **slots)
 
 
-async def patient_for_request(dispatcher: CollectingDispatcher, tracker: Tracker, ctx: StaffContext,
-                              pending: str, use_text: bool) -> tuple[Patient | None, list[dict[str, Any]]]:
+async def patient_for_request(
+    dispatcher: CollectingDispatcher, tracker: Tracker, ctx: StaffContext, pending: str, use_text: bool
+) -> tuple[Patient | None, list[dict[str, Any]]]:
     """(patient, events) or (None, events that ask / explain). `use_text`: a request of our own intents
     (search, summary) may name the patient in plain words; shared intents only through the `person`
     entity, so "what is my dose" is not a search for a patient called "dose"."""

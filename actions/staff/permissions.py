@@ -27,11 +27,12 @@ every few minutes); `ROLE_ACCESS` is only used while CARE's answer is not at han
 `level` picks the role's texts in domain/staff.yml: `utter_staff_welcome_<level>`, `utter_staff_menu_<level>`,
 and the value of the `staff_access` slot.
 """
+
 from __future__ import annotations
 
 import time
+from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import Iterable
 
 CLINICAL = "can_view_clinical_data"
 LIST_BOOKINGS = "can_list_booking"
@@ -84,8 +85,11 @@ def from_permissions(permissions: Iterable[str], superuser: bool = False) -> Acc
 def from_roles(roles: Iterable[str]) -> Access:
     """The union of the known roles' access; an unknown role alone gets nothing beyond finding patients."""
     found = [ROLE_ACCESS[r] for r in roles if r in ROLE_ACCESS]
-    return Access(clinical=any(a.clinical for a in found), appointments=any(a.appointments for a in found),
-                  book=any(a.book for a in found))
+    return Access(
+        clinical=any(a.clinical for a in found),
+        appointments=any(a.appointments for a in found),
+        book=any(a.book for a in found),
+    )
 
 
 # ------------------------------------------------------------------ per staff member, from CARE

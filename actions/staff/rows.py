@@ -13,7 +13,7 @@ from rasa_sdk import Tracker
 from actions.care.models import Appointment, Patient, Practitioner, Slot
 from actions.shared.formatting import appointment_short, slot_time
 from actions.shared.formatting.appointments import doctor_of
-from actions.shared.turn import entity, latest_intent
+from actions.shared.turn import entity, latest_intent, tap_payload
 from common.phone import mask_phone
 from common.text import truncate
 
@@ -30,7 +30,7 @@ CHOOSE_INTENT, CHOICE_ENTITY = "staff_choose", "staff_choice"
 
 def choice_payload(kind: str, ident: str) -> str:
     """The payload of a list row: `/staff_choose{"staff_choice":"p:<id>"}` (ours, never typed by a user)."""
-    return f'/{CHOOSE_INTENT}{{"{CHOICE_ENTITY}":"{kind}:{ident}"}}'
+    return tap_payload(CHOOSE_INTENT, **{CHOICE_ENTITY: f"{kind}:{ident}"})
 
 
 def parse_choice(value: str | None) -> tuple[str, str] | None:

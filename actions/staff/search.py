@@ -5,6 +5,7 @@ for a few spellings of what was typed (each word, common Indian-English variants
 then ranks what came back with `common.names.match_names`. When two patients fit about equally (two Ravis)
 the user is asked; nobody is ever picked by guess.
 """
+
 from __future__ import annotations
 
 import re
@@ -36,17 +37,113 @@ CLEAR_SCORE = 85  # a single match at least this good is taken without asking
 CACHE_SECONDS = 60
 
 # Words around a name in a request ("find patient Ravi Kumar", "who is Meera", "patient info ...")
-_FILLER = frozenset("""
-find search look lookup up for patient patients pt info information details detail about who is whos who's
-tell me show give get open the a an of named called name please pls plz summary profile record records history
-medications medication medicines meds appointments appointment procedures procedure tests book schedule
-with and can you i want to see check fetch display what whats what's on mr mrs ms miss smt shri sri
-her him his he she them their this that an for next
-""".split())
-_PRONOUNS = frozenset("her him his he she them their this that patient the".split())
-_VARIANTS = (("ee", "i"), ("i", "ee"), ("oo", "u"), ("u", "oo"), ("th", "t"), ("t", "th"), ("aa", "a"),
-             ("sh", "s"), ("w", "v"), ("v", "w"), ("ksh", "x"), ("x", "ksh"), ("y", "i"), ("ph", "f"),
-             ("dh", "d"), ("bh", "b"))
+_FILLER = frozenset(
+    [
+        "find",
+        "search",
+        "look",
+        "lookup",
+        "up",
+        "for",
+        "patient",
+        "patients",
+        "pt",
+        "info",
+        "information",
+        "details",
+        "detail",
+        "about",
+        "who",
+        "is",
+        "whos",
+        "who's",
+        "tell",
+        "me",
+        "show",
+        "give",
+        "get",
+        "open",
+        "the",
+        "a",
+        "an",
+        "of",
+        "named",
+        "called",
+        "name",
+        "please",
+        "pls",
+        "plz",
+        "summary",
+        "profile",
+        "record",
+        "records",
+        "history",
+        "medications",
+        "medication",
+        "medicines",
+        "meds",
+        "appointments",
+        "appointment",
+        "procedures",
+        "procedure",
+        "tests",
+        "book",
+        "schedule",
+        "with",
+        "and",
+        "can",
+        "you",
+        "i",
+        "want",
+        "to",
+        "see",
+        "check",
+        "fetch",
+        "display",
+        "what",
+        "whats",
+        "what's",
+        "on",
+        "mr",
+        "mrs",
+        "ms",
+        "miss",
+        "smt",
+        "shri",
+        "sri",
+        "her",
+        "him",
+        "his",
+        "he",
+        "she",
+        "them",
+        "their",
+        "this",
+        "that",
+        "an",
+        "for",
+        "next",
+    ]
+)
+_PRONOUNS = frozenset(["her", "him", "his", "he", "she", "them", "their", "this", "that", "patient", "the"])
+_VARIANTS = (
+    ("ee", "i"),
+    ("i", "ee"),
+    ("oo", "u"),
+    ("u", "oo"),
+    ("th", "t"),
+    ("t", "th"),
+    ("aa", "a"),
+    ("sh", "s"),
+    ("w", "v"),
+    ("v", "w"),
+    ("ksh", "x"),
+    ("x", "ksh"),
+    ("y", "i"),
+    ("ph", "f"),
+    ("dh", "d"),
+    ("bh", "b"),
+)
 
 
 @dataclass(frozen=True)
@@ -60,6 +157,7 @@ class PatientQuery:
 
 
 # ------------------------------------------------------------------ reading the request (pure)
+
 
 def phone_in(text: str) -> str | None:
     """The first phone number in a text, in E.164 ("who is +91 98765 43210" -> "+919876543210")."""
@@ -191,8 +289,16 @@ def forget_cache() -> None:
 
 # ------------------------------------------------------------------ showing results
 
-def show_page(dispatcher: CollectingDispatcher, domain: dict[str, Any], ctx: StaffContext, query: PatientQuery,
-              patients: list[Patient], page: int, may_book: bool) -> list[dict[str, Any]]:
+
+def show_page(
+    dispatcher: CollectingDispatcher,
+    domain: dict[str, Any],
+    ctx: StaffContext,
+    query: PatientQuery,
+    patients: list[Patient],
+    page: int,
+    may_book: bool,
+) -> list[dict[str, Any]]:
     """One page of results; a single patient with the next steps the role allows (booking only if it may)."""
     today = ctx.today()
     if not patients:
@@ -203,18 +309,28 @@ def show_page(dispatcher: CollectingDispatcher, domain: dict[str, Any], ctx: Sta
         dispatcher.utter_message(**one, query=query.label, line=rows.patient_line(patients[0], today))
         return [SlotSet(FOCUS, patients[0].id)]
     start = page * PAGE
-    shown = patients[start:start + PAGE]
+    shown = patients[start : start + PAGE]
     if not shown:
         dispatcher.utter_message(response="utter_staff_search_no_more", query=query.label)
         return []
     buttons = [rows.patient_button(p, today, start + i) for i, p in enumerate(shown, start=1)]
     if len(patients) > start + PAGE:
         left = len(patients) - start - PAGE
-        buttons.append(rows.button(render(domain, response="utter_staff_fragment_more_results"), "/staff_more",
-                                  render(domain, response="utter_staff_fragment_more_count", count=left)))
-    dispatcher.utter_message(response="utter_staff_search_results", query=query.label,
-                             shown=f"{start + 1}-{start + len(shown)}", total=len(patients),
-                             lines=rows.patient_lines(shown, today, start=start + 1), buttons=buttons)
+        buttons.append(
+            rows.button(
+                render(domain, response="utter_staff_fragment_more_results"),
+                "/staff_more",
+                render(domain, response="utter_staff_fragment_more_count", count=left),
+            )
+        )
+    dispatcher.utter_message(
+        response="utter_staff_search_results",
+        query=query.label,
+        shown=f"{start + 1}-{start + len(shown)}",
+        total=len(patients),
+        lines=rows.patient_lines(shown, today, start=start + 1),
+        buttons=buttons,
+    )
     return []
 
 
@@ -229,48 +345,59 @@ def decode_query(value: str | None) -> PatientQuery | None:
     return PatientQuery(kind, text) if kind in ("phone", "name") and text else None
 
 
-def ask_which(dispatcher: CollectingDispatcher, ctx: StaffContext, query: PatientQuery,
-              patients: list[Patient]) -> None:
+def ask_which(
+    dispatcher: CollectingDispatcher, ctx: StaffContext, query: PatientQuery, patients: list[Patient]
+) -> None:
     """Several patients fit: list them (up to 10) and let the user pick."""
     today = ctx.today()
     shown = patients[:10]
-    dispatcher.utter_message(response="utter_staff_which_patient", count=len(patients), query=query.label,
-                             lines=rows.patient_lines(shown, today),
-                             buttons=[rows.patient_button(p, today, i) for i, p in enumerate(shown, start=1)])
+    dispatcher.utter_message(
+        response="utter_staff_which_patient",
+        count=len(patients),
+        query=query.label,
+        lines=rows.patient_lines(shown, today),
+        buttons=[rows.patient_button(p, today, i) for i, p in enumerate(shown, start=1)],
+    )
 
 
 # ------------------------------------------------------------------ actions
 
+
 class ActionSearchPatient(Action):
-    """"find patient Ravi Kumar", "who is +91 98765 43210", "patient search meera", "patient info 98765...". """
+    """ "find patient Ravi Kumar", "who is +91 98765 43210", "patient search meera", "patient info 98765..."."""
 
     def name(self) -> str:
         return "action_search_patient"
 
-    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
-                  domain: dict[str, Any]) -> list[dict[str, Any]]:
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
+    ) -> list[dict[str, Any]]:
         ctx, events = require_staff(dispatcher, tracker)
         if ctx is None:
             return events
         query = patient_query(tracker)
         if query is None:  # "search patient" with no name: ask for one, then show the summary
-            return start_form("staff_patient_form", staff_pending="summary",
-                              **{n: None for n in PATIENT_FORM_SLOTS})
+            return start_form("staff_patient_form", staff_pending="summary", **dict.fromkeys(PATIENT_FORM_SLOTS))
         try:
             patients = await find_patients(ctx, query)
             may_book = (await access_of(ctx)).book
         except CareError as exc:
             return explain(dispatcher, tracker, exc)
-        return [SlotSet("staff_search_query", encode_query(query)), SlotSet("staff_search_page", 0.0),
-                SlotSet("staff_pending", "summary"), *show_page(dispatcher, domain, ctx, query, patients, 0, may_book)]
+        return [
+            SlotSet("staff_search_query", encode_query(query)),
+            SlotSet("staff_search_page", 0.0),
+            SlotSet("staff_pending", "summary"),
+            *show_page(dispatcher, domain, ctx, query, patients, 0, may_book),
+        ]
 
 
 class ActionStaffMore(Action):
     def name(self) -> str:
         return "action_staff_more"
 
-    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
-                  domain: dict[str, Any]) -> list[dict[str, Any]]:
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
+    ) -> list[dict[str, Any]]:
         ctx, events = require_staff(dispatcher, tracker)
         if ctx is None:
             return events
@@ -284,9 +411,19 @@ class ActionStaffMore(Action):
             may_book = (await access_of(ctx)).book
         except CareError as exc:
             return explain(dispatcher, tracker, exc)
-        return [SlotSet("staff_search_page", float(page)),
-                *show_page(dispatcher, domain, ctx, query, patients, page, may_book)]
+        return [
+            SlotSet("staff_search_page", float(page)),
+            *show_page(dispatcher, domain, ctx, query, patients, page, may_book),
+        ]
 
 
-__all__ = ["ActionSearchPatient", "ActionStaffMore", "PatientQuery", "candidate_queries", "find_patients",
-           "name_in", "patient_query", "phone_in"]
+__all__ = [
+    "ActionSearchPatient",
+    "ActionStaffMore",
+    "PatientQuery",
+    "candidate_queries",
+    "find_patients",
+    "name_in",
+    "patient_query",
+    "phone_in",
+]

@@ -5,13 +5,15 @@ enforces roles and facilities; the assistant adds its own check that a patient o
 reaches a staff action. Tokens live only in the session store: when CARE rotates them, `on_refresh` saves
 the new pair there. CARE calls are blocking (requests): actions run them in a worker thread.
 """
+
 from __future__ import annotations
 
 import datetime as dt
 import logging
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, Callable, TypeVar
+from typing import Any, TypeVar
 
 from rasa_sdk import Tracker
 from rasa_sdk.events import ActiveLoop, SlotSet
@@ -36,9 +38,19 @@ SESSION_MINUTES_IF_UNKNOWN = 30  # CARE's refresh token lifetime, when a token c
 # Slots of each staff form: reset when a form starts, ends or is stopped, so nothing leaks into the next one.
 LOGIN_SLOTS = ("staff_username", "staff_password_checked", "staff_totp_checked", "staff_login_outcome")
 PATIENT_FORM_SLOTS = ("staff_patient_choice", "staff_patient_query")
-SCHEDULE_SLOTS = ("sched_patient", "sched_patient_name", "sched_practitioner", "sched_practitioner_query",
-                  "sched_practitioner_name", "sched_facility", "sched_when", "sched_slot", "sched_slot_start",
-                  "sched_confirm", "sched_replaces")
+SCHEDULE_SLOTS = (
+    "sched_patient",
+    "sched_patient_name",
+    "sched_practitioner",
+    "sched_practitioner_query",
+    "sched_practitioner_name",
+    "sched_facility",
+    "sched_when",
+    "sched_slot",
+    "sched_slot_start",
+    "sched_confirm",
+    "sched_replaces",
+)
 CANCEL_SLOTS = ("staff_cancel_appt", "staff_cancel_confirm", "staff_cancel_mode", "staff_cancel_when")
 STAFF_FORMS = ("staff_login_form", "staff_patient_form", "schedule_appointment_form", "staff_cancel_form")
 
@@ -55,10 +67,17 @@ def _epoch(value: dt.datetime | None, default: float) -> float:
 
 def login_from(tokens: TokenPair, user: CurrentUser, username: str, facility_ids: list[str]) -> Login:
     now = time.time()
-    return Login(kind=STAFF, access_token=tokens.access, refresh_token=tokens.refresh,
-                 access_expires_at=_epoch(tokens.access_expires_at, now + 600),
-                 expires_at=_epoch(tokens.refresh_expires_at, now + SESSION_MINUTES_IF_UNKNOWN * 60),
-                 username=username, user_id=user.id, roles=list(user.roles), facility_ids=facility_ids)
+    return Login(
+        kind=STAFF,
+        access_token=tokens.access,
+        refresh_token=tokens.refresh,
+        access_expires_at=_epoch(tokens.access_expires_at, now + 600),
+        expires_at=_epoch(tokens.refresh_expires_at, now + SESSION_MINUTES_IF_UNKNOWN * 60),
+        username=username,
+        user_id=user.id,
+        roles=list(user.roles),
+        facility_ids=facility_ids,
+    )
 
 
 def saver(sender: str) -> Callable[[TokenPair], None]:
@@ -119,12 +138,12 @@ def staff_context(sender: str) -> StaffContext | None:
     if login is None or login.kind != STAFF:
         return None
     pair = TokenPair(access=login.access_token, refresh=login.refresh_token)
-    return StaffContext(sender, login, staff_client().as_staff(pair, on_refresh=saver(sender)),
-                        clock.timezone_name())
+    return StaffContext(sender, login, staff_client().as_staff(pair, on_refresh=saver(sender)), clock.timezone_name())
 
 
-def require_staff(dispatcher: CollectingDispatcher, tracker: Tracker,
-                  login_if_anonymous: bool = True) -> tuple[StaffContext | None, list[dict[str, Any]]]:
+def require_staff(
+    dispatcher: CollectingDispatcher, tracker: Tracker, login_if_anonymous: bool = True
+) -> tuple[StaffContext | None, list[dict[str, Any]]]:
     """The staff context, or (None, events) after telling the user why not.
 
     Patient -> refused. Nobody -> the session ended (if it was staff) or staff login starts.
@@ -142,7 +161,7 @@ def require_staff(dispatcher: CollectingDispatcher, tracker: Tracker,
         dispatcher.utter_message(response="utter_staff_login_first")
         return None, []
     dispatcher.utter_message(response="utter_staff_login_first")
-    return None, start_form("staff_login_form", **{n: None for n in LOGIN_SLOTS})
+    return None, start_form("staff_login_form", **dict.fromkeys(LOGIN_SLOTS))
 
 
 def session_ended(dispatcher: CollectingDispatcher) -> list[dict[str, Any]]:

@@ -1,4 +1,5 @@
 """The OTP login form's actions against the sandbox CARE: what the patient reads, what is stored where."""
+
 from __future__ import annotations
 
 import json
@@ -33,8 +34,9 @@ def validate():
 
 
 def answer_phone(sender: str, domain, *, text: str = "/affirm", intent: str = "affirm", slots=None):
-    t = make_tracker(sender, text=text, intent=intent, active_loop=FORM, requested_slot="login_phone",
-                     slots=slots or {})
+    t = make_tracker(
+        sender, text=text, intent=intent, active_loop=FORM, requested_slot="login_phone", slots=slots or {}
+    )
     return run(validate(), t, domain)
 
 
@@ -47,9 +49,15 @@ def give_code(sender: str, domain, code: str | None, *, slots=None):
     if code is not None:
         text = redact_inbound(get_session_store(), sender, code)
     intent = "secret_provided" if text.startswith("/secret_provided") else "nlu_fallback"
-    t = make_tracker(sender, text=text, intent=intent, entities=[("secret_kind", "otp")] if intent != "nlu_fallback"
-                     else None, active_loop=FORM, requested_slot="login_code",
-                     slots={"login_phone": "+91 98•••••210", **(slots or {})})
+    t = make_tracker(
+        sender,
+        text=text,
+        intent=intent,
+        entities=[("secret_kind", "otp")] if intent != "nlu_fallback" else None,
+        active_loop=FORM,
+        requested_slot="login_code",
+        slots={"login_phone": "+91 98•••••210", **(slots or {})},
+    )
     return run(validate(), t, domain)
 
 
@@ -70,8 +78,9 @@ def start(sender: str, domain):
 def test_the_question_offers_the_senders_own_number_masked(domain):
     from actions.patient.login import ActionAskLoginPhone
 
-    d, _ = run(ActionAskLoginPhone(), make_tracker(RAMESH_PHONE, active_loop=FORM, requested_slot="login_phone"),
-               domain)
+    d, _ = run(
+        ActionAskLoginPhone(), make_tracker(RAMESH_PHONE, active_loop=FORM, requested_slot="login_phone"), domain
+    )
     msg = message(d, "utter_ask_login_phone_own")
     assert msg["masked_phone"] == "+91 98•••••210"
     assert "9876543210" not in json.dumps(d.messages)
@@ -113,14 +122,22 @@ def test_choosing_a_family_member_from_the_list(domain):
     from sessions.store import get_session_store
 
     log_in_patient(RAMESH_PHONE, "+919876543210")
-    d, _ = run(ActionAskPatientChoice(), make_tracker(RAMESH_PHONE, active_loop=FORM, requested_slot="patient_choice"),
-               domain)
+    d, _ = run(
+        ActionAskPatientChoice(), make_tracker(RAMESH_PHONE, active_loop=FORM, requested_slot="patient_choice"), domain
+    )
     buttons = message(d, "utter_ask_patient_choice")["buttons"]
     assert [b["title"] for b in buttons] == ["Ramesh Kumar", "Sunita Kumar"]
     sunita = buttons[1]["payload"]
     assert sunita == '/choose{"choice":"2"}'
-    t = make_tracker(RAMESH_PHONE, text=sunita, intent="choose", entities=[("choice", "2")], active_loop=FORM,
-                     requested_slot="patient_choice", slots={"login_phone": "x", "login_code": "verified"})
+    t = make_tracker(
+        RAMESH_PHONE,
+        text=sunita,
+        intent="choose",
+        entities=[("choice", "2")],
+        active_loop=FORM,
+        requested_slot="patient_choice",
+        slots={"login_phone": "x", "login_code": "verified"},
+    )
     d, events = run(validate(), t, domain)
     assert slots_set(events)["patient_name"] == "Sunita Kumar"
     assert slots_set(events)["requested_slot"] is None  # the form is done
@@ -129,8 +146,14 @@ def test_choosing_a_family_member_from_the_list(domain):
 
 def test_typing_a_name_also_chooses(domain):
     log_in_patient(RAMESH_PHONE, "+919876543210")
-    t = make_tracker(RAMESH_PHONE, text="sunitha", intent="nlu_fallback", active_loop=FORM,
-                     requested_slot="patient_choice", slots={"login_phone": "x", "login_code": "verified"})
+    t = make_tracker(
+        RAMESH_PHONE,
+        text="sunitha",
+        intent="nlu_fallback",
+        active_loop=FORM,
+        requested_slot="patient_choice",
+        slots={"login_phone": "x", "login_code": "verified"},
+    )
     _, events = run(validate(), t, domain)
     assert slots_set(events)["patient_name"] == "Sunita Kumar"
 
@@ -139,7 +162,7 @@ def test_single_patient_login_selects_them(domain):
     from sessions.store import get_session_store
 
     start(ANITA_PHONE, domain)
-    d, events = give_code(ANITA_PHONE, domain, OTP)
+    _d, events = give_code(ANITA_PHONE, domain, OTP)
     assert slots_set(events)["patient_name"] == "Anita Sharma"
     assert slots_set(events)["requested_slot"] is None
     assert get_session_store().login(ANITA_PHONE).selected_patient_id
@@ -185,8 +208,14 @@ def test_letters_instead_of_a_code_are_refused_plainly(domain):
     sender = fresh_sender()
     answer_phone(sender, domain, text="98450 12345", intent="nlu_fallback")
     ask_code(sender, domain)
-    t = make_tracker(sender, text="abcde", intent="nlu_fallback", active_loop=FORM, requested_slot="login_code",
-                     slots={"login_phone": "x"})
+    t = make_tracker(
+        sender,
+        text="abcde",
+        intent="nlu_fallback",
+        active_loop=FORM,
+        requested_slot="login_code",
+        slots={"login_phone": "x"},
+    )
     d, events = run(validate(), t, domain)
     assert "utter_otp_format" in responses(d)
     assert slots_set(events)["requested_slot"] == "login_code"
@@ -202,8 +231,9 @@ def test_another_number_is_asked_for_and_validated(domain):
     assert responses(d) == ["utter_ask_login_phone_other"]
     d, events = answer_phone(sender, domain, text="12345", intent="nlu_fallback", slots={"login_other_number": True})
     assert "utter_login_phone_invalid" in responses(d) and slots_set(events)["requested_slot"] == "login_phone"
-    d, events = answer_phone(sender, domain, text="+91 91234 56789", intent="nlu_fallback",
-                             slots={"login_other_number": True})
+    d, events = answer_phone(
+        sender, domain, text="+91 91234 56789", intent="nlu_fallback", slots={"login_other_number": True}
+    )
     assert slots_set(events)["login_phone"] == "+91 91•••••789"
 
 
@@ -213,8 +243,14 @@ def test_resends_are_rate_limited(domain):
     sender = fresh_sender()
     answer_phone(sender, domain, text="9900112233", intent="nlu_fallback")
     for _ in range(RESENDS_MAX - 1):
-        t = make_tracker(sender, text="resend", intent="resend_code", active_loop=FORM, requested_slot="login_code",
-                         slots={"login_phone": "x"})
+        t = make_tracker(
+            sender,
+            text="resend",
+            intent="resend_code",
+            active_loop=FORM,
+            requested_slot="login_code",
+            slots={"login_phone": "x"},
+        )
         d, events = run(validate(), t, domain)
         assert "utter_otp_resent" in responses(d)
     d, events = run(validate(), t, domain)
@@ -239,8 +275,14 @@ def test_a_plain_text_code_that_escaped_redaction_is_not_used(domain):
 
     sender = fresh_sender()
     answer_phone(sender, domain, text="9900112233", intent="nlu_fallback")
-    t = make_tracker(sender, text=OTP, intent="nlu_fallback", active_loop=FORM, requested_slot="login_code",
-                     slots={"login_phone": "x"})
+    t = make_tracker(
+        sender,
+        text=OTP,
+        intent="nlu_fallback",
+        active_loop=FORM,
+        requested_slot="login_code",
+        slots={"login_phone": "x"},
+    )
     d, _ = run(validate(), t, domain)
     assert "utter_otp_format" in responses(d)
     assert get_session_store().login(sender) is None
@@ -251,8 +293,13 @@ def test_login_done_answers_the_request_that_needed_it(domain):
 
     sender = fresh_sender()
     log_in_patient(sender, "+919123456789")
-    t = make_tracker(sender, text="/secret_provided", intent="secret_provided", latest_action="patient_login_form",
-                     slots={"pending_request": "medications", "patient_name": "Anita Sharma", "login_code": "verified"})
+    t = make_tracker(
+        sender,
+        text="/secret_provided",
+        intent="secret_provided",
+        latest_action="patient_login_form",
+        slots={"pending_request": "medications", "patient_name": "Anita Sharma", "login_code": "verified"},
+    )
     d, events = run(ActionPatientLoginDone(), t, domain)
     assert responses(d)[:2] == ["utter_logged_in_short", "utter_medications"]
     assert "Amoxicillin" in message(d, "utter_medications")["items"]
@@ -265,8 +312,11 @@ def test_stopping_the_login_forgets_the_expected_code(domain):
 
     sender = fresh_sender()
     ask_code(sender, domain)
-    d, events = run(ActionStopPatientForm(), make_tracker(sender, text="cancel", intent="deny", active_loop=FORM,
-                                                          requested_slot="login_code"), domain)
+    d, events = run(
+        ActionStopPatientForm(),
+        make_tracker(sender, text="cancel", intent="deny", active_loop=FORM, requested_slot="login_code"),
+        domain,
+    )
     assert responses(d) == ["utter_login_cancelled"]
     assert active_loop_of(events) is None
     assert get_session_store().expected_secret(sender) is None
@@ -292,8 +342,11 @@ def test_login_when_already_logged_in_says_so(domain):
 
     sender = fresh_sender()
     log_in_patient(sender, "+919123456789")
-    d, events = run(ActionLogin(), make_tracker(sender, text="login", intent="login",
-                                                slots={"patient_name": "Anita Sharma"}), domain)
+    d, events = run(
+        ActionLogin(),
+        make_tracker(sender, text="login", intent="login", slots={"patient_name": "Anita Sharma"}),
+        domain,
+    )
     assert responses(d) == ["utter_already_logged_in"]
     assert active_loop_of(events) is False
 

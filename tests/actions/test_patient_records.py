@@ -1,4 +1,5 @@
 """Records, medications, appointments and procedures, whose record, and failures, against the sandbox CARE."""
+
 from __future__ import annotations
 
 import time
@@ -28,15 +29,18 @@ def action(name: str):
     from actions import requests
     from actions.patient.family import ActionSwitchPatient
 
-    return {"records": requests.ActionGetRecords(), "medications": requests.ActionGetMedications(),
-            "appointments": requests.ActionGetAppointments(), "procedures": requests.ActionGetProcedures(),
-            "switch": ActionSwitchPatient()}[name]
+    return {
+        "records": requests.ActionGetRecords(),
+        "medications": requests.ActionGetMedications(),
+        "appointments": requests.ActionGetAppointments(),
+        "procedures": requests.ActionGetProcedures(),
+        "switch": ActionSwitchPatient(),
+    }[name]
 
 
 def ask(sender: str, what: str, text: str, domain, entities=None, slots=None):
     intent = "switch_patient" if what == "switch" else f"get_{what}"
-    t = make_tracker(sender, text=text, intent=intent, entities=entities,
-                     slots={"role": "patient", **(slots or {})})
+    t = make_tracker(sender, text=text, intent=intent, entities=entities, slots={"role": "patient", **(slots or {})})
     return run(action(what), t, domain)
 
 
@@ -126,11 +130,14 @@ def test_a_family_name_in_the_text_is_enough(ramesh, domain):
     assert message(d, "utter_appointments")["patient_name"] == "Sunita Kumar"
 
 
-@pytest.mark.parametrize("text,person", [
-    ("show Anita Sharma's medications", "Anita Sharma"),
-    ("what tablets is meera taking", "meera"),
-    ("medicines of ravi kumar", "ravi kumar"),
-])
+@pytest.mark.parametrize(
+    "text,person",
+    [
+        ("show Anita Sharma's medications", "Anita Sharma"),
+        ("what tablets is meera taking", "meera"),
+        ("medicines of ravi kumar", "ravi kumar"),
+    ],
+)
 def test_another_patients_data_is_never_reachable(ramesh, domain, text, person):
     d, _ = ask(ramesh, "medications", text, domain, entities=[("person", person)])
     assert responses(d) == ["utter_not_family"]
@@ -242,8 +249,11 @@ def test_the_login_done_action_uses_the_chosen_member(domain):
 
     sender = fresh_sender()
     log_in_patient(sender, "+919876543210", selected=SUNITA)
-    t = make_tracker(sender, latest_action="switch_patient_form",
-                     slots={"pending_request": "appointments", "patient_name": "Sunita Kumar"})
+    t = make_tracker(
+        sender,
+        latest_action="switch_patient_form",
+        slots={"pending_request": "appointments", "patient_name": "Sunita Kumar"},
+    )
     d, events = run(ActionPatientSwitched(), t, domain)
     assert message(d, "utter_appointments")["patient_name"] == "Sunita Kumar"
     assert slots_set(events)["pending_request"] is None
@@ -299,6 +309,7 @@ def test_a_new_conversation_session_starts_logged_out(ramesh, domain):
 
 # ------------------------------------------------------------------------------------------- a day asked about
 
+
 def dated(day) -> str:
     """'Thu 3 Dec' (with the year when it is not this year's), computed here from the hospital's clock."""
     from actions.shared.clock import today
@@ -311,9 +322,14 @@ def upcoming_of(login, patient_id):
     from actions.shared import formatting
 
     tz = clock.timezone_name()
-    return sorted(((formatting.to_local(a.start, tz), a) for a in access.patient_api(login).list_appointments()
-                   if a.patient_id == patient_id and not a.is_cancelled and a.start and a.start >= clock.now()),
-                  key=lambda pair: pair[0])
+    return sorted(
+        (
+            (formatting.to_local(a.start, tz), a)
+            for a in access.patient_api(login).list_appointments()
+            if a.patient_id == patient_id and not a.is_cancelled and a.start and a.start >= clock.now()
+        ),
+        key=lambda pair: pair[0],
+    )
 
 
 def test_tomorrow_without_an_appointment_says_so_and_names_the_next_one(domain):
@@ -365,8 +381,11 @@ def test_a_day_asked_before_the_login_is_answered_after_it(domain):
     tomorrow = today() + dt.timedelta(days=1)
     assert slots_set(events)["pending_request"] == f"appointments@{tomorrow.isoformat()}"
     log_in_patient(sender, "+919876543210", selected=SUNITA)
-    t = make_tracker(sender, latest_action="patient_login_form",
-                     slots={"pending_request": f"appointments@{tomorrow.isoformat()}", "patient_name": "Sunita Kumar"})
+    t = make_tracker(
+        sender,
+        latest_action="patient_login_form",
+        slots={"pending_request": f"appointments@{tomorrow.isoformat()}", "patient_name": "Sunita Kumar"},
+    )
     d, _ = run(ActionPatientLoginDone(), t, domain)
     assert responses(d)[-1] == "utter_no_appointment_on_day_next"
     assert message(d, "utter_no_appointment_on_day_next")["day"] == f"tomorrow ({dated(tomorrow)})"

@@ -1,4 +1,5 @@
 """Staff login: username, password (kept out of Rasa), TOTP when CARE asks; limits; tokens server-side only."""
+
 from __future__ import annotations
 
 import json
@@ -127,7 +128,7 @@ def test_the_username_in_the_login_request_is_taken(care_env, domain, said):
 
 
 def test_a_username_that_nlu_read_as_a_login_request_is_not_asked_again(care_env, domain):
-    """"login" (the patient's login asks for a phone), then "care-doctor", which NLU reads as staff_login:
+    """ "login" (the patient's login asks for a phone), then "care-doctor", which NLU reads as staff_login:
     the staff login starts with that username and asks for the password, not for the username again."""
     form = login_form(domain)
     asked = texts(form.start("care-doctor", "staff_login"), domain)
@@ -141,8 +142,11 @@ def test_a_username_that_nlu_read_as_a_login_request_is_not_asked_again(care_env
 
 
 def test_a_login_started_by_another_request_asks_for_the_username(care_env, domain):
-    msgs, events = run(action("action_search_patient"),
-                       make_tracker(fresh_sender(), {}, "find patient meera", "search_patient"), domain)
+    msgs, _events = run(
+        action("action_search_patient"),
+        make_tracker(fresh_sender(), {}, "find patient meera", "search_patient"),
+        domain,
+    )
     assert "log in with your CARE account first" in texts(msgs, domain)
     form = login_form(domain)
     asked = texts(form.start("find patient meera", "search_patient"), domain)
@@ -154,8 +158,21 @@ def _care_logins(sandbox) -> int:
     return sandbox.log_path.read_text(errors="replace").count("POST /api/v1/auth/login/ ")
 
 
-NOT_USERNAMES = ["45612", "Ramesh Kumar", "ramesh kumar 45612", "+91 98765 43210", "9876543210", "hi", "Hello",
-                 "namaste", "good morning", "yes", "my code is 45612", "staff login 45612", "book Ravi tomorrow"]
+NOT_USERNAMES = [
+    "45612",
+    "Ramesh Kumar",
+    "ramesh kumar 45612",
+    "+91 98765 43210",
+    "9876543210",
+    "hi",
+    "Hello",
+    "namaste",
+    "good morning",
+    "yes",
+    "my code is 45612",
+    "staff login 45612",
+    "book Ravi tomorrow",
+]
 
 
 def test_nothing_that_is_not_a_username_reaches_cares_login(care_env, domain):
@@ -227,16 +244,16 @@ def test_a_logged_in_patient_must_log_out_first(care_env, domain):
     from sessions.store import Login
 
     sender = fresh_sender()
-    store().save_login(sender, Login(kind="patient", access_token="x", expires_at=time.time() + 600,
-                                     patient_ids=["p"]))
+    store().save_login(sender, Login(kind="patient", access_token="x", expires_at=time.time() + 600, patient_ids=["p"]))
     form = login_form(domain, sender)
     assert "logged in as a patient" in texts(form.start("staff login", "staff_login"), domain)
     _, slots = submit(form, domain)
     assert "role" not in slots
 
 
-def test_rotated_tokens_are_saved_and_an_expired_session_ends(start_sandbox_with_short_tokens, domain,
-                                                             monkeypatch, tmp_path):
+def test_rotated_tokens_are_saved_and_an_expired_session_ends(
+    start_sandbox_with_short_tokens, domain, monkeypatch, tmp_path
+):
     """CARE rotates the refresh token: the session store keeps the newest pair; when the refresh token has
     expired too, the next staff action says the session ended and resets `role`."""
     import time
@@ -252,8 +269,9 @@ def test_rotated_tokens_are_saved_and_an_expired_session_ends(start_sandbox_with
     assert second.access_token != first.access_token and second.refresh_token != first.refresh_token
 
     time.sleep(7)  # 36 s refresh tokens count as expired 30 s early; the 1.2 s access token is gone
-    t = make_tracker(sender, {"role": "staff"}, "find patient Meera", "search_patient",
-                     [{"entity": "person", "value": "Meera"}])
+    t = make_tracker(
+        sender, {"role": "staff"}, "find patient Meera", "search_patient", [{"entity": "person", "value": "Meera"}]
+    )
     msgs, events = run(action("action_search_patient"), t, domain)
     assert "session has ended" in texts(msgs, domain)
     assert {"event": "slot", "name": "role", "value": None, "timestamp": None} in events
@@ -263,8 +281,9 @@ def test_rotated_tokens_are_saved_and_an_expired_session_ends(start_sandbox_with
 def start_sandbox_with_short_tokens(tmp_path, monkeypatch):
     from tests.actions.harness import SandboxProcess, forget_caches, use_care
 
-    proc = SandboxProcess(tmp_path, env={"SANDBOX_ACCESS_TOKEN_MINUTES": "0.02",
-                                         "SANDBOX_REFRESH_TOKEN_MINUTES": "0.6"}).start()
+    proc = SandboxProcess(
+        tmp_path, env={"SANDBOX_ACCESS_TOKEN_MINUTES": "0.02", "SANDBOX_REFRESH_TOKEN_MINUTES": "0.6"}
+    ).start()
     use_care(monkeypatch, proc.url, tmp_path)
     yield proc
     proc.stop()
@@ -274,9 +293,8 @@ def start_sandbox_with_short_tokens(tmp_path, monkeypatch):
 def test_logout_during_a_staff_form_stops_it_quietly(care_env, domain):
     sender = fresh_sender()
     store().expect_secret(sender, "password")
-    t = make_tracker(sender, {"requested_slot": "staff_password_checked"}, "logout", "logout",
-                     active_loop=FORM)
-    msgs, events = run(action("action_staff_stop"), t, domain)
+    t = make_tracker(sender, {"requested_slot": "staff_password_checked"}, "logout", "logout", active_loop=FORM)
+    msgs, _events = run(action("action_staff_stop"), t, domain)
     assert msgs == []  # action_logout says goodbye next
     assert store().expected_secret(sender) is None
 

@@ -3,6 +3,7 @@
 The sandbox's dates are relative to today, so these tests look at what the user is offered rather than at
 fixed dates. Each test books with its own doctor/patient pair, so they do not take each other's slots.
 """
+
 from __future__ import annotations
 
 import asyncio
@@ -106,13 +107,20 @@ def test_book_with_two_ravis_and_two_ashas_then_cancel(care_env, domain):
     assert booked.practitioner.name == "Dr. Asha Pillai"
 
     # cancel it: the only upcoming appointment is picked, then confirmed
-    msgs, events = hook(scheduling.start_cancel, sender, domain, "cancel Ravi Kumar's appointment",
-                        "cancel_appointment", ents(person="Ravi Kumar"))
+    msgs, events = hook(
+        scheduling.start_cancel,
+        sender,
+        domain,
+        "cancel Ravi Kumar's appointment",
+        "cancel_appointment",
+        ents(person="Ravi Kumar"),
+    )
     assert active_loop_of(events) == "staff_cancel_form"
     cancel = FormDriver("staff_cancel_form", sender, domain, slots=apply({**STAFF}, events))
     question = cancel.start("cancel Ravi Kumar's appointment", "cancel_appointment")
-    assert f"Cancel *Ravi Kumar*'s appointment with *Dr. Asha Pillai* for {dated(booked.start, sender)}, " in \
-        texts(question, domain)
+    assert f"Cancel *Ravi Kumar*'s appointment with *Dr. Asha Pillai* for {dated(booked.start, sender)}, " in texts(
+        question, domain
+    )
     cancel.say("yes", "affirm")
     msgs, _, _ = submit("action_staff_cancel_submit", cancel, domain)
     assert f"Cancelled ✅ *Ravi Kumar*'s appointment with *Dr. Asha Pillai* for {when}, " in texts(msgs, domain)
@@ -177,16 +185,20 @@ def test_step_by_step_with_typed_answers(care_env, domain):
     assert all(b["title"].endswith("pm") for b in buttons(offered, domain))
     # another time instead of a choice: the list moves there
     offered = form.say("what about 10am")
-    assert "Book *Ramesh Kumar* with *Dr. Asha Menon*" in texts(offered, domain) or \
-           "isn't free" in texts(offered, domain)
+    assert "Book *Ramesh Kumar* with *Dr. Asha Menon*" in texts(offered, domain) or "isn't free" in texts(
+        offered, domain
+    )
 
 
 def test_move_an_appointment_to_another_time(care_env, domain):
     sender = fresh_sender()
     log_in_staff(sender, "care-doctor")
     text = "move Meera's appointment to friday 11am"
-    msgs, events = run(action("action_staff_reschedule"),
-                       make_tracker(sender, STAFF, text, "reschedule_appointment", ents(person="Meera")), domain)
+    msgs, events = run(
+        action("action_staff_reschedule"),
+        make_tracker(sender, STAFF, text, "reschedule_appointment", ents(person="Meera")),
+        domain,
+    )
     slots = apply({**STAFF}, events)
     meera = slots["staff_patient_id"]
     [old] = upcoming_of(sender, meera)
@@ -213,7 +225,7 @@ def test_move_an_appointment_to_another_time(care_env, domain):
 def test_patient_unknown_for_cancel_asks_first(care_env, domain):
     sender = fresh_sender()
     log_in_staff(sender, "care-doctor")
-    msgs, events = hook(scheduling.start_cancel, sender, domain, "cancel the appointment", "cancel_appointment")
+    _msgs, events = hook(scheduling.start_cancel, sender, domain, "cancel the appointment", "cancel_appointment")
     assert active_loop_of(events) == "staff_patient_form"
     assert apply({}, events)["staff_pending"] == "cancel"
 
@@ -221,8 +233,9 @@ def test_patient_unknown_for_cancel_asks_first(care_env, domain):
 def test_a_volunteer_may_not_book(care_env, domain):
     sender = fresh_sender()
     log_in_staff(sender, "care-volunteer")
-    msgs, events = hook(scheduling.start_booking, sender, domain, "book Meera tomorrow", "book_appointment",
-                        ents(person="Meera"))
+    msgs, events = hook(
+        scheduling.start_booking, sender, domain, "book Meera tomorrow", "book_appointment", ents(person="Meera")
+    )
     assert texts(msgs, domain) == "Your role can't book or change appointments in CARE."
     assert events == []
 
@@ -230,12 +243,19 @@ def test_a_volunteer_may_not_book(care_env, domain):
 def test_no_at_the_cancel_question_keeps_the_appointment(care_env, domain):
     sender = fresh_sender()
     log_in_staff(sender, "care-doctor")
-    _, events = hook(scheduling.start_cancel, sender, domain, "cancel Sunita's appointment", "cancel_appointment",
-                     ents(person="Sunita"))
+    _, events = hook(
+        scheduling.start_cancel,
+        sender,
+        domain,
+        "cancel Sunita's appointment",
+        "cancel_appointment",
+        ents(person="Sunita"),
+    )
     cancel = FormDriver("staff_cancel_form", sender, domain, slots=apply({**STAFF}, events))
     [kept] = upcoming_of(sender, cancel.slots["staff_patient_id"])
-    assert f"Cancel *Sunita Kumar*'s appointment with *Dr. Asha Menon* for {dated(kept.start, sender)}, " in \
-        texts(cancel.start(), domain)
+    assert f"Cancel *Sunita Kumar*'s appointment with *Dr. Asha Menon* for {dated(kept.start, sender)}, " in texts(
+        cancel.start(), domain
+    )
     assert "yes* or *no" in texts(cancel.say("maybe later", "inform"), domain)
     cancel.say("no", "deny")
     assert cancel.active is False
@@ -283,9 +303,17 @@ def test_a_booking_for_tomorrow_says_the_weekday_and_date(care_env, domain):
     [(fid, menon)] = [(f, p) for f, p in asyncio.run(practitioners(ctx)) if p.name == "Dr. Asha Menon"]
     slot = asyncio.run(free_slots_on(ctx, fid, menon.id, day))[-1]
     ramesh = "ee456dc9-7f58-47ed-bded-e0b4c97fe596"
-    slots = {**STAFF, "sched_patient": ramesh, "sched_patient_name": "Ramesh Kumar", "sched_practitioner": menon.id,
-             "sched_practitioner_name": menon.name, "sched_facility": fid, "sched_when": day.isoformat(),
-             "sched_slot": slot.id, "sched_slot_start": slot.start.isoformat()}
+    slots = {
+        **STAFF,
+        "sched_patient": ramesh,
+        "sched_patient_name": "Ramesh Kumar",
+        "sched_practitioner": menon.id,
+        "sched_practitioner_name": menon.name,
+        "sched_facility": fid,
+        "sched_when": day.isoformat(),
+        "sched_slot": slot.id,
+        "sched_slot_start": slot.start.isoformat(),
+    }
     when = f"{dated(slot.start, sender)}, {fmt.slot_time(slot, ctx.tz)}"
     if day == today + dt.timedelta(days=1):
         assert when.startswith(f"tomorrow, {day:%a} {day.day} {day:%b}")
@@ -307,17 +335,30 @@ def test_tomorrow_is_dated_in_every_confirmation_on_any_day(care_env, domain, mo
     start = dt.datetime.combine(tomorrow, dt.time(9, 30), fmt.zone(ctx.tz)).astimezone(dt.timezone.utc)
     year = f" {tomorrow.year}" if tomorrow.year != today.year else ""  # 31 Dec: "tomorrow, Fri 1 Jan 2027"
     when = f"tomorrow, {tomorrow:%a} {tomorrow.day} {tomorrow:%b}{year}, 9:30 am"
-    appt = Appointment(id="a-tomorrow", status="booked", patient_id="p-1", patient_name="Ramesh Kumar",
-                       slot=Slot(id="s-tomorrow", start=start, end=start + dt.timedelta(minutes=15)),
-                       practitioner=Practitioner(id="d-1", first_name="Asha", last_name="Menon", prefix="Dr."))
+    appt = Appointment(
+        id="a-tomorrow",
+        status="booked",
+        patient_id="p-1",
+        patient_name="Ramesh Kumar",
+        slot=Slot(id="s-tomorrow", start=start, end=start + dt.timedelta(minutes=15)),
+        practitioner=Practitioner(id="d-1", first_name="Asha", last_name="Menon", prefix="Dr."),
+    )
     monkeypatch.setattr(CareClient, "book_appointment", lambda self, fid, sid, pid, note="": appt)
     monkeypatch.setattr(CareClient, "cancel_appointment", lambda self, fid, aid, reason="cancelled": appt)
     monkeypatch.setattr(CareClient, "list_patient_appointments", lambda self, pid, *a, **k: [appt])
     assert appt.practitioner.name == "Dr. Asha Menon"
 
-    booking = {**STAFF, "sched_patient": "p-1", "sched_patient_name": "Ramesh Kumar", "sched_practitioner": "d-1",
-               "sched_practitioner_name": "Dr. Asha Menon", "sched_facility": "f-1", "sched_when": tomorrow.isoformat(),
-               "sched_slot": "s-tomorrow", "sched_slot_start": start.isoformat()}
+    booking = {
+        **STAFF,
+        "sched_patient": "p-1",
+        "sched_patient_name": "Ramesh Kumar",
+        "sched_practitioner": "d-1",
+        "sched_practitioner_name": "Dr. Asha Menon",
+        "sched_facility": "f-1",
+        "sched_when": tomorrow.isoformat(),
+        "sched_slot": "s-tomorrow",
+        "sched_slot_start": start.isoformat(),
+    }
     ask, book = action("action_ask_schedule_appointment_form_sched_confirm"), action("action_staff_book")
     msgs, _ = run(ask, make_tracker(sender, booking), domain)
     assert texts(msgs, domain) == f"Book *Ramesh Kumar* with *Dr. Asha Menon* for {when}?"
@@ -328,12 +369,15 @@ def test_tomorrow_is_dated_in_every_confirmation_on_any_day(care_env, domain, mo
     msgs, _ = run(ask, make_tracker(sender, moving), domain)
     assert texts(msgs, domain) == f"Move *Ramesh Kumar*'s appointment with *Dr. Asha Menon* to {when}?"
     msgs, _ = run(book, make_tracker(sender, {**moving, "sched_confirm": True}), domain)
-    assert texts(msgs, domain) == \
-        f"Moved ✅ *Ramesh Kumar*'s appointment with *Dr. Asha Menon* to {when}; the old appointment is cancelled."
+    assert (
+        texts(msgs, domain)
+        == f"Moved ✅ *Ramesh Kumar*'s appointment with *Dr. Asha Menon* to {when}; the old appointment is cancelled."
+    )
 
     cancel = {**STAFF, "staff_patient_id": "p-1", "staff_cancel_mode": "cancel", "staff_cancel_appt": "a-tomorrow"}
     msgs, _ = run(action("action_ask_staff_cancel_form_staff_cancel_confirm"), make_tracker(sender, cancel), domain)
     assert texts(msgs, domain) == f"Cancel *Ramesh Kumar*'s appointment with *Dr. Asha Menon* for {when}?"
-    msgs, _ = run(action("action_staff_cancel_submit"),
-                  make_tracker(sender, {**cancel, "staff_cancel_confirm": True}), domain)
+    msgs, _ = run(
+        action("action_staff_cancel_submit"), make_tracker(sender, {**cancel, "staff_cancel_confirm": True}), domain
+    )
     assert texts(msgs, domain) == f"Cancelled ✅ *Ramesh Kumar*'s appointment with *Dr. Asha Menon* for {when}."

@@ -1,4 +1,5 @@
 """Staff patient search and summaries, against a real sandbox CARE with the staff member's own token."""
+
 from __future__ import annotations
 
 import time
@@ -49,8 +50,10 @@ def test_search_by_phone_in_any_format_lists_the_family(care_env, domain):
         reply = texts(msgs, domain)
         assert "*Ramesh Kumar*" in reply and "*Sunita Kumar*" in reply, typed
         rows = buttons(msgs, domain)
-        assert [b["title"] for b in rows] == ["1. Sunita Kumar", "2. Ramesh Kumar"] or \
-               [b["title"] for b in rows] == ["1. Ramesh Kumar", "2. Sunita Kumar"]
+        assert [b["title"] for b in rows] == ["1. Sunita Kumar", "2. Ramesh Kumar"] or [b["title"] for b in rows] == [
+            "1. Ramesh Kumar",
+            "2. Sunita Kumar",
+        ]
         assert all(b["payload"].startswith('/staff_choose{"staff_choice":"p:') for b in rows)
 
 
@@ -62,8 +65,15 @@ def test_two_ravis_are_both_listed_and_a_tap_shows_the_summary(care_env, domain)
     assert {b["title"][3:] for b in rows} == {"Ravi Kumar", "Ravi Prasad"}
     slots = apply({**STAFF}, events)
     kumar = next(b for b in rows if "Kumar" in b["title"])
-    msgs, events = ask(domain, sender, kumar["payload"], "staff_choose", ents(staff_choice=choice_of(kumar)),
-                       slots, name="action_staff_choose")
+    msgs, events = ask(
+        domain,
+        sender,
+        kumar["payload"],
+        "staff_choose",
+        ents(staff_choice=choice_of(kumar)),
+        slots,
+        name="action_staff_choose",
+    )
     summary = texts(msgs, domain)
     assert summary.startswith("*Ravi Kumar*") and "Asthma" in summary and "Budesonide" in summary
 
@@ -94,11 +104,19 @@ def test_nobody_found_says_so(care_env, domain):
 def test_summary_shows_what_a_doctor_may_see(care_env, domain):
     sender = fresh_sender()
     log_in_staff(sender, "care-doctor")
-    msgs, _ = ask(domain, sender, "tell me about Meera", "patient_summary", ents(person="Meera"),
-                  name="action_patient_summary")
+    msgs, _ = ask(
+        domain, sender, "tell me about Meera", "patient_summary", ents(person="Meera"), name="action_patient_summary"
+    )
     summary = texts(msgs, domain)
-    for part in ("*Meera Nair*", "Blood group AB+", "OP (OP-MEERA)", "Hypothyroidism", "*Levothyroxine* 50 µg",
-                 "Calcium carbonate", "with Dr. Rahul Verma"):
+    for part in (
+        "*Meera Nair*",
+        "Blood group AB+",
+        "OP (OP-MEERA)",
+        "Hypothyroidism",
+        "*Levothyroxine* 50 µg",
+        "Calcium carbonate",
+        "with Dr. Rahul Verma",
+    ):
         assert part in summary, summary
     assert "Paracetamol" not in summary  # stopped: not a current medication
 
@@ -106,8 +124,9 @@ def test_summary_shows_what_a_doctor_may_see(care_env, domain):
 def test_a_volunteer_sees_no_clinical_data(care_env, domain):
     sender = fresh_sender()
     log_in_staff(sender, "care-volunteer")
-    msgs, _ = ask(domain, sender, "tell me about Meera", "patient_summary", ents(person="Meera"),
-                  name="action_patient_summary")
+    msgs, _ = ask(
+        domain, sender, "tell me about Meera", "patient_summary", ents(person="Meera"), name="action_patient_summary"
+    )
     summary = texts(msgs, domain)
     assert "*Meera Nair*" in summary and " y · F · +91 99" in summary
     assert "*Visits, diagnoses, medications and appointments*\n_your role can't see this_" in summary
@@ -115,14 +134,16 @@ def test_a_volunteer_sees_no_clinical_data(care_env, domain):
     for clinical in ("Hypothyroidism", "Levothyroxine", "Blood group", "AB+", "Active visit", "OP-MEERA"):
         assert clinical not in summary, clinical
 
-    from actions.staff.summary import show_section
     import asyncio
+
     from rasa_sdk.executor import CollectingDispatcher
+
+    from actions.staff.summary import show_section
 
     dispatcher = CollectingDispatcher()
     t = make_tracker(sender, STAFF, "tell me about Meera's medications", "get_medications", ents(person="Meera"))
     events = asyncio.run(show_section("medications", dispatcher, t, domain))
-    assert texts(dispatcher.messages, domain) .startswith("Your role can't see that in CARE.")
+    assert texts(dispatcher.messages, domain).startswith("Your role can't see that in CARE.")
     assert events == []  # not even a "which patient?" for something the role may not see
 
 
@@ -138,11 +159,14 @@ def test_sections_for_the_patient_in_focus(care_env, domain):
     _, events = ask(domain, sender, "find patient ramesh", "search_patient")
     slots = apply({**STAFF}, events)
     assert slots["staff_patient_id"]
-    for section, expected in (("medications", "*Metformin*"), ("records", "Diabetes mellitus type 2"),
-                              ("appointments", "with Dr. Asha Menon"), ("procedures", "*Complete blood count*")):
+    for section, expected in (
+        ("medications", "*Metformin*"),
+        ("records", "Diabetes mellitus type 2"),
+        ("appointments", "with Dr. Asha Menon"),
+        ("procedures", "*Complete blood count*"),
+    ):
         dispatcher = CollectingDispatcher()
-        asyncio.run(show_section(section, dispatcher, make_tracker(sender, slots, "show it", f"get_{section}"),
-                                 domain))
+        asyncio.run(show_section(section, dispatcher, make_tracker(sender, slots, "show it", f"get_{section}"), domain))
         assert expected in texts(dispatcher.messages, domain), section
 
 
@@ -188,27 +212,34 @@ def test_patients_and_anonymous_users_never_reach_staff_actions(care_env, domain
     from sessions.store import Login
 
     patient = fresh_sender()
-    store().save_login(patient, Login(kind="patient", access_token="x", expires_at=time.time() + 600,
-                                      patient_ids=["p"]))
+    store().save_login(
+        patient, Login(kind="patient", access_token="x", expires_at=time.time() + 600, patient_ids=["p"])
+    )
     for name, intent in (("action_search_patient", "search_patient"), ("action_patient_summary", "patient_summary")):
-        msgs, events = run(action(name), make_tracker(patient, {"role": "patient"}, "find patient Meera", intent),
-                           domain)
+        msgs, events = run(
+            action(name), make_tracker(patient, {"role": "patient"}, "find patient Meera", intent), domain
+        )
         assert "for hospital staff only" in texts(msgs, domain) and events == []
 
     anonymous = fresh_sender()
-    msgs, events = run(action("action_search_patient"), make_tracker(anonymous, {}, "find patient Meera",
-                                                                       "search_patient"), domain)
+    msgs, events = run(
+        action("action_search_patient"), make_tracker(anonymous, {}, "find patient Meera", "search_patient"), domain
+    )
     assert "log in with your CARE account first" in texts(msgs, domain)
     assert active_loop_of(events) == "staff_login_form"
 
 
 def _create_patients(care_url: str, names: list[str]) -> None:
-    token = requests.post(f"{care_url}/api/v1/auth/login/", json={"username": "care-admin", "password": PASSWORD},
-                          timeout=10).json()["access"]
+    token = requests.post(
+        f"{care_url}/api/v1/auth/login/", json={"username": "care-admin", "password": PASSWORD}, timeout=10
+    ).json()["access"]
     for i, name in enumerate(names):
-        r = requests.post(f"{care_url}/api/v1/patient/", headers={"Authorization": f"Bearer {token}"}, timeout=10,
-                          json={"name": name, "gender": "female", "phone_number": f"+9198000{i:05d}",
-                                "year_of_birth": 1980 + i})
+        r = requests.post(
+            f"{care_url}/api/v1/patient/",
+            headers={"Authorization": f"Bearer {token}"},
+            timeout=10,
+            json={"name": name, "gender": "female", "phone_number": f"+9198000{i:05d}", "year_of_birth": 1980 + i},
+        )
         r.raise_for_status()
 
 
@@ -246,7 +277,9 @@ def test_a_care_that_never_answers_gets_try_again_later_at_the_deadline(care_env
             took = loop.run_until_complete(answer())
         finally:
             loop.close()  # does not wait for the abandoned worker thread
-        assert texts(dispatcher.messages, domain) == "CARE isn't answering right now. Please try again in a few minutes."
+        assert (
+            texts(dispatcher.messages, domain) == "CARE isn't answering right now. Please try again in a few minutes."
+        )
         assert took < 6
     finally:
         hung.close()

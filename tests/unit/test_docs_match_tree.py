@@ -1,5 +1,6 @@
 """The product docs describe the tree as it is: every file or folder they name exists, they carry no issue
 numbers, and nothing in the repository points outside it (a clone anywhere is complete)."""
+
 from __future__ import annotations
 
 import re
@@ -47,6 +48,7 @@ def test_no_issue_numbers_in_product_docs(doc):
 
 
 def test_nothing_in_the_repository_points_outside_it():
-    tracked = subprocess.run(["git", "grep", "-n", "-I", "--", r"\.\./shared"], cwd=ROOT, capture_output=True,
-                             text=True).stdout.splitlines()
+    tracked = subprocess.run(
+        ["git", "grep", "-n", "-I", "--", r"\.\./shared"], cwd=ROOT, capture_output=True, text=True
+    ).stdout.splitlines()
     assert [line for line in tracked if not line.startswith("tests/unit/test_docs_match_tree.py")] == []

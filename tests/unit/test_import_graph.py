@@ -3,6 +3,7 @@
 Read from the source (module-level and function-level imports alike), so an import hidden inside a
 function to dodge a cycle counts as the cycle it is.
 """
+
 from __future__ import annotations
 
 import ast
@@ -47,7 +48,7 @@ def cycle_from(start: str) -> list[str] | None:
 
     def visit(node: str) -> list[str] | None:
         if node in path:
-            return path[path.index(node):] + [node]
+            return path[path.index(node) :] + [node]
         path.append(node)
         for nxt in sorted(GRAPH[node]):
             found = visit(nxt)
@@ -94,8 +95,13 @@ def test_the_shared_layers_import_neither_part(lower):
 @pytest.mark.parametrize("name", sorted(MODULES))
 def test_each_module_imports_on_its_own(name):
     """In a fresh interpreter, as the action server or a test may import it first."""
-    result = subprocess.run([sys.executable, "-c", f"import importlib; importlib.import_module({name!r})"],
-                            cwd=ROOT, capture_output=True, text=True, timeout=120)
+    result = subprocess.run(
+        [sys.executable, "-c", f"import importlib; importlib.import_module({name!r})"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert result.returncode == 0, result.stderr[-2000:]
 
 

@@ -1,5 +1,6 @@
 """The shared layer (actions/shared) that the patient and staff parts both stand on: one clock and time zone,
 one reader of the latest message, one explainer of CARE errors."""
+
 from __future__ import annotations
 
 import datetime as dt
@@ -27,13 +28,19 @@ def hospital_in(monkeypatch):
     get_settings.cache_clear()
 
 
-def tracker(text: str = "", intent: str = "", entities: list[dict] | None = None, slots: dict | None = None,
-            sender: str = "test-sender") -> Tracker:
+def tracker(
+    text: str = "",
+    intent: str = "",
+    entities: list[dict] | None = None,
+    slots: dict | None = None,
+    sender: str = "test-sender",
+) -> Tracker:
     latest = {"text": text, "intent": {"name": intent}, "entities": entities or []}
     return Tracker(sender, dict(slots or {}), latest, [], False, None, {}, "action_listen")
 
 
 # ------------------------------------------------------------------ one clock, one time zone
+
 
 def test_now_is_the_hospitals_local_time_not_the_servers(hospital_in):
     hospital_in("Asia/Kolkata")
@@ -58,17 +65,26 @@ def test_care_times_without_a_zone_are_utc():
 
 # ------------------------------------------------------------------ one reader of the message
 
+
 def test_split_name_pieces_are_read_as_typed():
-    t = tracker("book with Dr. Asha tomorrow", entities=[
-        {"entity": "practitioner", "value": "dr", "start": 10, "end": 13},
-        {"entity": "practitioner", "value": "asha", "start": 14, "end": 18}])
+    t = tracker(
+        "book with Dr. Asha tomorrow",
+        entities=[
+            {"entity": "practitioner", "value": "dr", "start": 10, "end": 13},
+            {"entity": "practitioner", "value": "asha", "start": 14, "end": 18},
+        ],
+    )
     assert turn.entity(t, "practitioner") == "Dr. Asha"
 
 
 def test_pieces_far_apart_are_not_joined():
-    t = tracker("Asha or maybe Rahul", entities=[
-        {"entity": "practitioner", "value": "Asha", "start": 0, "end": 4},
-        {"entity": "practitioner", "value": "Rahul", "start": 14, "end": 19}])
+    t = tracker(
+        "Asha or maybe Rahul",
+        entities=[
+            {"entity": "practitioner", "value": "Asha", "start": 0, "end": 4},
+            {"entity": "practitioner", "value": "Rahul", "start": 14, "end": 19},
+        ],
+    )
     assert turn.entity(t, "practitioner") == "Asha"
 
 
@@ -81,13 +97,17 @@ def test_a_tapped_payload_gives_its_exact_value():
 
 # ------------------------------------------------------------------ one explainer
 
-@pytest.mark.parametrize("exc, patient, staff", [
-    (CareForbidden("no"), "utter_care_forbidden", "utter_staff_forbidden"),
-    (errors.AccessDenied("x"), "utter_care_forbidden", "utter_staff_forbidden"),
-    (CareNotFound("gone"), "utter_care_not_found", "utter_staff_patient_gone"),
-    (CareUnavailable("down"), "utter_care_unavailable", "utter_staff_care_unavailable"),
-    (RuntimeError("surprise"), "utter_care_unavailable", "utter_staff_care_unavailable"),
-])
+
+@pytest.mark.parametrize(
+    "exc, patient, staff",
+    [
+        (CareForbidden("no"), "utter_care_forbidden", "utter_staff_forbidden"),
+        (errors.AccessDenied("x"), "utter_care_forbidden", "utter_staff_forbidden"),
+        (CareNotFound("gone"), "utter_care_not_found", "utter_staff_patient_gone"),
+        (CareUnavailable("down"), "utter_care_unavailable", "utter_staff_care_unavailable"),
+        (RuntimeError("surprise"), "utter_care_unavailable", "utter_staff_care_unavailable"),
+    ],
+)
 def test_each_failure_is_told_in_the_words_of_its_audience(exc, patient, staff, monkeypatch, tmp_path):
     monkeypatch.setenv("SESSION_STORE_URL", f"sqlite:///{tmp_path / 's.db'}")
     from sessions.store import get_session_store
