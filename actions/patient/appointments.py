@@ -26,7 +26,7 @@ from actions.patient.family import Member
 from actions.shared import clock, formatting
 from actions.shared.clients import care_call
 from actions.shared.replies import send
-from common.dates import format_date, format_day, format_day_dated, format_time, parse_when, part_of_day
+from common.dates import format_date, format_time, parse_when, part_of_day
 from sessions.store import Login
 
 APPOINTMENTS = "appointments"
@@ -83,9 +83,7 @@ def upcoming(appointments: list[Appointment], patient_id: str) -> list[Appointme
 
 def on_day(day: dt.date) -> str:
     """'today (Wed 2 Dec)', 'tomorrow (Thu 3 Dec)', 'on Friday 27 Nov': fits after "free" / "no appointment"."""
-    today = clock.today()
-    said = format_day(day, today)
-    return format_day_dated(day, today) if said in ("today", "tomorrow", "yesterday") else f"on {said}"
+    return formatting.day_phrase(day, clock.today(), dated=True)
 
 
 def _day_values(days: Days) -> dict[str, str]:
@@ -124,7 +122,7 @@ async def show_days(dispatcher: CollectingDispatcher, login: Login, member: Any,
         **_NONE_THEN_NEXT[several],
         patient_name=member.name,
         when=formatting.appointment_when(nxt, tz, today),
-        doctor=_doctor(nxt),
+        doctor=doctor_of(nxt),
         **values,
     )
     return []
@@ -156,7 +154,7 @@ def nearby_question(existing: Appointment, slot: Slot, patient_name: str, doctor
     values: dict[str, Any] = {
         "patient_name": patient_name,
         "doctor": doctor,
-        "existing_doctor": _doctor(existing),
+        "existing_doctor": doctor_of(existing),
         "when": formatting.slot_when(slot, tz, today),
     }
     if old.date() != new.date():
@@ -183,8 +181,9 @@ def not_done(dispatcher: CollectingDispatcher, tracker: Tracker) -> None:
         dispatcher.utter_message(response="utter_booking_not_done")
 
 
-def _doctor(appt: Appointment) -> str:
-    return appt.practitioner.name if appt.practitioner else "the doctor"
+def doctor_of(appt: Appointment) -> str:
+    """The appointment's doctor for a sentence: "Dr. Asha Menon", else "the doctor"."""
+    return formatting.doctor_of(appt) or "the doctor"
 
 
 async def upcoming_appointments(login: Login, member: Member) -> list[Any]:

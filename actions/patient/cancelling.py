@@ -17,14 +17,14 @@ from rasa_sdk.events import ActiveLoop, EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
-from actions.care.models import Appointment, Practitioner
+from actions.care.models import Appointment
 from actions.patient import access
 from actions.patient.access import patient_api
-from actions.patient.appointments import on_day, upcoming_appointments
+from actions.patient.appointments import doctor_of, on_day, upcoming_appointments
 from actions.patient.family import Member, family, ordinal, selected
+from actions.scheduling.appointments import cancel
 from actions.scheduling.practitioners import find_practitioner
 from actions.shared import clock, formatting, turn, who
-from actions.shared.clients import care_call
 from actions.shared.errors import CARE_ERRORS, explain
 from actions.shared.forms import AssistantForm, clear
 from actions.shared.turn import tap_payload
@@ -166,11 +166,6 @@ class ValidateCancelAppointmentForm(AssistantForm):
         return {"cancel_confirmed": bool(value)}
 
 
-def _doctor(appt: Appointment) -> str:
-    p: Practitioner | None = appt.practitioner
-    return p.name if p else "the doctor"
-
-
 class ActionAskCancelChoice(Action):
     def name(self) -> str:
         return "action_ask_cancel_appointment_form_cancel_choice"
@@ -211,7 +206,7 @@ class ActionAskCancelConfirmed(Action):
             return [SlotSet("form_stopped", True)]
         dispatcher.utter_message(
             response="utter_ask_cancel_confirmed",
-            doctor=_doctor(appt),
+            doctor=doctor_of(appt),
             when=formatting.appointment_when(appt, clock.timezone_name(), clock.today()),
             patient_name=member.name,
         )
@@ -240,13 +235,13 @@ class ActionCancelAppointmentDone(Action):
             if appt is None:  # not (any more) an upcoming appointment of this patient
                 dispatcher.utter_message(response="utter_cancel_choice_gone")
                 return events
-            done = await care_call(patient_api(login).cancel_appointment, member.id, appt.id)
+            done = await cancel(patient_api(login), appt.id, patient_id=member.id)
         except CARE_ERRORS as exc:
             return events + explain(dispatcher, tracker, exc)
         shown = done if done.start else appt
         dispatcher.utter_message(
             response="utter_appointment_cancelled",
-            doctor=_doctor(shown),
+            doctor=doctor_of(shown),
             when=formatting.appointment_when(shown, clock.timezone_name(), clock.today()),
             patient_name=member.name,
         )
