@@ -130,6 +130,13 @@ async def settle(
     return result
 
 
+async def settle_values(dispatcher: CollectingDispatcher, login: Login, values: dict[str, Any]) -> None:
+    """With a doctor and a day known, check them against the free times (settle) and update `values`."""
+    if values.get("booking_practitioner") and values.get("booking_day"):
+        day = dt.date.fromisoformat(values["booking_day"])
+        values.update(await settle(dispatcher, login, values["booking_practitioner"], day, values.get("booking_time")))
+
+
 # ------------------------------------------------------------------------------------------- starting
 
 
@@ -162,16 +169,7 @@ async def start_booking_form(
             values.update(await hints(tracker))
         else:
             values = {name: tracker.get_slot(name) for name in (*FORM_SLOTS, *EXTRA_SLOTS)}
-        if values.get("booking_practitioner") and values.get("booking_day"):
-            values.update(
-                await settle(
-                    dispatcher,
-                    login,
-                    values["booking_practitioner"],
-                    dt.date.fromisoformat(values["booking_day"]),
-                    values.get("booking_time"),
-                )
-            )
+        await settle_values(dispatcher, login, values)
     except CARE_ERRORS as exc:
         return explain(dispatcher, tracker, exc)
     events: list[EventType] = [SlotSet(k, v) for k, v in values.items()]
@@ -204,16 +202,7 @@ async def change_booking(dispatcher: CollectingDispatcher, tracker: Tracker, log
     if "booking_doctor_query" in found:
         values["booking_practitioner"] = None
     try:
-        if values.get("booking_practitioner") and values.get("booking_day"):
-            values.update(
-                await settle(
-                    dispatcher,
-                    login,
-                    values["booking_practitioner"],
-                    dt.date.fromisoformat(values["booking_day"]),
-                    values.get("booking_time"),
-                )
-            )
+        await settle_values(dispatcher, login, values)
     except CARE_ERRORS as exc:
         return explain(dispatcher, tracker, exc)
     return [SlotSet(k, v) for k, v in values.items()] + [ActiveLoop(FORM)]

@@ -42,6 +42,7 @@ from actions.shared.errors import CARE_ERRORS, AccessDenied, explain
 from actions.shared.forms import AssistantForm, clear
 from actions.shared.turn import tap_payload
 from common.dates import format_time, parse_when
+from sessions.store import Login
 
 # ------------------------------------------------------------------------------------------- the form
 
@@ -190,6 +191,12 @@ class ActionAskBookingPractitioner(Action):
         return []
 
 
+async def ask_day(dispatcher: CollectingDispatcher, login: Login | None, practitioner: str, doctor: str) -> None:
+    """ "Which day?" with the doctor's next free days (this week) as buttons."""
+    days = await free_days(login, practitioner, clock.today(), DAY_BUTTONS, horizon=7) if login else []
+    dispatcher.utter_message(response="utter_ask_booking_day", doctor=doctor, buttons=day_buttons(days))
+
+
 class ActionAskBookingDay(Action):
     def name(self) -> str:
         return "action_ask_book_appointment_form_booking_day"
@@ -198,11 +205,9 @@ class ActionAskBookingDay(Action):
         login = access.patient_login(tracker)
         practitioner = tracker.get_slot("booking_practitioner")
         try:
-            doctor = await practitioner_name(practitioner)
-            days = await free_days(login, practitioner, clock.today(), DAY_BUTTONS, horizon=7) if login else []
+            await ask_day(dispatcher, login, practitioner, await practitioner_name(practitioner))
         except CARE_ERRORS as exc:
             return explain(dispatcher, tracker, exc) + [SlotSet("form_stopped", True)]
-        dispatcher.utter_message(response="utter_ask_booking_day", doctor=doctor, buttons=day_buttons(days))
         return []
 
 
@@ -222,8 +227,7 @@ class ActionAskBookingSlot(Action):
             free = await free_slots(login, practitioner, day)
             if not free:  # taken since the day was chosen: ask for the day again
                 result = await settle(dispatcher, login, practitioner, day, None)
-                days = await free_days(login, practitioner, clock.today(), DAY_BUTTONS, horizon=7)
-                dispatcher.utter_message(response="utter_ask_booking_day", doctor=doctor, buttons=day_buttons(days))
+                await ask_day(dispatcher, login, practitioner, doctor)
                 return [SlotSet(k, v) for k, v in result.items()] + [SlotSet("requested_slot", "booking_day")]
         except CARE_ERRORS as exc:
             return explain(dispatcher, tracker, exc) + [SlotSet("form_stopped", True)]

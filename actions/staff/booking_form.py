@@ -15,7 +15,7 @@ from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions.care.errors import CareError
-from actions.care.models import Slot
+from actions.care.models import Patient, Slot
 from actions.scheduling.days import is_past, when_from_text
 from actions.scheduling.slots import LOOKAHEAD_DAYS
 from actions.scheduling.windows import decode_when, encode_when, local_time
@@ -27,7 +27,7 @@ from actions.shared.who import FOCUS
 from actions.staff.practitioners import free_slots_on, match_practitioners, next_free_day, practitioners
 from actions.staff.rows import CHOICE_DOCTOR, CHOICE_PATIENT, CHOICE_SLOT, chosen
 from actions.staff.scheduling import doctor_name
-from actions.staff.search import clear_choice, decode_query, encode_query, find_patients, patient_query
+from actions.staff.search import decode_query, encode_query, patient_query, pick_patient
 from actions.staff.session import staff_context
 from common.dates import format_day, format_time, parse_when
 
@@ -151,24 +151,21 @@ class ValidateScheduleAppointmentForm(AssistantForm):
         text = str(value or "")
         if ctx is None or not text:
             return {"sched_patient": None}
-        try:
-            if text.startswith("id:"):
-                patient = await ctx.call(ctx.care.get_patient, text[3:])
-                return {"sched_patient": patient.id, "sched_patient_name": patient.name, "staff_patient_query": None}
-            query = decode_query(text)
-            if query is None:  # already an id (set before the form started)
-                return {"sched_patient": text}
-            patients = await find_patients(ctx, query)
-        except CareError as exc:
-            explain(dispatcher, tracker, exc)
-            return {"sched_patient": None}
-        one = clear_choice(query, patients)
+        query = decode_query(text)
+        if text.startswith("id:"):
+            try:
+                one: Patient | None = await ctx.call(ctx.care.get_patient, text[3:])
+            except CareError as exc:
+                explain(dispatcher, tracker, exc)
+                return {"sched_patient": None}
+            listed = None
+        elif query is None:  # already an id (set before the form started)
+            return {"sched_patient": text}
+        else:
+            one, listed = await pick_patient(dispatcher, tracker, ctx, query)
         if one is not None:
             return {"sched_patient": one.id, "sched_patient_name": one.name, "staff_patient_query": None}
-        if not patients:
-            dispatcher.utter_message(response="utter_staff_search_none", query=query.label)
-            return {"sched_patient": None, "staff_patient_query": None}
-        return {"sched_patient": None, "staff_patient_query": encode_query(query)}
+        return {"sched_patient": None, "staff_patient_query": listed}
 
     # ------------------------------------------------------------------ practitioner
 

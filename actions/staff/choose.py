@@ -21,7 +21,7 @@ from actions.shared.who import FOCUS
 from actions.staff import rows
 from actions.staff.booking import ask_patient
 from actions.staff.scheduling import begin_change, booking_for_patient
-from actions.staff.search import clear_choice, decode_query, encode_query, find_patients, patient_query
+from actions.staff.search import clear_choice, decode_query, encode_query, find_patients, patient_query, pick_patient
 from actions.staff.session import PATIENT_FORM_SLOTS, StaffContext, require_staff, session_ended, staff_context
 from actions.staff.summary import show_patient
 
@@ -76,18 +76,10 @@ class ValidateStaffPatientForm(AssistantForm):
         query = decode_query(text)
         if query is None:
             return {"staff_patient_choice": None}
-        try:
-            patients = await find_patients(ctx, query)
-        except CareError as exc:
-            explain(dispatcher, tracker, exc)
-            return {"staff_patient_choice": None}
-        one = clear_choice(query, patients)
+        one, listed = await pick_patient(dispatcher, tracker, ctx, query)
         if one is not None:
             return {"staff_patient_choice": one.id, FOCUS: one.id, "staff_patient_query": None}
-        if not patients:
-            dispatcher.utter_message(response="utter_staff_search_none", query=query.label)
-            return {"staff_patient_choice": None, "staff_patient_query": None}
-        return {"staff_patient_choice": None, "staff_patient_query": encode_query(query)}
+        return {"staff_patient_choice": None, "staff_patient_query": listed}
 
 
 class AskStaffPatient(Action):

@@ -334,6 +334,24 @@ def show_page(
     return []
 
 
+async def pick_patient(
+    dispatcher: CollectingDispatcher, tracker: Tracker, ctx: StaffContext, query: PatientQuery
+) -> tuple[Patient | None, str | None]:
+    """A typed answer to "which patient?", searched: (the one patient it clearly names, None); (None, the encoded
+    query) when several fit (the question then lists them); (None, None) when none does or CARE failed (said)."""
+    try:
+        patients = await find_patients(ctx, query)
+    except CareError as exc:
+        explain(dispatcher, tracker, exc)
+        return None, None
+    one = clear_choice(query, patients)
+    if one is not None:
+        return one, None
+    if not patients:
+        dispatcher.utter_message(response="utter_staff_search_none", query=query.label)
+    return None, encode_query(query) if patients else None
+
+
 def encode_query(query: PatientQuery) -> str:
     return f"{query.kind}:{query.value}"
 
