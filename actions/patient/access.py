@@ -19,6 +19,7 @@ from actions.care.client import PatientSession
 from actions.care.models import PatientToken
 from actions.shared.clients import call_service, service
 from actions.shared.errors import AccessDenied
+from actions.shared.forms import STOPPED_SLOT
 from actions.shared.who import PATIENT, login_of
 from common.phone import InvalidPhoneNumber, to_e164
 from sessions.store import Login
@@ -75,3 +76,9 @@ def needs_login(dispatcher: CollectingDispatcher, tracker: Tracker, pending: str
     if tracker.get_slot("role") == PATIENT:
         dispatcher.utter_message(response="utter_session_expired")
     return start_login(tracker, pending=pending)
+
+
+def session_expired_in_form(dispatcher: CollectingDispatcher) -> list[EventType]:
+    """A form's question finds the login gone: say so, and end the form (its done action tidies up)."""
+    dispatcher.utter_message(response="utter_session_expired")
+    return [SlotSet(STOPPED_SLOT, True)]

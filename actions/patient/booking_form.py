@@ -15,7 +15,7 @@ from rasa_sdk.types import DomainDict
 
 from actions.care.errors import CareInvalid
 from actions.patient import access
-from actions.patient.access import patient_api
+from actions.patient.access import patient_api, session_expired_in_form
 from actions.patient.appointments import nearby_question, not_done, on_day
 from actions.patient.booking import (
     BOOKING_NOTE,
@@ -218,8 +218,7 @@ class ActionAskBookingSlot(Action):
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> list[EventType]:
         login = access.patient_login(tracker)
         if login is None:
-            dispatcher.utter_message(response="utter_session_expired")
-            return [SlotSet("form_stopped", True)]
+            return session_expired_in_form(dispatcher)
         practitioner = tracker.get_slot("booking_practitioner")
         day = dt.date.fromisoformat(tracker.get_slot("booking_day"))
         try:
@@ -254,8 +253,7 @@ class ActionAskBookingConfirmed(Action):
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> list[EventType]:
         login = access.patient_login(tracker)
         if login is None:
-            dispatcher.utter_message(response="utter_session_expired")
-            return [SlotSet("form_stopped", True)]
+            return session_expired_in_form(dispatcher)
         practitioner = tracker.get_slot("booking_practitioner")
         patient_name = tracker.get_slot("patient_name") or "you"
         try:

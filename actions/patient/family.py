@@ -18,7 +18,7 @@ from rasa_sdk.types import DomainDict
 
 from actions.care.models import Patient
 from actions.patient import access
-from actions.patient.access import patient_api
+from actions.patient.access import patient_api, session_expired_in_form
 from actions.shared import turn, who
 from actions.shared.clients import care_call
 from actions.shared.errors import CARE_ERRORS, AccessDenied, explain
@@ -336,8 +336,7 @@ class ActionAskPatientChoice(Action):
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> list[EventType]:
         login = access.patient_login(tracker)
         if login is None:
-            dispatcher.utter_message(response="utter_session_expired")
-            return [SlotSet("form_stopped", True)]
+            return session_expired_in_form(dispatcher)
         try:
             members = await family(login)
         except CARE_ERRORS as exc:
