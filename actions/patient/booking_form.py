@@ -33,7 +33,7 @@ from actions.patient.booking import (
     settle,
 )
 from actions.patient.family import ordinal
-from actions.scheduling.appointments import nearby
+from actions.scheduling.appointments import book, nearby
 from actions.scheduling.practitioners import DOCTOR_RE, find_practitioner
 from actions.scheduling.windows import in_window, local_time, time_spec
 from actions.shared import clock, formatting, turn, who
@@ -296,14 +296,8 @@ class ActionBookAppointmentDone(Action):
         try:
             if not login.may_read(patient_id):
                 raise AccessDenied(patient_id)
-            appt = await care_call(
-                patient_api(login).book_appointment, tracker.get_slot("booking_slot"), patient_id, BOOKING_NOTE
-            )
-            doctor = (
-                appt.practitioner.name
-                if appt.practitioner
-                else await practitioner_name(tracker.get_slot("booking_practitioner"))
-            )
+            appt = await book(patient_api(login), tracker.get_slot("booking_slot"), patient_id, BOOKING_NOTE)
+            doctor = formatting.doctor_of(appt) or await practitioner_name(tracker.get_slot("booking_practitioner"))
         except CareInvalid:
             dispatcher.utter_message(response="utter_booking_slot_taken")
             return events
