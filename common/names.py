@@ -16,7 +16,17 @@ from dataclasses import dataclass
 
 from rapidfuzz import fuzz
 
-__all__ = ["TITLES", "Match", "is_ambiguous", "match_names", "match_specialty", "normalise_name"]
+__all__ = [
+    "REQUEST_FILLER",
+    "TITLES",
+    "Match",
+    "is_ambiguous",
+    "match_names",
+    "match_specialty",
+    "name_words",
+    "normalise_name",
+    "usable_name",
+]
 
 TITLES = frozenset(
     {
@@ -24,6 +34,38 @@ TITLES = frozenset(
         "prof", "professor", "master", "baby", "sir", "madam", "mx",
     }
 )  # fmt: skip
+
+
+# Words around a name in a request, in any case: "SEARCH FOR A PATIENT WITH NAME RAVI", "is Meere our patient",
+# "do we have anita registered", "find pt ravi kumar pls". None of them is a name people are given here, so they
+# are dropped before a name is matched (fuzzy matching on "patient" or "registered" finds nobody, or anybody).
+REQUEST_FILLER = frozenset(
+    {
+        "search", "find", "look", "lookup", "up", "for", "a", "an", "the", "patient", "patients", "pt", "with",
+        "name", "named", "called", "registered", "register", "our", "we", "have", "has", "do", "does", "is", "are",
+        "any", "anyone", "someone", "somebody", "pls", "plz", "please", "check", "details", "detail", "there",
+        "here", "in", "by", "of", "who", "whos", "who's", "me", "can", "you", "u", "i", "want", "to", "see",
+        "show", "get", "give", "tell", "about", "info", "information", "this", "hospital", "system", "exist",
+        "exists", "admitted", "ok", "okay", "hi", "hello", "kindly", "book", "appointment", "at",
+    }
+)  # fmt: skip
+
+
+def name_words(text: str, filler: frozenset[str] = REQUEST_FILLER) -> str:
+    """The name in a request, the words around it dropped whatever their case, the name's words as typed:
+    "SEARCH FOR A PATIENT WITH NAME RAVI" -> "RAVI", "is Meere our patient?" -> "Meere"."""
+    cleaned = re.sub(r"[^\w\s.'-]", " ", text or "")
+    cleaned = re.sub(r"'s\b", "", cleaned, flags=re.I)
+    words = [w.strip(".'-") for w in cleaned.split()]
+    return " ".join(w for w in words if w and w.lower() not in filler and not w.isdigit())
+
+
+def usable_name(value: str | None, filler: frozenset[str] = REQUEST_FILLER) -> str:
+    """`value` (an NLU entity, a typed answer) as a name to match: its filler dropped; "" when what remains is
+    no name: nothing, one letter ("A" of "search for a patient") or titles only."""
+    name = name_words(value or "", filler)
+    norm = normalise_name(name)
+    return name if len(norm.replace(" ", "")) >= 2 else ""
 
 
 @dataclass(frozen=True)

@@ -18,11 +18,23 @@ from actions.care.calls import care_call
 from actions.care.client import CareClient
 from actions.care.errors import CareForbidden, CareNotFound
 from actions.care.models import Practitioner
-from common.names import Match, is_ambiguous, match_names, match_specialty
+from common.names import REQUEST_FILLER, Match, is_ambiguous, match_names, match_specialty, usable_name
 
 CACHE_SECONDS = 600.0
 AMBIGUITY_MARGIN = 8  # matches this close to the best one are as likely (common.names.is_ambiguous)
 DOCTOR_RE = re.compile(r"\b(?:dr|doctor|doc)\b\.?\s*([a-z]+(?:\s+[a-z]+)?)", re.I)
+
+# Words around a doctor's name in a request ("BOOK WITH DR ASHA", "i want to see asha tomorrow morning"): the
+# fuzzy match runs on what is left, never on these
+_DOCTOR_FILLER = REQUEST_FILLER | frozenset(
+    {
+        "dr", "doctor", "doc", "my", "me", "on", "slot", "slots", "appointments", "consultation", "visit",
+        "review", "checkup", "need", "fix", "make", "new", "time", "date", "day", "when", "which", "what",
+        "today", "tomorrow", "morning", "afternoon", "evening", "night", "next", "week", "am", "pm", "and",
+        "monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday",
+        "mon", "tue", "wed", "thu", "fri", "sat", "sun", "it", "ji", "sir", "madam", "mam", "from",
+    }
+)  # fmt: skip
 
 Call = Callable[..., Awaitable[Any]]
 Found = list[tuple[str, Practitioner]]  # (facility id, practitioner)
@@ -80,13 +92,21 @@ async def practitioners_at(client: CareClient, facility_ids: Sequence[str], key:
 
 
 def doctor_queries(text: str, entity_value: str | None = None) -> list[str]:
-    """What in a message may be a doctor's name, most specific first."""
-    queries = [entity_value] if entity_value else []
+    """What in a message may be a doctor's name, most specific first: the NLU's `practitioner` (unless it is
+    one letter or filler), the words after "Dr", then the words left when the request's words are dropped
+    (whatever their case), and each of them alone. Never the whole message: a fuzzy match on "book" or
+    "review" finds nobody, or somebody by chance."""
+    queries = [entity_value] if entity_value and usable_name(entity_value, _DOCTOR_FILLER) else []
     m = DOCTOR_RE.search(text or "")
     if m:
         words = m.group(1).split()
         queries += [" ".join(words), words[0]]
-    queries.append(text or "")
+    rest = usable_name(text, _DOCTOR_FILLER)
+    if rest:
+        queries.append(rest)
+        words = rest.split()
+        if len(words) > 1:
+            queries += [w for w in words if len(w) >= 3]
     return [q for i, q in enumerate(queries) if q and q.strip() and q not in queries[:i]]
 
 

@@ -26,7 +26,7 @@ from actions.shared.turn import entity, latest_text, render
 from actions.shared.who import FOCUS
 from actions.staff import rows
 from actions.staff.session import PATIENT_FORM_SLOTS, StaffContext, access_of, require_staff, start_form
-from common.names import is_ambiguous, match_names, normalise_name
+from common.names import REQUEST_FILLER, is_ambiguous, match_names, name_words, normalise_name, usable_name
 from common.phone import DEFAULT_REGION, InvalidPhoneNumber, mask_phone, to_e164
 
 PAGE = 9  # list rows per page; the tenth row is "More results"
@@ -36,95 +36,17 @@ CUTOFF = 70
 CLEAR_SCORE = 85  # a single match at least this good is taken without asking
 CACHE_SECONDS = 60
 
-# Words around a name in a request ("find patient Ravi Kumar", "who is Meera", "patient info ...")
-_FILLER = frozenset(
-    [
-        "find",
-        "search",
-        "look",
-        "lookup",
-        "up",
-        "for",
-        "patient",
-        "patients",
-        "pt",
-        "info",
-        "information",
-        "details",
-        "detail",
-        "about",
-        "who",
-        "is",
-        "whos",
-        "who's",
-        "tell",
-        "me",
-        "show",
-        "give",
-        "get",
-        "open",
-        "the",
-        "a",
-        "an",
-        "of",
-        "named",
-        "called",
-        "name",
-        "please",
-        "pls",
-        "plz",
-        "summary",
-        "profile",
-        "record",
-        "records",
-        "history",
-        "medications",
-        "medication",
-        "medicines",
-        "meds",
-        "appointments",
-        "appointment",
-        "procedures",
-        "procedure",
-        "tests",
-        "book",
-        "schedule",
-        "with",
-        "and",
-        "can",
-        "you",
-        "i",
-        "want",
-        "to",
-        "see",
-        "check",
-        "fetch",
-        "display",
-        "what",
-        "whats",
-        "what's",
-        "on",
-        "mr",
-        "mrs",
-        "ms",
-        "miss",
-        "smt",
-        "shri",
-        "sri",
-        "her",
-        "him",
-        "his",
-        "he",
-        "she",
-        "them",
-        "their",
-        "this",
-        "that",
-        "an",
-        "for",
-        "next",
-    ]
-)
+# Words around a name in a request ("find patient Ravi Kumar", "who is Meera", "patient info ..."): the shared
+# request words (common.names.REQUEST_FILLER: "search for a patient with name", "do we have ... registered")
+# and a staff member's own (sections, titles, pronouns)
+_FILLER = REQUEST_FILLER | frozenset(
+    {
+        "summary", "profile", "record", "records", "history", "medications", "medication", "medicines", "meds",
+        "appointments", "procedures", "procedure", "tests", "schedule", "and", "fetch", "display", "what",
+        "whats", "what's", "on", "mr", "mrs", "ms", "miss", "smt", "shri", "sri", "her", "him", "his", "he",
+        "she", "them", "their", "that", "next", "open",
+    }
+)  # fmt: skip
 _PRONOUNS = frozenset(["her", "him", "his", "he", "she", "them", "their", "this", "that", "patient", "the"])
 _VARIANTS = (
     ("ee", "i"),
@@ -173,11 +95,9 @@ def phone_in(text: str) -> str | None:
 
 
 def name_in(text: str) -> str:
-    """The name in a request, without the command words: "find patient ravi kumar" -> "ravi kumar"."""
-    cleaned = re.sub(r"[^\w\s.'-]", " ", text or "")
-    cleaned = re.sub(r"'s\b", "", cleaned)
-    words = [w.strip(".'-") for w in cleaned.split()]
-    return " ".join(w for w in words if w and w.lower() not in _FILLER and not w.isdigit())
+    """The name in a request, without the command words in any case: "find patient ravi kumar" -> "ravi kumar",
+    "SEARCH FOR A PATIENT WITH NAME RAVI" -> "RAVI", "do we have anita registered" -> "anita"."""
+    return name_words(text, _FILLER)
 
 
 def patient_query(tracker: Tracker, use_text: bool = True, answer: bool = False) -> PatientQuery | None:
@@ -189,15 +109,16 @@ def patient_query(tracker: Tracker, use_text: bool = True, answer: bool = False)
     e164 = phone_in(phone or "") or phone_in(text)
     if e164:
         return PatientQuery("phone", e164)
-    if answer and not text.startswith("/") and normalise_name(name_in(text)):
-        return PatientQuery("name", name_in(text))
-    person = entity(tracker, "person")
-    if person and normalise_name(person) and normalise_name(person) not in _PRONOUNS:
-        return PatientQuery("name", person.strip())
-    if use_text and not text.startswith("/"):
-        name = name_in(text)
-        if normalise_name(name):
-            return PatientQuery("name", name)
+    typed = "" if text.startswith("/") else usable_name(text, _FILLER)
+    if answer and typed:
+        return PatientQuery("name", typed)
+    # the NLU's `person` first, but only as a name: never a pronoun, a filler word or one letter ("A" of
+    # "SEARCH FOR A PATIENT WITH NAME RAVI"), and without the words NLU tagged with it ("Meere our")
+    person = usable_name(entity(tracker, "person"), _FILLER)
+    if person and normalise_name(person) not in _PRONOUNS:
+        return PatientQuery("name", person)
+    if use_text and typed:
+        return PatientQuery("name", typed)
     return None
 
 
@@ -210,6 +131,8 @@ def candidate_queries(name: str, limit: int = MAX_QUERIES) -> list[str]:
     out: list[str] = [norm]
     for w in sorted(words, key=len, reverse=True):
         out.append(w)
+        if len(w) >= 4 and w[-1] in "aeiouy":
+            out.append(w[:-1])  # a mistyped last vowel ("Meere", "Anitha" -> "Meer", "Anith") still finds the name
     for w in sorted(words, key=len, reverse=True):
         for a, b in _VARIANTS:
             if a in w:

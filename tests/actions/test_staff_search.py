@@ -283,3 +283,15 @@ def test_a_care_that_never_answers_gets_try_again_later_at_the_deadline(care_env
         assert took < 6
     finally:
         hung.close()
+
+
+def test_a_name_is_found_in_any_wording_and_case(care_env, domain):
+    sender = fresh_sender()
+    log_in_staff(sender, "care-doctor")
+    # NLU tagged the article as the person: the one letter is no name, RAVI is
+    msgs, _ = ask(domain, sender, "SEARCH FOR A PATIENT WITH NAME RAVI", "search_patient", ents(person="A"))
+    reply = texts(msgs, domain)
+    assert "*A*" not in reply and {b["title"][3:] for b in buttons(msgs, domain)} == {"Ravi Kumar", "Ravi Prasad"}
+    for typed, found in (("is Meere our patient", "*Meera Nair*"), ("find pt mira pls", "*Meera Nair*")):
+        msgs, _ = ask(domain, sender, typed, "search_patient")
+        assert found in texts(msgs, domain), typed

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from common.names import Match, is_ambiguous, match_names, match_specialty, normalise_name
+from common.names import Match, is_ambiguous, match_names, match_specialty, name_words, normalise_name, usable_name
 
 PEOPLE = [
     ("p1", "Meera Nair"),
@@ -188,3 +188,38 @@ def test_surgeon_is_ambiguous_between_surgeries():
 @pytest.mark.parametrize("query", ["astrologer", "plumber", "", "doctor"])
 def test_unknown_specialty_finds_nothing(query):
     assert match_specialty(query, DEPARTMENTS) == []
+
+
+# --------------------------------------------------------------------------------------------------------
+# the name in a request, whatever the case and the words around it
+
+
+@pytest.mark.parametrize(
+    "text, name",
+    [
+        ("SEARCH FOR A PATIENT WITH NAME RAVI", "RAVI"),
+        ("a patient with name Ravi", "Ravi"),
+        ("is Meere our patient", "Meere"),
+        ("do we have anita registered", "anita"),
+        ("find pt ravi kumar pls", "ravi kumar"),
+        ("Please Check Details Of Anita Das", "Anita Das"),
+    ],
+)
+def test_name_words_drop_the_request_words_in_any_case(text, name):
+    assert name_words(text) == name
+
+
+@pytest.mark.parametrize("value", ["A", "a patient", "PATIENT", "Dr.", "", None, "do we have", "R"])
+def test_one_letter_or_filler_is_no_name(value):
+    assert usable_name(value) == ""
+
+
+def test_a_usable_name_keeps_the_name_only():
+    assert usable_name("Meere our") == "Meere"
+    assert usable_name("R Kumar") == "R Kumar"  # an initial inside a name stays
+
+
+def test_matching_on_the_name_only_finds_who_the_padded_request_missed():
+    padded = "do we have anita registered"
+    assert match_names(padded, PEOPLE) == []  # the filler words drown the name
+    assert names(match_names(usable_name(padded), PEOPLE)) == ["Anita Das"]
