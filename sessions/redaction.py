@@ -13,7 +13,7 @@ import re
 
 from common.phone import PRIVATE_PHONE_DIGITS, bare_number_digits
 from common.safety import is_emergency
-from sessions.store import LINGERING, SessionStore
+from sessions.store import EXPECTATION_TTL_SECONDS, LINGERING, SessionStore
 
 # What still counts as a normal message while a secret is expected: the user changing their mind.
 ESCAPE_WORDS = {"cancel", "stop", "menu", "back", "exit", "help", "logout", "log out", "quit"}
@@ -55,10 +55,40 @@ def looks_like_secret(kind: str, text: str) -> bool:
     return True  # a password can be anything
 
 
+# A patient login that stopped on a limit (too many code requests, too many wrong codes) expects no code any
+# more, yet the user may still type the one that arrived: a bare number of a code's length right after is kept
+# out of Rasa (and dropped: no question takes it), and the rules answer "I wasn't waiting for a code".
+CODE_DIGITS = range(4, 9)
+
+
+def _stopped_key(sender: str) -> str:
+    return f"login_stopped:{sender}"
+
+
+def login_stopped(store: SessionStore, sender: str) -> None:
+    """The patient login stopped before a code was taken: a bare code typed after it stays out of Rasa."""
+    store.kv.set(_stopped_key(sender), "otp", EXPECTATION_TTL_SECONDS)
+
+
+def forget_login_stopped(store: SessionStore, sender: str) -> None:
+    store.kv.delete(_stopped_key(sender))
+
+
+def _code_after_stopped_login(store: SessionStore, sender: str, text: str) -> bool:
+    if bare_number_digits(text) not in CODE_DIGITS or not store.kv.get(_stopped_key(sender)):
+        return False
+    forget_login_stopped(store, sender)  # kept once, like a lingering expectation
+    return True
+
+
 def redact_inbound(store: SessionStore, sender: str, text: str) -> str:
     """The text Rasa may see for this message: unchanged, or the secret_provided intent."""
     kind = store.expected_secret(sender)
-    if not kind or text.startswith("/"):
+    if text.startswith("/"):
+        return text
+    if not kind:
+        if _code_after_stopped_login(store, sender, text):
+            return _provided("otp")
         return text
     if kind.startswith(LINGERING):  # the question was left: only a secret of exactly its shape is kept
         kind = kind[len(LINGERING) :]
@@ -68,4 +98,8 @@ def redact_inbound(store: SessionStore, sender: str, text: str) -> str:
         return text
     store.put_secret(sender, kind, text.strip())
     store.clear_expectation(sender)
+    return _provided(kind)
+
+
+def _provided(kind: str) -> str:
     return "/secret_provided" + json.dumps({"secret_kind": kind}, separators=(",", ":"))

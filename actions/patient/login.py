@@ -34,6 +34,7 @@ from actions.shared.errors import CARE_ERRORS, explain
 from actions.shared.forms import ESCAPE_INTENTS, REQUEST_INTENTS, AssistantForm
 from actions.shared.who import PATIENT, STAFF
 from common.phone import InvalidPhoneNumber, mask_phone, to_e164
+from sessions.redaction import forget_login_stopped, login_stopped
 from sessions.store import EXPECTATION_TTL_SECONDS, Login
 
 log = logging.getLogger(__name__)
@@ -107,11 +108,13 @@ async def send_code(dispatcher: CollectingDispatcher, tracker: Tracker, phone: s
     locked = _locked_for(sender, phone)
     if locked:
         dispatcher.utter_message(response="utter_otp_locked", minutes=_minutes(locked))
+        login_stopped(st, sender)  # the login stops here: a code typed next is kept out of Rasa all the same
         return False
     if st.hit(sender, "otp_send", RESEND_WINDOW) > RESENDS_MAX:
         dispatcher.utter_message(
             response="utter_otp_send_limited", minutes=_minutes(st.seconds_left(sender, "otp_send"))
         )
+        login_stopped(st, sender)
         return False
     try:
         await call_service(clients.service().send_otp, phone)
@@ -229,6 +232,7 @@ class ValidatePatientLoginForm(PatientChoice, AssistantForm):
         locked = _locked_for(sender, phone)
         if locked:
             dispatcher.utter_message(response="utter_otp_locked", minutes=_minutes(locked))
+            login_stopped(st, sender)
             return self.stop(login_code=None)
         try:
             token: PatientToken = await call_service(clients.service().login_otp, phone, code)
@@ -236,6 +240,7 @@ class ValidatePatientLoginForm(PatientChoice, AssistantForm):
             wrong = _count_wrong(sender, phone)
             if wrong >= WRONG_MAX:
                 dispatcher.utter_message(response="utter_otp_locked", minutes=_minutes(WRONG_WINDOW))
+                login_stopped(st, sender)
                 return self.stop(login_code=None)
             dispatcher.utter_message(response="utter_otp_wrong", attempts_left=WRONG_MAX - wrong)
             return {"login_code": None}
@@ -251,6 +256,7 @@ class ValidatePatientLoginForm(PatientChoice, AssistantForm):
             return self.stop(login_code=None)
         forget_phone(sender)
         st.clear_expectation(sender)
+        forget_login_stopped(st, sender)
         st.reset(sender, "otp_wrong")
         st.reset(phone, "otp_wrong")
         if not patients:
