@@ -1,0 +1,39 @@
+"""What a message NLU read as `login` means for who is logged in (actions/patient/login.py login_meaning)."""
+
+from __future__ import annotations
+
+import pytest
+
+from actions.patient.login import LOGIN, LOGOUT, OUT_OF_SCOPE, SEARCH, login_meaning
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["login", "LOG IN", "log me in", "sign in pls", "lgin", "send otp pls", "verify me", "i want to see my data",
+     "how do i login", "otp send karo", "authenticate me", "/login"],
+)  # fmt: skip
+def test_the_words_of_a_login_are_a_login_for_anybody(text):
+    for role in (None, "patient", "staff"):
+        assert login_meaning(text, role) == LOGIN, (text, role)
+
+
+@pytest.mark.parametrize("text", ["exit my account", "leave my account", "sign out", "log off please", "LOG ME OUT"])
+def test_exit_words_are_a_logout(text):
+    for role in (None, "patient", "staff"):
+        assert login_meaning(text, role) == LOGOUT
+
+
+@pytest.mark.parametrize("text", ["who is the prime minister of india", "sing a song for me", "tell me a joke"])
+def test_nothing_out_of_scope_starts_a_login(text):
+    assert login_meaning(text, None) == OUT_OF_SCOPE
+    assert login_meaning(text, "patient") == OUT_OF_SCOPE
+
+
+def test_staff_naming_a_patient_is_a_search():
+    assert login_meaning("do we have Anita registered", "staff", "Anita") == SEARCH
+    assert login_meaning("do we have Anita registered", "staff") == SEARCH  # no entity: the words say patient
+    assert login_meaning("is Meere our patient", "staff") == SEARCH
+    # not for a patient, and never a login's own words
+    assert login_meaning("do we have Anita registered", "patient", "Anita") == OUT_OF_SCOPE
+    assert login_meaning("patient login", "staff") == LOGIN
+    assert login_meaning("login", "staff", "A") == LOGIN
