@@ -6,6 +6,7 @@ are in actions/patient/booking.py.
 from __future__ import annotations
 
 import datetime as dt
+import re
 from typing import Any
 
 from rasa_sdk import Action, Tracker
@@ -34,7 +35,7 @@ from actions.patient.booking import (
 )
 from actions.patient.family import ordinal
 from actions.scheduling.appointments import book, nearby
-from actions.scheduling.practitioners import DOCTOR_RE, find_practitioner
+from actions.scheduling.practitioners import DOCTOR_RE, doctor_queries, find_practitioner
 from actions.scheduling.windows import in_window, local_time, time_spec
 from actions.shared import clock, formatting, turn, who
 from actions.shared.clients import care_call
@@ -43,6 +44,12 @@ from actions.shared.forms import AssistantForm, clear
 from actions.shared.turn import tap_payload
 from common.dates import format_time, parse_when
 from sessions.store import Login
+
+_QUESTION_RE = re.compile(
+    r"\?|^\s*(?:on|at|for|from)?\s*(?:what|whats|when|which|where|why|how|who|whom|whose|is|are|do|does|did|can|"
+    r"could|will|would|should|shall)\b",
+    re.I,
+)
 
 # ------------------------------------------------------------------------------------------- the form
 
@@ -60,7 +67,11 @@ class ValidateBookAppointmentForm(AssistantForm):
 
     def understands(self, slot: str, text: str, tracker: Tracker) -> bool:
         if slot == "booking_practitioner":
-            return bool(DOCTOR_RE.search(text)) or len(text.split()) <= 3
+            # "Dr. Asha", or a few words that name someone; never a question ("on which date is my review",
+            # "what is it?") nor words that leave no name once the request's words are dropped ("my review")
+            if DOCTOR_RE.search(text):
+                return True
+            return len(text.split()) <= 3 and not _QUESTION_RE.search(text) and bool(doctor_queries(text))
         when = parse_when(text, clock.now(), clock.timezone_name())
         if slot == "booking_day":
             return when is not None and when.day is not None

@@ -33,6 +33,8 @@ _DOCTOR_FILLER = REQUEST_FILLER | frozenset(
         "today", "tomorrow", "morning", "afternoon", "evening", "night", "next", "week", "am", "pm", "and",
         "monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday",
         "mon", "tue", "wed", "thu", "fri", "sat", "sun", "it", "ji", "sir", "madam", "mam", "from",
+        "tablets", "tablet", "medicines", "medicine", "medications", "medication", "meds", "records", "record",
+        "reports", "report", "results", "procedures", "history", "bill", "prescription",
     }
 )  # fmt: skip
 
