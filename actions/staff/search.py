@@ -23,7 +23,7 @@ from actions.care.errors import CareError
 from actions.care.models import Patient
 from actions.shared.errors import explain
 from actions.shared.turn import entity, latest_text, render
-from actions.shared.who import FOCUS
+from actions.shared.who import FOCUS, current_login
 from actions.staff import rows
 from actions.staff.session import PATIENT_FORM_SLOTS, StaffContext, access_of, require_staff, start_form
 from common.names import REQUEST_FILLER, is_ambiguous, match_names, name_words, normalise_name, usable_name
@@ -304,6 +304,23 @@ def ask_which(
 # ------------------------------------------------------------------ actions
 
 
+# What makes a message a patient search even before anyone is logged in (it then starts the staff login): a
+# word of a search or of a patient, a phone number, or a name NLU tagged. "who is the prime minister of india"
+# has none of them: it is out of scope, and no login starts for it.
+_SEARCH_WORDS_RE = re.compile(
+    r"\b(?:patients?|pt|registered|admitted|search|find|look\s*up|lookup|summary|details|info|record)\b", re.I
+)
+
+
+def reads_as_search(text: str, person: str | None = None) -> bool:
+    """Whether a message NLU read as a patient search says so itself (pure; see _SEARCH_WORDS_RE)."""
+    text = text or ""
+    if text.startswith("/") or phone_in(text) or _SEARCH_WORDS_RE.search(text):
+        return True
+    name = usable_name(person, _FILLER)
+    return bool(name) and normalise_name(name) not in _PRONOUNS
+
+
 class ActionSearchPatient(Action):
     """ "find patient Ravi Kumar", "who is +91 98765 43210", "patient search meera", "patient info 98765..."."""
 
@@ -313,6 +330,9 @@ class ActionSearchPatient(Action):
     async def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
     ) -> list[dict[str, Any]]:
+        if current_login(tracker) is None and not reads_as_search(latest_text(tracker), entity(tracker, "person")):
+            dispatcher.utter_message(response="utter_out_of_scope")  # no staff login for "who is the PM"
+            return []
         ctx, events = require_staff(dispatcher, tracker)
         if ctx is None:
             return events

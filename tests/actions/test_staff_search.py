@@ -295,3 +295,12 @@ def test_a_name_is_found_in_any_wording_and_case(care_env, domain):
     for typed, found in (("is Meere our patient", "*Meera Nair*"), ("find pt mira pls", "*Meera Nair*")):
         msgs, _ = ask(domain, sender, typed, "search_patient")
         assert found in texts(msgs, domain), typed
+
+
+def test_an_out_of_scope_question_read_as_a_search_starts_no_staff_login(care_env, domain):
+    t = make_tracker(fresh_sender(), {}, "who is the prime minister of india", "search_patient")
+    msgs, events = run(action("action_search_patient"), t, domain)
+    assert [m.get("response") for m in msgs] == ["utter_out_of_scope"] and not active_loop_of(events)
+    t = make_tracker(fresh_sender(), {}, "find patient Meera", "search_patient")
+    msgs, events = run(action("action_search_patient"), t, domain)
+    assert active_loop_of(events) == "staff_login_form"  # a real search still asks for the staff login first

@@ -72,3 +72,21 @@ def test_no_doctor_from_filler_or_one_letter():
     assert doctor_queries("on which date is my review") == []
     assert find_practitioner("on which date is my review", DOCTORS) == ("", [])
     assert find_practitioner("book a slot tomorrow", DOCTORS, "A") == ("", [])
+
+
+@pytest.mark.parametrize(
+    "text, person, search",
+    [
+        ("who is the prime minister of india", None, False),
+        ("who is her", "her", False),
+        ("who is Meera", "Meera", True),
+        ("who is +91 98765 43210", None, True),
+        ("find patient ravi", None, True),
+        ("do we have anita registered", None, True),
+        ("/search_patient", None, True),
+    ],
+)
+def test_a_search_says_so_itself_before_anyone_is_logged_in(text, person, search):
+    from actions.staff.search import reads_as_search
+
+    assert reads_as_search(text, person) is search
