@@ -122,8 +122,12 @@ class CachedSQLTrackerStore(SQLTrackerStore):
         events = self.SQLEvent.__table__
         # the question's own index: with only Rasa's index on sender_id, PostgreSQL answers max(id) by walking
         # the primary key backwards, through the whole table for a new sender (25 ms at 80,000 rows)
+        # (plain DDL, not an sa.Index: that would join the shared table's metadata, and Rasa's own store in the
+        # same process would create it too)
         if self.tuned:
-            sa.Index("ix_events_sender_id_id", events.c.sender_id, events.c.id).create(self.engine, checkfirst=True)
+            with self.engine.begin() as conn:
+                ddl = f"CREATE INDEX IF NOT EXISTS ix_events_sender_id_id ON {events.name} (sender_id, id)"
+                conn.exec_driver_sql(ddl)
         self._newest_sql = _DriverSQL(
             self.engine, sa.select(sa.func.max(events.c.id)).where(events.c.sender_id == sa.bindparam("sender_id"))
         )
