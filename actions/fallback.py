@@ -22,6 +22,7 @@ from rasa_sdk.events import EventType
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
+from actions.shared.forms import REQUEST_INTENTS
 from actions.shared.menus import menu_for
 from actions.shared.turn import entity, render, tap_payload
 from actions.shared.who import ROLE, STAFF
@@ -86,20 +87,7 @@ SOMETHING_ELSE_INTENT = "menu"
 
 # The requests that read a name, a doctor or a relation from the message: their buttons carry them along.
 KEPT_ENTITIES = ("person", "practitioner", "phone_number", "relation", "medication_period")
-READS_ENTITIES = frozenset(
-    {
-        "get_records",
-        "get_medications",
-        "get_appointments",
-        "get_procedures",
-        "book_appointment",
-        "cancel_appointment",
-        "reschedule_appointment",
-        "search_patient",
-        "patient_summary",
-        "switch_patient",
-    }
-)
+READS_ENTITIES = REQUEST_INTENTS  # the requests that read a name, a doctor or a relation: the same set
 PAYLOAD_MAX = 200  # a WhatsApp list row's id (connectors/whatsapp/output.py ROW_ID_MAX)
 
 # what the safety net wrote when it overruled the classifier (nlu_components/safety.py CLASSIFIED_AS_KEY)
