@@ -9,6 +9,7 @@ from rasa_sdk import Tracker
 from actions.care.models import Patient, Practitioner
 from actions.scheduling.practitioners import doctor_queries, find_practitioner
 from actions.staff.search import PatientQuery, candidate_queries, name_in, patient_query, rank
+from tests.unit.test_names import NAMES_IN_REQUESTS
 
 
 def tracker(text: str, intent: str = "search_patient", entities: list | None = None) -> Tracker:
@@ -18,17 +19,7 @@ def tracker(text: str, intent: str = "search_patient", entities: list | None = N
     )  # fmt: skip
 
 
-@pytest.mark.parametrize(
-    "text, name",
-    [
-        ("SEARCH FOR A PATIENT WITH NAME RAVI", "RAVI"),
-        ("a patient with name Ravi", "Ravi"),
-        ("is Meere our patient", "Meere"),
-        ("do we have anita registered", "anita"),
-        ("find pt ravi kumar pls", "ravi kumar"),
-        ("Find Patient Named Meera Please", "Meera"),
-    ],
-)
+@pytest.mark.parametrize("text, name", NAMES_IN_REQUESTS)
 def test_name_in_any_wording(text, name):
     assert name_in(text) == name
     assert patient_query(tracker(text)) == PatientQuery("name", name)
