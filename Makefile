@@ -22,8 +22,8 @@ help: ## list the targets
 
 venv: $(VENV)/.installed ## create .venv with Python 3.10 and the pinned packages
 
-$(VENV)/.installed: requirements.txt requirements-dev.txt constraints.txt scripts/find_python310.sh
-	@py=$$(scripts/find_python310.sh) || exit 1; \
+$(VENV)/.installed: requirements.txt requirements-dev.txt constraints.txt scripts/find_python.sh
+	@py=$$(scripts/find_python.sh 3.10) || exit 1; \
 	  if [ ! -x $(PY) ] || ! $(PY) -c 'import sys; sys.exit(sys.version_info[:2] != (3, 10))'; then \
 	    echo "creating $(VENV) with $$py"; rm -rf $(VENV); $$py -m venv $(VENV) || exit 1; fi
 	$(PY) -m pip install -q --disable-pip-version-check --upgrade pip==24.0
@@ -33,8 +33,8 @@ $(VENV)/.installed: requirements.txt requirements-dev.txt constraints.txt script
 
 lint-venv: $(LINT_VENV)/.installed
 
-$(LINT_VENV)/.installed: requirements-lint.txt scripts/find_python311.sh
-	@py=$$(scripts/find_python311.sh) || exit 1; \
+$(LINT_VENV)/.installed: requirements-lint.txt scripts/find_python.sh
+	@py=$$(scripts/find_python.sh 3.11) || exit 1; \
 	  if [ ! -x $(LINT_BIN)/python ] || ! $(LINT_BIN)/python -c 'import sys; sys.exit(sys.version_info[:2] != (3, 11))'; then \
 	    echo "creating $(LINT_VENV) with $$py"; rm -rf $(LINT_VENV); $$py -m venv $(LINT_VENV) || exit 1; fi
 	$(LINT_BIN)/python -m pip install -q --disable-pip-version-check -r requirements-lint.txt
