@@ -32,8 +32,8 @@ from actions.shared import clients, turn, who
 from actions.shared.clients import call_service, care_call
 from actions.shared.errors import CARE_ERRORS, explain
 from actions.shared.forms import ESCAPE_INTENTS, REQUEST_INTENTS, AssistantForm
+from actions.shared.meaning import LOGOUT, OUT_OF_SCOPE, SEARCH, login_meaning
 from actions.shared.who import PATIENT, STAFF
-from common.names import usable_name
 from common.phone import InvalidPhoneNumber, mask_phone, to_e164
 from sessions.redaction import forget_login_stopped, login_stopped
 from sessions.store import EXPECTATION_TTL_SECONDS, Login
@@ -301,44 +301,6 @@ class ActionAskLoginCode(Action):
         who.store().expect_secret(tracker.sender_id, "otp")
         dispatcher.utter_message(response="utter_ask_login_code")
         return []
-
-
-# ------------------------------------------------------------------------------------------- what "login" meant
-
-# The login intent is only a login when the words say so; NLU may hear one in "do we have Anita registered"
-# (a staff search), "exit my account" (a logout) or "sing a song for me" (nothing the assistant does).
-LOGIN, LOGOUT, SEARCH, OUT_OF_SCOPE = "login", "logout", "search", "out_of_scope"
-_LOGIN_WORDS_RE = re.compile(
-    r"\b(?:log\s*-?\s*(?:me\s+)?in|lo?gi?n|loging|logon|sign\s*-?\s*(?:me\s+)?in|signin|otp|code|verify|"
-    r"verification|authenticat\w*|account|my\s+(?:data|details))\b",
-    re.I,
-)
-_LOGIN_ONLY_RE = re.compile(r"\b(?:log\s*-?\s*(?:me\s+)?in|login|sign\s*-?\s*(?:me\s+)?in|signin|otp)\b", re.I)
-_LOGOUT_RE = re.compile(
-    r"\b(?:exit|leave|quit|close|sign\s*-?\s*(?:me\s+)?(?:out|off)|signout|log\s*-?\s*(?:me\s+)?(?:out|off)|logout|"
-    r"logoff|end\s+(?:my\s+)?session)\b",
-    re.I,
-)
-_PATIENT_WORDS_RE = re.compile(r"\b(?:patients?|pt|registered|admitted)\b", re.I)
-
-
-def login_meaning(text: str, role: str | None, person: str | None = None) -> str:
-    """What a message NLU read as `login` means for who is logged in: LOGOUT ("exit my account", "sign out"),
-    SEARCH (staff naming a patient: "do we have Anita registered"), OUT_OF_SCOPE (no word of a login:
-    "sing a song for me") or LOGIN. A tap ("/login") is a login."""
-    text = (text or "").strip()
-    if text.startswith("/"):
-        return LOGIN
-    if _LOGOUT_RE.search(text) and not _LOGIN_ONLY_RE.search(text):
-        return LOGOUT
-    login_words = bool(_LOGIN_WORDS_RE.search(text))
-    if (
-        role == STAFF
-        and not login_words
-        and (usable_name(person) or (_PATIENT_WORDS_RE.search(text) and usable_name(text)))
-    ):
-        return SEARCH
-    return LOGIN if login_words else OUT_OF_SCOPE
 
 
 class ActionLogin(Action):

@@ -20,7 +20,7 @@ import re
 from typing import Any
 
 from rasa_sdk import Action, Tracker
-from rasa_sdk.events import ActiveLoop, SlotSet
+from rasa_sdk.events import ActiveLoop, EventType, FollowupAction, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions.care.calls import care_call
@@ -28,6 +28,7 @@ from actions.care.errors import CareError, CareInvalid, CareUnauthenticated
 from actions.care.models import MfaChallenge, TokenPair
 from actions.shared.clients import staff_client
 from actions.shared.forms import NARROW_ESCAPE_INTENTS, NOT_UNDERSTOOD, SAFETY_INTENTS, AssistantForm, clear, escapes
+from actions.shared.meaning import LOGOUT, OUT_OF_SCOPE, staff_login_meaning
 from actions.shared.turn import latest_intent, latest_text
 from actions.shared.who import ACCESS, ROLE, STAFF
 from actions.staff import permissions
@@ -90,6 +91,25 @@ def _succeeded(sender: str, username: str) -> None:
     store = get_session_store()
     store.reset(sender, COUNTER)
     store.reset(_user_key(username), COUNTER)
+
+
+class ActionStaffLogin(Action):
+    """A message NLU read as a staff login opens the login form only when its words say so
+    (`staff_login_meaning`): "exit my account" is a logout, "who is the prime minister of india" is answered as
+    out of scope, never with a username question."""
+
+    def name(self) -> str:
+        return "action_staff_login"
+
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]) -> list[EventType]:
+        text = latest_text(tracker).strip()
+        meaning = staff_login_meaning(text, username_in(text))
+        if meaning == LOGOUT:
+            return [FollowupAction("action_logout")]
+        if meaning == OUT_OF_SCOPE:
+            dispatcher.utter_message(response="utter_out_of_scope")
+            return []
+        return [ActiveLoop("staff_login_form")]  # the form validates and asks from here (RulePolicy runs it)
 
 
 class ValidateStaffLoginForm(AssistantForm):

@@ -1,10 +1,10 @@
-"""What a message NLU read as `login` means for who is logged in (actions/patient/login.py login_meaning)."""
+"""What a message NLU read as a patient or staff login means (actions/shared/meaning.py)."""
 
 from __future__ import annotations
 
 import pytest
 
-from actions.patient.login import LOGIN, LOGOUT, OUT_OF_SCOPE, SEARCH, login_meaning
+from actions.shared.meaning import LOGIN, LOGOUT, OUT_OF_SCOPE, SEARCH, login_meaning, staff_login_meaning
 
 
 @pytest.mark.parametrize(
@@ -37,3 +37,23 @@ def test_staff_naming_a_patient_is_a_search():
     assert login_meaning("do we have Anita registered", "patient", "Anita") == OUT_OF_SCOPE
     assert login_meaning("patient login", "staff") == LOGIN
     assert login_meaning("login", "staff", "A") == LOGIN
+
+
+@pytest.mark.parametrize(
+    "text, username",
+    [("staff login", None), ("doctor sign in", None), ("front desk login pls", None), ("login as care-nurse",
+     "care-nurse"), ("care-doctor", "care-doctor"), ("my username is dr-rahul", "dr-rahul"), ("/staff_login", None),
+     ("i am a nurse, how do i get in with my password", None)],
+)  # fmt: skip
+def test_a_staff_login_in_any_words_opens_the_staff_login(text, username):
+    assert staff_login_meaning(text, username) == LOGIN
+
+
+@pytest.mark.parametrize("text", ["exit my account", "sign me out", "quit"])
+def test_leaving_words_read_as_a_staff_login_are_a_logout(text):
+    assert staff_login_meaning(text) == LOGOUT
+
+
+@pytest.mark.parametrize("text", ["who is the prime minister of india", "sing a song for me", "what is the gold rate"])
+def test_nothing_out_of_scope_starts_the_staff_login(text):
+    assert staff_login_meaning(text) == OUT_OF_SCOPE

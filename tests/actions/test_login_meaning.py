@@ -1,4 +1,4 @@
-"""The same words mean the right thing for the logged-in role when NLU reads them as `login`."""
+"""The same words mean the right thing for the logged-in role when NLU reads them as `login` or `staff_login`."""
 
 from __future__ import annotations
 
@@ -58,3 +58,26 @@ def test_out_of_scope_never_starts_a_login(domain, text):
 def test_a_real_login_still_starts_the_form(domain):
     _said, events = login_said(domain, fresh_sender(), "i want to login")
     assert active_loop_of(events) == "patient_login_form"
+
+
+def staff_login_said(domain, sender, text, slots=None):
+    return run(action("action_staff_login"), make_tracker(sender, slots or {}, text, "staff_login"), domain)
+
+
+@pytest.mark.parametrize("text", ["who is the prime minister of india", "sing a song for me"])
+def test_out_of_scope_read_as_a_staff_login_never_asks_for_a_username(domain, text):
+    d, events = staff_login_said(domain, fresh_sender(), text)
+    assert responses(d) == ["utter_out_of_scope"] and not active_loop_of(events)
+
+
+def test_exit_my_account_read_as_a_staff_login_is_a_logout(domain):
+    staff = fresh_sender()
+    log_in_staff(staff, "care-doctor")
+    d, events = staff_login_said(domain, staff, "exit my account", {"role": "staff"})
+    assert followups(events) == ["action_logout"] and not responses(d)
+
+
+@pytest.mark.parametrize("text", ["staff login", "doctor sign in", "care-nurse", "login as care-doctor", "/staff_login"])
+def test_a_staff_login_in_its_own_words_opens_the_form(domain, text):
+    d, events = staff_login_said(domain, fresh_sender(), text)
+    assert active_loop_of(events) == "staff_login_form" and not responses(d)
