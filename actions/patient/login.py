@@ -32,7 +32,7 @@ from actions.shared import clients, turn, who
 from actions.shared.clients import call_service, care_call
 from actions.shared.errors import CARE_ERRORS, explain
 from actions.shared.forms import ESCAPE_INTENTS, REQUEST_INTENTS, AssistantForm
-from actions.shared.meaning import LOGOUT, OUT_OF_SCOPE, SEARCH, login_meaning
+from actions.shared.meaning import LOGOUT, OUT_OF_SCOPE, SEARCH, STAFF_LOGIN, login_meaning
 from actions.shared.who import PATIENT, STAFF
 from common.phone import InvalidPhoneNumber, mask_phone, to_e164
 from sessions.redaction import forget_login_stopped, login_stopped
@@ -317,6 +317,8 @@ class ActionLogin(Action):
             meaning = login_meaning(
                 turn.latest_text(tracker), login.kind if login else None, turn.entity(tracker, "person")
             )
+            if meaning == STAFF_LOGIN:
+                return [FollowupAction("action_staff_login")]
             if meaning == LOGOUT:
                 return [FollowupAction("action_logout")]
             if meaning == SEARCH:

@@ -10,7 +10,7 @@ import re
 from actions.shared.who import STAFF
 from common.names import usable_name
 
-LOGIN, LOGOUT, SEARCH, OUT_OF_SCOPE = "login", "logout", "search", "out_of_scope"
+LOGIN, STAFF_LOGIN, LOGOUT, SEARCH, OUT_OF_SCOPE = "login", "staff_login", "logout", "search", "out_of_scope"
 
 _LOGIN_WORDS_RE = re.compile(
     r"\b(?:log\s*-?\s*(?:me\s+)?in|lo?gi?n|loging|logon|sign\s*-?\s*(?:me\s+)?in|signin|otp|code|verify|"
@@ -32,17 +32,28 @@ _STAFF_WORDS_RE = re.compile(
 )
 
 
+# a login said with who logs in: "physician login", "mujhe staff login karna hai", "login as a doctor"
+_STAFF_LOGIN_RE = re.compile(
+    r"\b(?:(?:staff|doctors?|dr|physician|nurses?|front\s*-?\s*desk|reception\w*)\s+(?:log\s*-?\s*in|login|"
+    r"sign\s*-?\s*in|signin|access)|(?:log\s*-?\s*in|login|sign\s*-?\s*in)\s+as\s+(?:an?\s+)?(?:staff|doctor|dr|"
+    r"physician|nurse)|user\s*-?\s*(?:name|id)|password)\b",
+    re.I,
+)
+
+
 def _is_tap(text: str) -> bool:
     return text.startswith("/")
 
 
 def login_meaning(text: str, role: str | None, person: str | None = None) -> str:
-    """What a message NLU read as `login` (a patient's login) means for who is logged in: LOGOUT ("exit my
-    account", "sign out"), SEARCH (staff naming a patient: "do we have Anita registered"), OUT_OF_SCOPE (no
+    """What a message NLU read as `login` (a patient's login) means for who is logged in: STAFF_LOGIN
+    ("physician login", "my user id is ..."), LOGOUT ("exit my account", "sign out"), SEARCH (staff naming a patient: "do we have Anita registered"), OUT_OF_SCOPE (no
     word of a login: "sing a song for me") or LOGIN. A tap ("/login") is a login."""
     text = (text or "").strip()
     if _is_tap(text):
         return LOGIN
+    if _STAFF_LOGIN_RE.search(text):
+        return STAFF_LOGIN
     if _LOGOUT_RE.search(text) and not _LOGIN_ONLY_RE.search(text):
         return LOGOUT
     login_words = bool(_LOGIN_WORDS_RE.search(text))

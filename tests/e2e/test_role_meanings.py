@@ -11,12 +11,15 @@ from tests.e2e.test_staff_journeys import log_in
 pytestmark = pytest.mark.e2e
 
 
-def test_staff_words_mean_a_search_and_a_logout(stack, user):
+def test_staff_words_mean_a_search_a_summary_and_a_logout(stack, user):
     log_in(user, "care-doctor")
     # ("do we have Meera registered" needs the NLU's training data: tests/stories/test_staff.yml holds it)
     user.say("SEARCH FOR A PATIENT WITH NAME RAVI")
     reply = texts(user.replies(1))
     assert "Ravi Kumar" in reply and "*A*" not in reply, reply
+    user.say("brief me on Meera Nair")
+    reply = texts(user.replies(1))
+    assert "Hypothyroidism" in reply and "Levothyroxine" in reply, reply  # the summary, not a search card
     user.say("exit my account")
     reply = texts(user.replies(1))
     assert "already logged in" not in reply and "logged out" in reply.lower(), reply

@@ -4,7 +4,15 @@ from __future__ import annotations
 
 import pytest
 
-from actions.shared.meaning import LOGIN, LOGOUT, OUT_OF_SCOPE, SEARCH, login_meaning, staff_login_meaning
+from actions.shared.meaning import (
+    LOGIN,
+    LOGOUT,
+    OUT_OF_SCOPE,
+    SEARCH,
+    STAFF_LOGIN,
+    login_meaning,
+    staff_login_meaning,
+)
 
 
 @pytest.mark.parametrize(
@@ -57,3 +65,16 @@ def test_leaving_words_read_as_a_staff_login_are_a_logout(text):
 @pytest.mark.parametrize("text", ["who is the prime minister of india", "sing a song for me", "what is the gold rate"])
 def test_nothing_out_of_scope_starts_the_staff_login(text):
     assert staff_login_meaning(text) == OUT_OF_SCOPE
+
+
+@pytest.mark.parametrize(
+    "text", ["physician login", "mujhe staff login karna hai", "login as a doctor", "my user id is sreekumar.s",
+             "NURSE LOGIN", "front desk sign in"],
+)  # fmt: skip
+def test_a_login_said_with_a_staff_role_is_the_staff_login(text):
+    assert login_meaning(text, None) == STAFF_LOGIN
+
+
+@pytest.mark.parametrize("text", ["login to see my doctor's notes", "patient login", "login with my phone number"])
+def test_a_patient_login_that_mentions_a_doctor_stays_a_patient_login(text):
+    assert login_meaning(text, None) == LOGIN

@@ -34,8 +34,10 @@ def test_staff_naming_a_patient_get_the_search_not_the_patient_login_refusal(dom
     log_in_staff(sender, "care-doctor")
     d, events = login_said(domain, sender, "do we have Anita registered", {"role": "staff"}, ents(person="Anita"))
     assert followups(events) == ["action_search_patient"] and "utter_logged_in_as_staff" not in responses(d)
-    d, events = login_said(domain, sender, "staff login", {"role": "staff"})
+    d, events = login_said(domain, sender, "login", {"role": "staff"})
     assert "utter_logged_in_as_staff" in responses(d)  # a login's own words still get the old answer
+    d, events = login_said(domain, sender, "staff login", {"role": "staff"})
+    assert followups(events) == ["action_staff_login"]  # whose form says who is logged in already
 
 
 def test_exit_my_account_logs_staff_and_patients_out(domain):
@@ -81,3 +83,8 @@ def test_exit_my_account_read_as_a_staff_login_is_a_logout(domain):
 def test_a_staff_login_in_its_own_words_opens_the_form(domain, text):
     d, events = staff_login_said(domain, fresh_sender(), text)
     assert active_loop_of(events) == "staff_login_form" and not responses(d)
+
+
+def test_a_login_read_for_a_patient_but_said_as_staff_opens_the_staff_login(domain):
+    d, events = login_said(domain, fresh_sender(), "physician login")
+    assert followups(events) == ["action_staff_login"] and not active_loop_of(events) and not responses(d)
