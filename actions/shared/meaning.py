@@ -47,8 +47,9 @@ def _is_tap(text: str) -> bool:
 
 def login_meaning(text: str, role: str | None, person: str | None = None) -> str:
     """What a message NLU read as `login` (a patient's login) means for who is logged in: STAFF_LOGIN
-    ("physician login", "my user id is ..."), LOGOUT ("exit my account", "sign out"), SEARCH (staff naming a patient: "do we have Anita registered"), OUT_OF_SCOPE (no
-    word of a login: "sing a song for me") or LOGIN. A tap ("/login") is a login."""
+    ("physician login", "my user id is ..."), LOGOUT ("exit my account", "sign out"), SEARCH (staff
+    naming a patient: "do we have Anita registered"), OUT_OF_SCOPE (no word of a login: "sing a song
+    for me") or LOGIN. A tap ("/login") is a login."""
     text = (text or "").strip()
     if _is_tap(text):
         return LOGIN

@@ -79,7 +79,9 @@ def test_exit_my_account_read_as_a_staff_login_is_a_logout(domain):
     assert followups(events) == ["action_logout"] and not responses(d)
 
 
-@pytest.mark.parametrize("text", ["staff login", "doctor sign in", "care-nurse", "login as care-doctor", "/staff_login"])
+@pytest.mark.parametrize(
+    "text", ["staff login", "doctor sign in", "care-nurse", "login as care-doctor", "/staff_login"]
+)
 def test_a_staff_login_in_its_own_words_opens_the_form(domain, text):
     d, events = staff_login_said(domain, fresh_sender(), text)
     assert active_loop_of(events) == "staff_login_form" and not responses(d)
