@@ -10,6 +10,7 @@ from __future__ import annotations
 import functools
 import logging
 import os
+import re
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -58,6 +59,35 @@ def _float(env: dict[str, str], name: str, default: float) -> float:
         raise ValueError(f"{name} must be a number, got {raw!r}") from exc
 
 
+def _hours_list(env: dict[str, str], name: str, default: tuple[float, ...]) -> tuple[float, ...]:
+    """ "24,2" -> (24.0, 2.0): positive hours, largest first, each once."""
+    raw = env.get(name, "").strip()
+    if not raw:
+        return default
+    try:
+        hours = sorted({float(part) for part in raw.split(",") if part.strip()}, reverse=True)
+    except ValueError as exc:
+        raise ValueError(f"{name} must be hours separated by commas, e.g. 24,2; got {raw!r}") from exc
+    if not hours or hours[-1] <= 0:
+        raise ValueError(f"{name} must be positive hours separated by commas, e.g. 24,2; got {raw!r}")
+    return tuple(hours)
+
+
+_CLOCK_RANGE = re.compile(r"^([01]\d|2[0-3]):[0-5]\d-([01]\d|2[0-3]):[0-5]\d$")
+
+
+def _clock_range(env: dict[str, str], name: str, default: str) -> str:
+    """ "22:00-07:00" (may wrap past midnight) or "off" (kept as ""): checked here, read by notifications/."""
+    raw = env.get(name, "").strip().replace(" ", "")
+    if not raw:
+        return default
+    if raw.lower() in ("off", "none"):
+        return ""
+    if not _CLOCK_RANGE.match(raw):
+        raise ValueError(f"{name} must be HH:MM-HH:MM (e.g. 22:00-07:00) or off, got {raw!r}")
+    return raw
+
+
 @dataclass(frozen=True)
 class Settings:
     # WhatsApp Cloud API (names as in the original plugin)
@@ -95,6 +125,13 @@ class Settings:
     # seals phone numbers and notes at rest and keys pseudonyms (sessions/crypto.py); empty: a key made once
     # and kept in .run/ (embedded default only: production must set it)
     assistant_secret_key: str = ""
+
+    # reminders (notifications/): hours before an appointment; no medication reminder in the quiet hours
+    # (hospital time) unless the patient chose that time; how long a worker holds a claimed reminder before
+    # another may take it (longer than a send with its retries, so a slow send is not sent twice)
+    appointment_reminder_offsets_hours: tuple[float, ...] = (24.0, 2.0)
+    medication_quiet_hours: str = "22:00-07:00"
+    notification_claim_seconds: int = 300
 
     # stores
     redis_url: str = ""
@@ -143,6 +180,11 @@ class Settings:
             mental_health_helpline=e.get("MENTAL_HEALTH_HELPLINE", "").strip() or cls.mental_health_helpline,
             assistant_database_url=e.get("ASSISTANT_DATABASE_URL", "").strip(),
             assistant_secret_key=e.get("ASSISTANT_SECRET_KEY", "").strip(),
+            appointment_reminder_offsets_hours=_hours_list(
+                e, "APPOINTMENT_REMINDER_OFFSETS_HOURS", cls.appointment_reminder_offsets_hours
+            ),
+            medication_quiet_hours=_clock_range(e, "MEDICATION_QUIET_HOURS", cls.medication_quiet_hours),
+            notification_claim_seconds=_int(e, "NOTIFICATION_CLAIM_SECONDS", cls.notification_claim_seconds),
             redis_url=e.get("REDIS_URL", ""),
             tracker_store_url=e.get("TRACKER_STORE_URL", ""),
             session_store_url=e.get("SESSION_STORE_URL", ""),
