@@ -132,6 +132,13 @@ class Settings:
     appointment_reminder_offsets_hours: tuple[float, ...] = (24.0, 2.0)
     medication_quiet_hours: str = "22:00-07:00"
     notification_claim_seconds: int = 300
+    # the reminder workers (notifications/celery_app.py): Celery's broker (empty: Redis at REDIS_URL when set,
+    # else a SQLite file in .run/ that needs no server), a prefix for its Redis keys (several deployments or test
+    # runs on one Redis), how often due reminders are sent, how often each opted-in patient is read from CARE
+    celery_broker_url: str = ""
+    celery_key_prefix: str = ""
+    reminder_send_seconds: float = 15.0
+    reminder_rescan_minutes: int = 60
 
     # stores
     redis_url: str = ""
@@ -185,6 +192,10 @@ class Settings:
             ),
             medication_quiet_hours=_clock_range(e, "MEDICATION_QUIET_HOURS", cls.medication_quiet_hours),
             notification_claim_seconds=_int(e, "NOTIFICATION_CLAIM_SECONDS", cls.notification_claim_seconds),
+            celery_broker_url=e.get("CELERY_BROKER_URL", "").strip(),
+            celery_key_prefix=e.get("CELERY_KEY_PREFIX", "").strip(),
+            reminder_send_seconds=_float(e, "REMINDER_SEND_SECONDS", cls.reminder_send_seconds),
+            reminder_rescan_minutes=_int(e, "REMINDER_RESCAN_MINUTES", cls.reminder_rescan_minutes),
             redis_url=e.get("REDIS_URL", ""),
             tracker_store_url=e.get("TRACKER_STORE_URL", ""),
             session_store_url=e.get("SESSION_STORE_URL", ""),

@@ -13,6 +13,14 @@
   and diagnoses are fetched from CARE at send time.
 - `adherence`: taken / skipped / snoozed per medication request and scheduled local time, as the patient
   reported it (append-only; the latest answer for a dose counts).
+- `reminder_scans`: when each opted-in consent is next read from CARE by the scheduling scan (notifications/
+  scan.py), so a scan resumes where the last one stopped and 100,000 patients are read a slice at a time.
+- `whatsapp_windows`: the last inbound message per sender pseudonym (never the number): inside WhatsApp's 24 h
+  customer-service window a reminder may be an interactive message, outside it only a template.
+
+A worker marks a row `sending` just before its Graph call (`begin_send`, only while its claim is its own): a
+worker killed after that point may or may not have sent it, so the row becomes `unknown` when the claim runs
+out (`abandon_sends`) and is never claimed again; a row only `claimed` is taken over and sent by another.
 """
 
 from __future__ import annotations
@@ -36,11 +44,11 @@ OPTED_IN, OPTED_OUT = "in", "out"
 # how a consent changed: the words of the user, a reminder's button, "yes" to an offer, a staff member, ...
 METHODS = ("words", "button", "offer_yes", "offer_no", "staff", "stop_keyword")
 
-SCHEDULED, CLAIMED, SENT, DELIVERED, READ = "scheduled", "claimed", "sent", "delivered", "read"
-FAILED, UNKNOWN, CANCELLED, SKIPPED = "failed", "unknown", "cancelled", "skipped"
-STATUSES = (SCHEDULED, CLAIMED, SENT, DELIVERED, READ, FAILED, UNKNOWN, CANCELLED, SKIPPED)
+SCHEDULED, CLAIMED, SENDING, SENT = "scheduled", "claimed", "sending", "sent"
+DELIVERED, READ, FAILED, UNKNOWN, CANCELLED, SKIPPED = "delivered", "read", "failed", "unknown", "cancelled", "skipped"
+STATUSES = (SCHEDULED, CLAIMED, SENDING, SENT, DELIVERED, READ, FAILED, UNKNOWN, CANCELLED, SKIPPED)
 # not (known to be) sent: a status webhook may move these on
-_BEFORE_SEND = (SCHEDULED, CLAIMED, UNKNOWN, CANCELLED, SKIPPED)
+_BEFORE_SEND = (SCHEDULED, CLAIMED, SENDING, UNKNOWN, CANCELLED, SKIPPED)
 # what each status from a webhook (or the send's answer) may replace: never a later one, whatever the order
 # the webhooks arrive in
 _MAY_REPLACE = {
@@ -134,6 +142,19 @@ notifications = sa.Table(
     sa.Index("ix_notifications_claims", "status", "claim_expires_at"),
     sa.Index("ix_notifications_patient", "patient_id", "purpose", "status"),
 )
+reminder_scans = sa.Table(
+    "reminder_scans",
+    metadata,
+    sa.Column("consent_id", sa.Integer, primary_key=True),  # reminder_consents.id
+    sa.Column("next_scan_at", UTCDateTime, nullable=False),
+    sa.Index("ix_reminder_scans_next", "next_scan_at"),
+)
+whatsapp_windows = sa.Table(
+    "whatsapp_windows",
+    metadata,
+    sa.Column("sender_pseudonym", sa.String(64), primary_key=True),
+    sa.Column("last_inbound_at", UTCDateTime, nullable=False),
+)
 adherence = sa.Table(
     "adherence",
     metadata,
@@ -204,6 +225,41 @@ class AdherenceAnswer:
     response: str
     reported_at: dt.datetime
     notification_id: int | None
+
+
+@dataclass(frozen=True)
+class ScanItem:
+    """One opted-in consent whose patient the scan reads from CARE now."""
+
+    consent_id: int
+    patient_id: str
+    purpose: str
+    medication_times: tuple[str, ...] | None
+
+
+@dataclass(frozen=True)
+class KnownReminder:
+    """A reminder already in the table, as the scan compares it with what CARE says now."""
+
+    id: int
+    key: str
+    patient_id: str
+    purpose: str
+    status: str
+
+
+@dataclass(frozen=True)
+class Target:
+    """Where and how a reminder goes, read just before sending: the consent, the number it came from (unsealed
+    in memory only) and the sender's last inbound message (the 24 h window), if any."""
+
+    consent: Consent
+    phone_e164: str
+    last_inbound_at: dt.datetime | None
+
+
+# new opt-ins are read before everyone else (the scan takes the earliest next_scan_at first)
+_SCAN_AT_ONCE = dt.datetime(2000, 1, 1, tzinfo=dt.timezone.utc)
 
 
 def _utcnow() -> dt.datetime:
@@ -330,8 +386,17 @@ class NotificationStore:
             )
             if not opted_in:
                 self._cancel_pending(conn, patient_id, purpose, "opted out")
-            row = conn.execute(sa.select(t).where(t.c.patient_id == patient_id, t.c.purpose == purpose)).mappings()
-            return _consent(row.one())
+            row = (
+                conn.execute(sa.select(t).where(t.c.patient_id == patient_id, t.c.purpose == purpose)).mappings().one()
+            )
+            if opted_in:  # read from CARE by the next scan, before anyone else (new times, or back after a stop)
+                s = reminder_scans
+                conn.execute(
+                    self._insert(s)
+                    .values(consent_id=row["id"], next_scan_at=_SCAN_AT_ONCE)
+                    .on_conflict_do_update(index_elements=[s.c.consent_id], set_={"next_scan_at": _SCAN_AT_ONCE})
+                )
+            return _consent(row)
 
     def consent(self, patient_id: str, purpose: str) -> Consent | None:
         t = reminder_consents
@@ -479,7 +544,197 @@ class NotificationStore:
                 .values(status=CANCELLED, reason=reason, updated_at=_utcnow())
             ).rowcount
 
+    # ---- the scheduling scan (notifications/scan.py) ----------------------------------------------------------
+
+    def sync_scans(self) -> None:
+        """Every opted-in consent has a scan row (a new one is due at once), an opted-out one has none: two
+        statements, whatever the number of patients."""
+        c, s = reminder_consents, reminder_scans
+        missing = sa.select(c.c.id, sa.literal(_SCAN_AT_ONCE, UTCDateTime)).where(
+            c.c.status == OPTED_IN, ~sa.exists().where(s.c.consent_id == c.c.id)
+        )
+        with self.engine.begin() as conn:
+            conn.execute(
+                self._insert(s)
+                .from_select([s.c.consent_id, s.c.next_scan_at], missing)
+                .on_conflict_do_nothing(index_elements=[s.c.consent_id])
+            )
+            conn.execute(s.delete().where(s.c.consent_id.in_(sa.select(c.c.id).where(c.c.status != OPTED_IN))))
+
+    def claim_scans(self, now: dt.datetime, next_scan_at: dt.datetime, limit: int = 500) -> list[ScanItem]:
+        """Up to `limit` opted-in consents due for a scan at `now`, earliest first, moved on to `next_scan_at` in
+        the same transaction: two scans running at once read different patients."""
+        _check_aware(now, next_scan_at)
+        c, s = reminder_consents, reminder_scans
+        query = (
+            sa.select(s.c.consent_id, c.c.patient_id, c.c.purpose, c.c.medication_times)
+            .join(c, c.c.id == s.c.consent_id)
+            .where(s.c.next_scan_at <= now, c.c.status == OPTED_IN)
+            .order_by(s.c.next_scan_at, s.c.consent_id)
+            .limit(limit)
+        )
+        with self.engine.begin() as conn:
+            if self._sqlite:
+                conn.exec_driver_sql("BEGIN IMMEDIATE")
+            else:
+                query = query.with_for_update(of=s, skip_locked=True)
+            rows = conn.execute(query).mappings().all()
+            if rows:
+                ids = [r["consent_id"] for r in rows]
+                conn.execute(s.update().where(s.c.consent_id.in_(ids)).values(next_scan_at=next_scan_at))
+        return [
+            ScanItem(
+                r["consent_id"],
+                r["patient_id"],
+                r["purpose"],
+                tuple(r["medication_times"]) if r["medication_times"] else None,
+            )
+            for r in rows
+        ]
+
+    def rescan_at(self, consent_ids: Sequence[int], when: dt.datetime) -> None:
+        """CARE could not be read for these: try them again at `when` (sooner than the usual period)."""
+        _check_aware(when)
+        if consent_ids:
+            s = reminder_scans
+            with self.engine.begin() as conn:
+                conn.execute(s.update().where(s.c.consent_id.in_(list(consent_ids))).values(next_scan_at=when))
+
+    def reminders_between(
+        self, patient_ids: Sequence[str], start: dt.datetime, end: dt.datetime
+    ) -> list[KnownReminder]:
+        """The reminders of these patients due in [start, end), whatever their status: one query for a batch."""
+        _check_aware(start, end)
+        if not patient_ids:
+            return []
+        t = notifications
+        with self.engine.connect() as conn:
+            rows = conn.execute(
+                sa.select(t.c.id, t.c.key, t.c.patient_id, t.c.purpose, t.c.status).where(
+                    t.c.patient_id.in_(list(set(patient_ids))), t.c.due_at >= start, t.c.due_at < end
+                )
+            ).all()
+        return [KnownReminder(*row) for row in rows]
+
+    def schedule_many(self, reminders: Sequence[tuple[Reminder, str]]) -> int:
+        """`schedule_reminder` for many (reminder, patient id) pairs in one statement; a key that exists is left
+        as it is. Returns how many rows the database says it added."""
+        if not reminders:
+            return 0
+        now = _utcnow()
+        values = [
+            {
+                "key": r.key,
+                "patient_id": patient_id,
+                "purpose": r.purpose,
+                "kind": r.kind,
+                "due_at": r.due_at,
+                "status": SCHEDULED,
+                "attempts": 0,
+                "params": _check_params(r.params),
+                "created_at": now,
+                "updated_at": now,
+            }
+            for r, patient_id in reminders
+        ]
+        for r, _ in reminders:
+            _check_purpose(r.purpose)
+            _check_aware(r.due_at)
+        insert = self._insert(notifications).on_conflict_do_nothing(index_elements=[notifications.c.key])
+        with self.engine.begin() as conn:
+            added = conn.execute(insert, values).rowcount
+        return added if added is not None and added >= 0 else len(values)
+
+    def cancel_ids(self, notification_ids: Sequence[int], reason: str) -> int:
+        """Cancels these reminders if they are still only scheduled (a claimed one is re-checked by its worker)."""
+        if not notification_ids:
+            return 0
+        t = notifications
+        with self.engine.begin() as conn:
+            return conn.execute(
+                t.update()
+                .where(t.c.id.in_(list(notification_ids)), t.c.status == SCHEDULED)
+                .values(status=CANCELLED, reason=reason, updated_at=_utcnow())
+            ).rowcount
+
+    # ---- the 24 h customer-service window ---------------------------------------------------------------------
+
+    def record_inbound(self, sender: str, at: dt.datetime) -> None:
+        """The sender wrote at `at`: their window is open for 24 h from then. Kept by pseudonym, never the
+        number; an older time (a late redelivery) never replaces a newer one."""
+        _check_aware(at)
+        w = whatsapp_windows
+        insert = self._insert(w).values(sender_pseudonym=self.keys.pseudonym(sender), last_inbound_at=at)
+        newer = sa.case(
+            (insert.excluded.last_inbound_at > w.c.last_inbound_at, insert.excluded.last_inbound_at),
+            else_=w.c.last_inbound_at,
+        )
+        with self.engine.begin() as conn:
+            conn.execute(
+                insert.on_conflict_do_update(index_elements=[w.c.sender_pseudonym], set_={"last_inbound_at": newer})
+            )
+
+    def last_inbound(self, sender_pseudonym: str) -> dt.datetime | None:
+        w = whatsapp_windows
+        with self.engine.connect() as conn:
+            return conn.execute(sa.select(w.c.last_inbound_at).where(w.c.sender_pseudonym == sender_pseudonym)).scalar()
+
     # ---- workers ----------------------------------------------------------------------------------------------
+
+    def targets(self, pairs: Iterable[tuple[str, str]]) -> dict[tuple[str, str], Target]:
+        """For a claimed batch, in one query: the consent of each (patient, purpose) that is opted in, its number
+        and the sender's last inbound message. A pair that is not opted in is missing from the answer."""
+        wanted = set(pairs)
+        if not wanted:
+            return {}
+        c, w = reminder_consents, whatsapp_windows
+        query = (
+            sa.select(c, w.c.last_inbound_at)
+            .select_from(c.outerjoin(w, w.c.sender_pseudonym == c.c.sender_pseudonym))
+            .where(c.c.patient_id.in_(sorted({p for p, _ in wanted})), c.c.status == OPTED_IN)
+        )
+        with self.engine.connect() as conn:
+            rows = conn.execute(query).mappings().all()
+        return {
+            (r["patient_id"], r["purpose"]): Target(
+                _consent(r), self.keys.unseal(r["phone_sealed"]), r["last_inbound_at"]
+            )
+            for r in rows
+            if (r["patient_id"], r["purpose"]) in wanted
+        }
+
+    def begin_send(self, notification_id: int, worker_id: str) -> bool:
+        """The last step before the Graph call: True only while the row is still claimed by this worker (not
+        cancelled by an opt-out, not taken over after the claim ran out). From here on it is never sent again
+        by anyone: a crash leaves it `unknown` (see abandon_sends)."""
+        t = notifications
+        with self.engine.begin() as conn:
+            return (
+                conn.execute(
+                    t.update()
+                    .where(t.c.id == notification_id, t.c.status == CLAIMED, t.c.claimed_by == worker_id)
+                    .values(status=SENDING, updated_at=_utcnow())
+                ).rowcount
+                == 1
+            )
+
+    def abandon_sends(self, now: dt.datetime) -> int:
+        """Rows whose worker stopped during the send (its claim ran out while `sending`) become `unknown`:
+        Graph may have them; their status webhook settles them. Returns how many."""
+        _check_aware(now)
+        t = notifications
+        with self.engine.begin() as conn:
+            return conn.execute(
+                t.update()
+                .where(t.c.status == SENDING, t.c.claim_expires_at <= now)
+                .values(
+                    status=UNKNOWN,
+                    reason="the worker stopped during the send",
+                    claimed_by=None,
+                    claim_expires_at=None,
+                    updated_at=_utcnow(),
+                )
+            ).rowcount
 
     def claim_due(
         self, now: dt.datetime, worker_id: str, limit: int = 100, claim_seconds: float | None = None
@@ -559,7 +814,7 @@ class NotificationStore:
         """The send timed out: Graph may or may not have it. Never claimed again; its status webhook (which
         carries the notification id) settles it."""
         return self._update(
-            notification_id, (CLAIMED,), status=UNKNOWN, reason=reason, claimed_by=None, claim_expires_at=None
+            notification_id, (CLAIMED, SENDING), status=UNKNOWN, reason=reason, claimed_by=None, claim_expires_at=None
         )
 
     def mark_failed(self, notification_id: int, error_code: int | None, reason: str) -> bool:
@@ -584,7 +839,7 @@ class NotificationStore:
         """Due again at `due_at`: a back-off after a rate limit, or a retry as a template after 131047."""
         return self._update(
             notification_id,
-            (CLAIMED, FAILED),
+            (CLAIMED, SENDING, FAILED),
             status=SCHEDULED,
             due_at=due_at,
             reason=reason,

@@ -76,6 +76,12 @@ class GraphUnavailable(GraphError):
     retryable = True
 
 
+class GraphOutcomeUnknown(GraphUnavailable):
+    """No answer after the request may have reached Graph (a timeout, the connection lost mid-call): the message
+    may have been sent. The chat retries it (a reply twice beats none); a reminder is never sent again blindly,
+    its status webhook settles it (notifications/sender.py)."""
+
+
 _BY_CODE: dict[int, type[GraphError]] = {
     0: GraphAuthError,
     10: GraphAuthError,
@@ -164,6 +170,7 @@ class GraphClient:
         self._backoff_max = backoff_max
         self._session: aiohttp.ClientSession | None = None
         self._session_loop: asyncio.AbstractEventLoop | None = None
+        self._sync_loop: asyncio.AbstractEventLoop | None = None
 
     @classmethod
     def from_settings(cls, settings: Any) -> GraphClient:
@@ -177,13 +184,30 @@ class GraphClient:
     def __repr__(self) -> str:  # no token in reprs (they end up in logs and tracebacks)
         return f"GraphClient({self.messages_url!r})"
 
-    async def send_message(self, payload: Mapping[str, Any]) -> str:
-        """Send one message; returns its wamid. Raises a GraphError subclass after the retries are spent."""
-        body = await self._post(payload, retries=self.max_retries)
+    async def send_message(self, payload: Mapping[str, Any], *, retries: int | None = None) -> str:
+        """Send one message; returns its wamid. Raises a GraphError subclass after the retries are spent
+        (`retries`: this call's own number, e.g. 0 for a send that must not be repeated blindly)."""
+        body = await self._post(payload, retries=self.max_retries if retries is None else max(retries, 0))
         messages = body.get("messages") if isinstance(body, Mapping) else None
         if isinstance(messages, list) and messages and isinstance(messages[0], Mapping):
             return str(messages[0].get("id") or "")
         return ""
+
+    def send_message_sync(self, payload: Mapping[str, Any], *, retries: int | None = None) -> str:
+        """`send_message` for synchronous code (the reminder workers), on an event loop this client keeps for
+        it: one HTTP session for all the sends of a worker process. Never call it from inside a running loop."""
+        if _running_loop() is not None:
+            raise RuntimeError("send_message_sync called inside a running event loop: await send_message instead")
+        if self._sync_loop is None or self._sync_loop.is_closed():
+            self._sync_loop = asyncio.new_event_loop()
+        return self._sync_loop.run_until_complete(self.send_message(payload, retries=retries))
+
+    def close_sync(self) -> None:
+        """Closes the session and the loop of `send_message_sync` (a worker process that stops)."""
+        loop, self._sync_loop = self._sync_loop, None
+        if loop is not None and not loop.is_closed():
+            loop.run_until_complete(self.close())
+            loop.close()
 
     async def mark_read(self, message_id: str, *, typing_indicator: bool = True) -> None:
         """Blue ticks (and the typing dots) for a user message. Not retried: a late indicator is worse than none."""
@@ -236,9 +260,11 @@ class GraphClient:
                     raise graph_error(resp.status, body, _retry_after(resp.headers))
                 return body
         except asyncio.TimeoutError as exc:
-            raise GraphUnavailable("timeout") from exc
-        except aiohttp.ClientError as exc:
+            raise GraphOutcomeUnknown("timeout") from exc
+        except aiohttp.ClientConnectorError as exc:  # no connection was made: nothing reached Graph
             raise GraphUnavailable(f"network error: {type(exc).__name__}") from exc
+        except aiohttp.ClientError as exc:
+            raise GraphOutcomeUnknown(f"network error: {type(exc).__name__}") from exc
 
 
 def _running_loop() -> asyncio.AbstractEventLoop | None:
