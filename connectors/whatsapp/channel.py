@@ -10,9 +10,11 @@ one sender at a time in arrival order (SenderQueues). On shutdown the accepted w
 from __future__ import annotations
 
 import asyncio
+import functools
 import hmac
 import json
 import logging
+import time
 from collections.abc import Awaitable, Callable
 from typing import Any
 
@@ -34,6 +36,7 @@ from connectors.whatsapp.output import WhatsAppOutput
 from connectors.whatsapp.parse import InboundMessage, ParsedWebhook, parse_webhook
 from connectors.whatsapp.recorder import EventKind, EventRecorder
 from connectors.whatsapp.signature import SignatureCheck, check_signature
+from notifications.webhooks import ReminderHooks
 from rasa_tuning import speedups as rasa_speedups
 from rasa_tuning.endpoint_sessions import close_kept_sessions
 from rasa_tuning.heap import freeze_loaded_model
@@ -92,7 +95,15 @@ class WhatsAppInput(InputChannel):
         from settings import log_missing_for_production  # one ERROR line naming every missing production setting
 
         log_missing_for_production()
-        return cls(get_settings(), mask_server_logs=True, conversation_thread=True, freeze_model_heap=True)
+        from notifications.store import get_notification_store
+
+        return cls(
+            get_settings(),
+            mask_server_logs=True,
+            conversation_thread=True,
+            freeze_model_heap=True,
+            reminders=ReminderHooks(get_notification_store),
+        )
 
     def __init__(
         self,
@@ -105,8 +116,13 @@ class WhatsAppInput(InputChannel):
         mask_server_logs: bool = False,
         conversation_thread: bool = False,
         freeze_model_heap: bool = False,
+        reminders: ReminderHooks | None = None,
     ) -> None:
         self.settings = settings
+        # the reminders learn here who wrote when (the 24 h window) and how their sends went (status webhooks);
+        # None: nothing is recorded (tests of the conversation alone)
+        self.reminders = reminders
+        self._background: set[asyncio.Task[Any]] = set()
         self._sessions = sessions
         self._mask_server_logs = mask_server_logs
         self.graph = graph or GraphClient.from_settings(settings)
@@ -205,6 +221,7 @@ class WhatsAppInput(InputChannel):
             logger.info("webhook for object %r ignored", parsed.object[:64])
             return response.text("ignored")
         self._record(parsed)
+        self._track_reminders(parsed)
         for message in parsed.messages:
             await self._accept(message, on_new_message, request.app)
         return response.text("ok")
@@ -220,6 +237,7 @@ class WhatsAppInput(InputChannel):
         if not await self.dedupe.first_seen(message.message_id):
             logger.info("duplicate message %s from %s ignored", message.message_id, mask_phone(message.sender_id))
             return
+        self._note_inbound(message)
         self.queues.submit(message.sender_id, lambda: self._handle(message, on_new_message, app))
 
     async def _handle(self, message: InboundMessage, on_new_message: OnNewMessage, app: Any) -> None:
@@ -316,12 +334,54 @@ class WhatsAppInput(InputChannel):
                 EventKind.WEBHOOK_ERROR, message_id=error.message_id, code=error.code, title=error.title
             )
 
+    # --- reminders -----------------------------------------------------------------------------------------
+
+    def _note_inbound(self, message: InboundMessage) -> None:
+        """The sender's 24 h window opens again: written off the loop, at most once a minute per sender."""
+        hooks = self.reminders
+        if hooks is None:
+            return
+        now = time.time()
+        # Meta's timestamp (a redelivery keeps the original one), never later than now
+        at = min(float(message.timestamp), now) if message.timestamp else now
+        if hooks.inbound_due(message.sender_id, at):
+            self._in_background(asyncio.to_thread(hooks.record_inbound, message.sender_id, at), "window")
+
+    def _track_reminders(self, parsed: ParsedWebhook) -> None:
+        """Status webhooks of reminders (they carry the notification id) move their rows on, off the loop."""
+        hooks = self.reminders
+        if hooks is None:
+            return
+        for status in parsed.statuses:
+            if status.callback_data:
+                update = functools.partial(
+                    hooks.record_status,
+                    status=status.status,
+                    message_id=status.message_id,
+                    callback_data=status.callback_data,
+                    error_code=status.error_code,
+                )
+                self._in_background(asyncio.to_thread(update), "status")
+
+    def _in_background(self, work: Awaitable[Any], what: str) -> None:
+        async def run() -> None:
+            try:
+                await work
+            except Exception as exc:  # noqa: BLE001 - the reminders' bookkeeping never stops a conversation
+                logger.error("reminder %s not recorded: %s", what, type(exc).__name__)
+
+        task = asyncio.get_running_loop().create_task(run())
+        self._background.add(task)  # the loop keeps only weak references to tasks
+        task.add_done_callback(self._background.discard)
+
     # --- lifecycle -----------------------------------------------------------------------------------------
 
     async def shutdown(self, timeout: float = SHUTDOWN_DRAIN_SECONDS) -> bool:
         """Stop accepting (503) and wait for the accepted messages to be answered. False if some were not."""
         self._closing = True
         done = await self.queues.wait_idle(timeout)
+        if self._background:  # the reminders' bookkeeping of the last messages
+            await asyncio.wait(set(self._background), timeout=5)
         if not done:
             logger.error("shutdown: %d WhatsApp message(s) still in progress after %.0fs", self.queues.pending, timeout)
         return done

@@ -48,6 +48,7 @@ class StatusUpdate:
     error_code: int | None = None
     error_title: str = ""
     error_details: str = ""
+    callback_data: str = ""  # biz_opaque_callback_data of the send: a reminder's notification id
 
 
 @dataclass(frozen=True)
@@ -174,6 +175,7 @@ def _parse_status(raw: dict) -> StatusUpdate | None:
         error_code=error.code if error else None,
         error_title=error.title if error else "",
         error_details=error.details if error else "",
+        callback_data=_str(raw.get("biz_opaque_callback_data")),
     )
 
 

@@ -6,7 +6,7 @@ GET  /_sim/outbox?to=&after=&kind=&wait=   recorded Graph calls after a seq (lon
                                      `after_seq` instead of `seq`), in conversation order: a chat's history
 POST /_sim/send    {send spec}       build + sign + post a user message to the webhook (see spec.py)
 POST /_sim/raw     {"payload", "sign"}   forward any body, signed "valid" (default), "missing" or "bad"
-POST /_sim/status  {"message_id", "to", "status", "error_code"?}   post a status notification
+POST /_sim/status  {"message_id", "to", "status", "error_code"?, "callback_data"?}   post a status notification
 POST /_sim/fail    {"code", "times"?, "http_status"?, "applies_to"?}  fail the next N Graph calls
 POST /_sim/reset                     clear outbox, user messages and failures
 """
@@ -139,6 +139,7 @@ class Control:
             state,
             error_code=error_code,
             business=self.sim.config.business,
+            callback_data=str(data["callback_data"]) if data.get("callback_data") else None,
         )
         delivery = await self.sim.webhook.post_body(body)
         return web.json_response(

@@ -91,7 +91,8 @@ class FakeGraph:
         )
         if status == 200 and kind == "message" and self.sim.config.send_statuses:
             wamid = response["messages"][0]["id"]
-            self.sim.spawn(self._report_statuses(wamid, to or ""))
+            callback = body.get("biz_opaque_callback_data")
+            self.sim.spawn(self._report_statuses(wamid, to or "", callback if isinstance(callback, str) else None))
         return web.json_response(response, status=status)
 
     async def unknown_path(self, request: web.Request) -> web.Response:
@@ -123,8 +124,9 @@ class FakeGraph:
             "messages": [message],
         }
 
-    async def _report_statuses(self, wamid: str, to: str) -> None:
-        # Meta notifies sent then delivered, each a separate signed POST
+    async def _report_statuses(self, wamid: str, to: str, callback_data: str | None) -> None:
+        # Meta notifies sent then delivered, each a separate signed POST, with the send's callback data
         for state in ("sent", "delivered"):
             await asyncio.sleep(0.05)
-            await self.sim.webhook.post_body(payloads.status(wamid, to, state, business=self.sim.config.business))
+            body = payloads.status(wamid, to, state, business=self.sim.config.business, callback_data=callback_data)
+            await self.sim.webhook.post_body(body)

@@ -366,10 +366,12 @@ def status(
     error_code: int | None = None,
     timestamp: str | None = None,
     business: Business = SAMPLE_BUSINESS,
+    callback_data: str | None = None,
 ) -> JSON:
     """A status notification (sent / delivered / read / failed) for one of the bot's messages.
 
-    A `failed` status carries `errors[]`; give `error_code` (131047, 131026, 131056, 131000).
+    A `failed` status carries `errors[]`; give `error_code` (131047, 131026, 131056, 131000). `callback_data`:
+    the send's `biz_opaque_callback_data`, which Meta returns in every status of that message.
     """
     st: JSON = {
         "id": message_id,
@@ -377,6 +379,8 @@ def status(
         "timestamp": timestamp or now_timestamp(),
         "recipient_id": recipient_id,
     }
+    if callback_data:
+        st["biz_opaque_callback_data"] = callback_data
     if state in ("sent", "delivered"):
         st["conversation"] = {"id": secrets.token_hex(6), "origin": {"type": "service"}}
         st["pricing"] = {"billable": True, "pricing_model": "PMP", "category": "service", "type": "regular"}

@@ -1,13 +1,18 @@
 """Check an outbound `/messages` body against the Cloud API limits that break real sends.
 
 Only the limits a bot is likely to hit are checked, with Graph's codes: 100 for missing/malformed
-parameters and over-long text, 131009 for values outside the interactive-message limits. A body that
+parameters and over-long text, 131009 for values outside the interactive-message limits. A template send
+is checked against the assistant's template registry (notifications/templates.yml), as Meta checks it
+against the approved templates: 132001 for an unknown name or language, 132000 for the wrong number of
+parameters, 132012 / 132018 for parameters of the wrong form, 131009 for buttons it has not got. A body that
 passes here may still be refused by Meta for other reasons; one that fails here would fail there too.
 """
 
 from __future__ import annotations
 
 from typing import Any
+
+from notifications import templates
 
 from .graph_errors import GraphError, invalid_parameter, invalid_value
 
@@ -76,7 +81,7 @@ def validate(body: Any) -> GraphError | None:
     if kind == "interactive":
         return _interactive(content)
     if kind == "template":
-        return _template(content)
+        return _template(body, content)
     if kind in MEDIA_TYPES and not (content.get("id") or content.get("link")):
         return invalid_parameter(f"Param {kind} must have either id or link.")
     return None
@@ -91,13 +96,32 @@ def _text(content: dict[str, Any]) -> GraphError | None:
     return None
 
 
-def _template(content: dict[str, Any]) -> GraphError | None:
+# Graph's titles for the template errors a send can earn (the details come from notifications/templates.py)
+TEMPLATE_ERRORS = {
+    templates.CODE_PARAM_COUNT: ("(#132000) Number of parameters does not match the expected number of params", 400),
+    templates.CODE_NO_TEMPLATE: ("(#132001) Template name does not exist in the translation", 404),
+    templates.CODE_TOO_LONG: ("(#132005) Translated text too long", 400),
+    templates.CODE_PARAM_FORMAT: ("(#132012) Parameter format does not match format in the created template", 400),
+    templates.CODE_PARAM_TEXT: ("(#132018) There was an issue with the parameters in your template.", 400),
+}
+
+
+def _template(body: dict[str, Any], content: dict[str, Any]) -> GraphError | None:
     if not content.get("name"):
         return invalid_parameter("The parameter template['name'] is required.")
     language = content.get("language")
     if not isinstance(language, dict) or not language.get("code"):
         return invalid_parameter("The parameter template['language']['code'] is required.")
-    return None
+    problems = templates.validate(body)
+    if not problems:
+        return None
+    first = problems[0]
+    if first.code == templates.CODE_INVALID_VALUE:
+        return invalid_value(first.details)
+    if first.code in TEMPLATE_ERRORS:
+        message, status = TEMPLATE_ERRORS[first.code]
+        return GraphError(first.code, message, status, details=first.details)
+    return invalid_parameter(first.details)
 
 
 def _length_error(value: Any, limit: int, what: str, *, code100: bool = False) -> GraphError | None:

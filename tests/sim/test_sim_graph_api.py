@@ -10,6 +10,8 @@ from typing import Any
 import pytest
 import requests
 
+from notifications.templates import render
+
 
 def interactive_buttons(titles: list[str], ids: list[str] | None = None) -> dict[str, Any]:
     ids = ids or [f"b{i}" for i in range(len(titles))]
@@ -166,17 +168,34 @@ def test_list_limits(api: Any) -> None:
     assert "Button label" in err["error_data"]["details"]
 
 
-def test_template_send_is_accepted(api: Any) -> None:
-    resp = api.post(
-        {
-            "messaging_product": "whatsapp",
-            "to": api.user,
-            "type": "template",
-            "template": {"name": "appointment_reminder", "language": {"code": "en"}},
-        }
-    )
+def reminder(api: Any, **params: str) -> dict[str, Any]:
+    values = {"hospital_name": "Shimla District Hospital", "date": "Tue 8 Dec", "time": "9:15 am", **params}
+    return render("appointment_reminder", to=api.user, params=values, notification_id=42)
+
+
+def test_a_template_send_of_the_registry_is_accepted(api: Any) -> None:
+    resp = api.post(reminder(api))
     assert resp.status_code == 200
     assert resp.json()["messages"][0]["message_status"] == "accepted"
+
+
+def test_template_sends_the_registry_would_refuse_get_graphs_errors(api: Any) -> None:
+    unknown = reminder(api)
+    unknown["template"]["name"] = "appointment_reminder_v9"
+    err = api.assert_graph_error(api.post(unknown), 404, 132001)
+    assert "does not exist" in err["message"]
+    missing = reminder(api)
+    missing["template"]["components"][0]["parameters"].pop()
+    api.assert_graph_error(api.post(missing), 400, 132000)
+    new_line = reminder(api)
+    new_line["template"]["components"][0]["parameters"][2]["text"] = "9:15\nam"  # render() would clean it
+    api.assert_graph_error(api.post(new_line), 400, 132018)
+    extra_button = reminder(api)
+    extra_button["template"]["components"].append(
+        {"type": "button", "sub_type": "quick_reply", "index": "7", "parameters": [{"type": "payload", "payload": "x"}]}
+    )
+    api.assert_graph_error(api.post(extra_button), 400, 131009)
+    assert [r["status"] for r in api.outbox()] == [404, 400, 400, 400]  # refused sends are recorded too
 
 
 def test_read_receipt_answers_success_and_lands_in_the_senders_chat(api: Any, bot: Any) -> None:

@@ -222,3 +222,28 @@ def test_statuses_follow_accepted_sends_when_enabled(api: Any, hook: BackgroundS
         time.sleep(0.02)
     states = [json.loads(c["raw"])["entry"][0]["changes"][0]["value"]["statuses"][0] for c in received(hook)]
     assert [(s["id"], s["status"]) for s in states] == [(wamid, "sent"), (wamid, "delivered")]
+
+
+def test_statuses_carry_the_sends_callback_data_as_metas_do(
+    api: Any, hook: BackgroundServer, sim: BackgroundServer
+) -> None:
+    simulator_of(sim.app).config.send_statuses = True
+    body = {
+        "messaging_product": "whatsapp",
+        "to": "919876543210",
+        "type": "text",
+        "text": {"body": "hi"},
+        "biz_opaque_callback_data": "42",
+    }
+    wamid = api.post(body).json()["messages"][0]["id"]
+    simulator_of(sim.app).config.send_statuses = False
+    deadline = time.monotonic() + 10
+    while len(received(hook)) < 2 and time.monotonic() < deadline:
+        time.sleep(0.02)
+    api.sim("status", {"message_id": wamid, "to": "919876543210", "status": "read", "callback_data": "42"})
+    states = [json.loads(c["raw"])["entry"][0]["changes"][0]["value"]["statuses"][0] for c in received(hook)]
+    assert [(s["status"], s["biz_opaque_callback_data"]) for s in states] == [
+        ("sent", "42"),
+        ("delivered", "42"),
+        ("read", "42"),
+    ]
