@@ -1,4 +1,5 @@
-"""Runs the whole assistant on the embedded default: CARE sandbox, WhatsApp simulator, action server, Rasa.
+"""Runs the whole assistant on the embedded default: CARE sandbox, WhatsApp simulator, action server, Rasa, and
+the reminder worker (Celery worker and beat in one process, on a SQLite broker: no Redis).
 
 `make run` calls `python -m sandbox.stack`; the end-to-end tests and the benchmark use `Stack` directly
 (with free ports, so they never collide with a running `make run`).
@@ -195,6 +196,7 @@ class Stack:
     model: Path = ROOT / "models" / "care.tar.gz"
     extra_env: dict[str, str] = field(default_factory=dict)
     endpoints: str = "endpoints.yml"
+    reminders: bool = True  # the reminder worker (notifications/): off where a test or benchmark has no use for it
     procs: dict[str, subprocess.Popen] = field(default_factory=dict)
 
     @property
@@ -229,6 +231,8 @@ class Stack:
             TRACKER_SQLITE_PATH=str(self.run_dir / "tracker.db"),
             SESSION_STORE_URL=env.get("SESSION_STORE_URL") or f"sqlite:///{self.run_dir / 'sessions.db'}",
             ASSISTANT_DATABASE_URL=env.get("ASSISTANT_DATABASE_URL") or f"sqlite:///{self.run_dir / 'assistant.db'}",
+            # the embedded broker needs no server, even where REDIS_URL is set for the sessions
+            CELERY_BROKER_URL=env.get("CELERY_BROKER_URL") or f"sqla+sqlite:///{self.run_dir / 'celery-broker.db'}",
             SANIC_HOST="127.0.0.1",  # the action server has no authentication: loopback only
             # Rasa's aiohttp pool keeps idle connections 15 s, Sanic closes them after 5 s: Rasa then writes into
             # a closing socket and the action (and the user's reply) is lost. The server must outlive the client.
@@ -289,12 +293,36 @@ class Stack:
                 str(self.ports.rasa),
             ],
         )
+        if self.reminders:
+            self._spawn("reminders", self.reminder_worker_command())
         try:
             self.wait_ready(timeout)
         except BaseException:  # Ctrl-C while waiting too: the children run in their own sessions
             self.stop()
             raise
         return self
+
+    def reminder_worker_command(self) -> list[str]:
+        """Worker and beat in one process, one task at a time: the embedded default (production runs them apart,
+        README); beat keeps its schedule beside the other run data."""
+        return [
+            str(BIN / "celery"),
+            "-A",
+            "notifications.celery_app",
+            "worker",
+            "-B",
+            "--pool",
+            "solo",
+            "--schedule",
+            str(self.run_dir / "celerybeat-schedule"),
+            "--hostname",
+            "reminders@%h",
+            "--loglevel",
+            "INFO",
+            "--without-gossip",
+            "--without-mingle",
+            "--without-heartbeat",
+        ]
 
     def wait_ready(self, timeout: float) -> None:
         checks = {
@@ -306,6 +334,13 @@ class Stack:
         deadline = time.monotonic() + timeout
         pending = dict(checks)
         while pending:
+            # the reminder worker serves nothing over HTTP: it must only keep running
+            reminders = self.procs.get("reminders")
+            if reminders is not None and reminders.poll() is not None:
+                raise RuntimeError(
+                    f"reminders exited with {reminders.returncode}{self.last_log_line('reminders')}; "
+                    f"see {self.run_dir}/logs/reminders.log"
+                )
             for name, url in list(pending.items()):
                 proc = self.procs[name]
                 if proc.poll() is not None:
@@ -392,6 +427,7 @@ CARE WhatsApp assistant is running on the embedded default (sandbox CARE, simula
   Webhook:        {webhook}
   Health:         {rasa}/webhooks/whatsapp/health
   CARE sandbox:   {care}/api/v1/   (staff: care-doctor / Ohcn@123, patient code: 45612)
+  Reminders:      Celery worker + beat, SQLite broker ({logs}/reminders.log)
   Logs:           {logs}/
 
 Ctrl-C stops everything.
@@ -443,7 +479,10 @@ def main(argv: list[str] | None = None) -> int:
     def _stop(*_: object) -> None:
         stop["now"] = True
 
-    _say("starting sandbox CARE, WhatsApp simulator, action server and Rasa (the model takes ~20 s to load)...")
+    _say(
+        "starting sandbox CARE, WhatsApp simulator, action server, Rasa and the reminder worker "
+        "(the model takes ~20 s to load)..."
+    )
     try:
         stack.write_stack_file(ready=False)  # `make chat` finds the ports while Rasa loads
         stack.start()
