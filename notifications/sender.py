@@ -197,7 +197,8 @@ class Sender:
         self, row: Notification, worker_id: str, target: Target | None, facts: _CareFacts, result: BatchResult
     ) -> str:
         now = self.now()
-        if row.claim_expires_at is not None and now >= row.claim_expires_at - self.config.claim_margin:
+        margin = min(self.config.claim_margin, dt.timedelta(seconds=self.store.claim_seconds / 4))
+        if row.claim_expires_at is not None and now >= row.claim_expires_at - margin:
             return LEFT  # too little of the claim is left: another worker takes it over
         if row.attempts > self.config.max_attempts:
             self.store.mark_failed(row.id, row.error_code, f"gave up after {row.attempts - 1} attempts")
