@@ -33,6 +33,7 @@ from connectors.whatsapp.graph import (
     GraphError,
     GraphOutcomeUnknown,
     GraphUnavailable,
+    PairRateLimited,
     RateLimited,
 )
 from notifications.care import CareError, CareReads
@@ -77,7 +78,10 @@ class SendConfig:
     # rows of a batch are not begun this close to the end of their claim (another worker may take them over)
     claim_margin: dt.timedelta = dt.timedelta(seconds=5)
     retry_later: dt.timedelta = dt.timedelta(minutes=2)  # CARE or Graph unavailable
-    backoff: dt.timedelta = dt.timedelta(seconds=30)  # rate limits: this, doubled per attempt, at most 15 min
+    # rate limits: this, doubled per attempt, at most 15 min; the business number's throughput (130429) frees up
+    # in seconds, the same user's (131056) takes longer
+    backoff: dt.timedelta = dt.timedelta(seconds=5)
+    pair_backoff: dt.timedelta = dt.timedelta(seconds=60)
     max_attempts: int = 8
     hospital_name: str = "the hospital"  # when CARE's appointment names no facility
 
@@ -332,9 +336,8 @@ class Sender:
             logger.warning("reminder %s: no answer from Graph (%s); not resent", row.id, exc.title)
             return UNKNOWN
         if isinstance(exc, RateLimited):
-            wait = max(
-                self.config.backoff * (2 ** max(row.attempts - 1, 0)), dt.timedelta(seconds=exc.retry_after or 0)
-            )
+            base = self.config.pair_backoff if isinstance(exc, PairRateLimited) else self.config.backoff
+            wait = max(base * (2 ** max(row.attempts - 1, 0)), dt.timedelta(seconds=exc.retry_after or 0))
             self.store.reschedule(row.id, now + min(wait, dt.timedelta(minutes=15)), f"rate limited ({code})")
             return RESCHEDULED
         if code in TEMPLATE_PAUSED:

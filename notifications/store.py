@@ -147,7 +147,8 @@ reminder_scans = sa.Table(
     metadata,
     sa.Column("consent_id", sa.Integer, primary_key=True),  # reminder_consents.id
     sa.Column("next_scan_at", UTCDateTime, nullable=False),
-    sa.Index("ix_reminder_scans_next", "next_scan_at"),
+    # the claim's ORDER BY: read in index order, never sorted (at first every row has the same next_scan_at)
+    sa.Index("ix_reminder_scans_next", "next_scan_at", "consent_id"),
 )
 whatsapp_windows = sa.Table(
     "whatsapp_windows",
