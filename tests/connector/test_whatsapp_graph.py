@@ -7,12 +7,14 @@ from types import SimpleNamespace
 
 import pytest
 import pytest_asyncio
-from wa_support import ACCESS_TOKEN, fast_graph_client, free_port, graph_error_body, make_settings
+from aiohttp import web
+from wa_support import ACCESS_TOKEN, FakeGraph, fast_graph_client, free_port, graph_error_body, make_settings
 
 from connectors.whatsapp.graph import (
     GraphAuthError,
     GraphClient,
     GraphError,
+    GraphOutcomeUnknown,
     GraphUnavailable,
     InvalidParameter,
     PairRateLimited,
@@ -21,6 +23,7 @@ from connectors.whatsapp.graph import (
     ReEngagementRequired,
     graph_error,
 )
+from sandbox.whatsapp.threaded import BackgroundServer
 
 MESSAGE = {"messaging_product": "whatsapp", "to": "919876543210", "type": "text", "text": {"body": "hi"}}
 
@@ -185,3 +188,49 @@ def test_unknown_http_failures_map_to_types():
     assert isinstance(graph_error(504, "gateway"), GraphUnavailable)
     assert isinstance(graph_error(401, {}), GraphAuthError)
     assert type(graph_error(404, {})) is GraphError and not graph_error(404, {}).retryable
+
+
+# ---- reminders: sends that must not be repeated blindly ----------------------------------------------------------
+
+
+async def test_a_timeout_or_a_dropped_connection_is_an_unknown_outcome_but_no_connection_is_not(fake_graph):
+    client = fast_graph_client(make_settings(fake_graph.base_url), timeout_seconds=0.2)
+    fake_graph.then("hang")
+    with pytest.raises(GraphOutcomeUnknown):  # Graph may have the message
+        await client.send_message(MESSAGE, retries=0)
+    fake_graph.then("drop")
+    with pytest.raises(GraphOutcomeUnknown):
+        await client.send_message(MESSAGE, retries=0)
+    assert len(fake_graph.calls) == 2  # retries=0: each tried once
+    await client.close()
+    nobody = fast_graph_client(make_settings(f"http://127.0.0.1:{free_port()}"))
+    with pytest.raises(GraphUnavailable) as info:  # nothing reached Graph: safe to try again later
+        await nobody.send_message(MESSAGE, retries=0)
+    assert not isinstance(info.value, GraphOutcomeUnknown)
+    await nobody.close()
+
+
+@pytest.fixture
+def fake_graph_sync():
+    """The fake Graph on a loop of its own (a synchronous test has none running)."""
+    graph = FakeGraph()
+    app = web.Application()
+    app.router.add_post("/{version}/{phone_number_id}/messages", graph.handle)
+    with BackgroundServer(app) as server:
+        graph.base_url = server.url
+        yield graph
+
+
+def test_synchronous_code_sends_on_the_clients_own_loop(fake_graph_sync):
+    client = fast_graph_client(make_settings(fake_graph_sync.base_url))
+    try:
+        assert client.send_message_sync(MESSAGE) == "wamid.OUT1"
+        assert client.send_message_sync(MESSAGE, retries=0) == "wamid.OUT2"  # one session for both
+    finally:
+        client.close_sync()
+    assert len(fake_graph_sync.calls) == 2
+
+
+async def test_synchronous_sends_are_refused_inside_a_running_loop(client):
+    with pytest.raises(RuntimeError, match="inside a running event loop"):
+        client.send_message_sync(MESSAGE)
