@@ -1,7 +1,8 @@
 """The reminder workers as production runs them: Celery workers and beat processes (subprocesses) on the real
 Redis broker, with redbeat, the store on PostgreSQL, CARE's sandbox and a fake Graph API in this process. Each
-of 1,000 due reminders reaches Graph exactly once, counted there by the notification id every send carries; a
-worker killed (SIGKILL) in the middle of its batch loses none and sends none twice.
+of 1,000 due reminders reaches Graph exactly once, counted there by the notification id every send carries, and
+none whose appointment staff cancelled in CARE meanwhile; a worker killed (SIGKILL) in the middle of its batch
+loses none and sends none twice.
 
 Each test has its own PostgreSQL schema, its own Redis key prefix (in Redis db 12) and its own ports."""
 
@@ -29,7 +30,7 @@ from aiohttp import web
 from reminder_support import PHONE, SECRET, SENDER, open_store, opt_in, pg_schema, utc_iso
 
 from actions.care.client import CareClient
-from notifications.store import SENT, UNKNOWN, NotificationStore, notifications
+from notifications.store import SENT, SKIPPED, UNKNOWN, NotificationStore, notifications
 from notifications.templates import validate
 from notifications.timing import APPOINTMENTS, Reminder
 from sandbox.care.app import create_app
@@ -165,6 +166,23 @@ def due_reminders(store: NotificationStore, care_url: str, n: int) -> list[int]:
         return list(conn.execute(sa.select(notifications.c.id)).scalars())
 
 
+def cancelled_in_care(store: NotificationStore, care_url: str, n: int) -> list[int]:
+    """n reminders due now for another patient's appointment, which staff then cancel in CARE."""
+    client = CareClient.create(care_url, username="care-admin", password="Ohcn@123")
+    patient = next(p for p in client.find_patients_by_phone(PHONE) if p.name.startswith("Sunita"))
+    appointment = next(a for a in client.list_patient_appointments(patient.id) if a.status == "booked")
+    opt_in(store, patient.id, APPOINTMENTS)
+    store.claim_scans(dt.datetime.now(dt.timezone.utc), dt.datetime(2100, 1, 1, tzinfo=dt.timezone.utc))
+    slot = utc_iso(appointment.start)
+    params = {"appointment_id": appointment.id, "slot_start": slot, "offset_hours": 2.0}
+    due = dt.datetime.now(dt.timezone.utc) - dt.timedelta(seconds=1)
+    key = f"appt:{appointment.id}:{slot}:gone"
+    reminders = [Reminder(f"{key}{i}", APPOINTMENTS, "appointment_reminder", due, params) for i in range(n)]
+    store.schedule_many([(r, patient.id) for r in reminders])
+    client.cancel_appointment(appointment.facility_id, appointment.id)
+    return [store.by_key(r.key).id for r in reminders]
+
+
 def statuses(store: NotificationStore) -> dict[int, str]:
     with store.engine.connect() as conn:
         return dict(conn.execute(sa.select(notifications.c.id, notifications.c.status)).all())
@@ -187,6 +205,7 @@ def test_1000_due_reminders_from_2_workers_and_2_beats_reach_graph_exactly_once(
     sim_app = make_app(SimConfig(access_token=TOKEN, phone_number_id=PHONE_NUMBER_ID))
     with BackgroundServer(sim_app) as sim:
         ids = due_reminders(store, care.url, N)
+        gone = cancelled_in_care(store, care.url, 5)
         workers = Workers(tmp_path, worker_env(database, care.url, sim.url, redis_prefix)).start()
         try:
             final = wait_until_settled(store, workers)
@@ -197,7 +216,8 @@ def test_1000_due_reminders_from_2_workers_and_2_beats_reach_graph_exactly_once(
     refused = [r["response"] for r in outbox if r["status"] != 200]
     assert refused == []  # every send was a template the registry (and so the simulator) accepts
     assert sorted(accepted) == sorted(str(i) for i in ids) and set(accepted.values()) == {1}
-    assert Counter(final.values()) == {SENT: N}
+    assert Counter(final.values()) == {SENT: N, SKIPPED: len(gone)}
+    assert {store.notification(i).reason for i in gone} == {"appointment cancelled in CARE"}
     assert {r["to"] for r in outbox} == {SENDER}
     # both workers shared the work (a full batch asks another worker to help)
     assert workers.sent_by("worker-1") > 0 and workers.sent_by("worker-2") > 0
