@@ -14,6 +14,10 @@ resent. Graph's refusals, by code: 131047 (outside the window) -> sent again at 
 -> failed, undeliverable; 131049 / 131050 -> failed, not resent; 130429 / 131056 (rate limits) -> due again
 after a back-off; 132015 / 132016 -> the template is paused or disabled by Meta: failed, logged as an error.
 
+A snoozed dose is a medication reminder row whose params carry the dose's `request_id`, `local_date` and
+`local_time` and `snooze_of` (the reminder snoozed): it is due at its own time, may fall in the quiet hours (the
+patient asked for it) and is checked against CARE only for the request being active.
+
 Logs carry notification ids and outcomes only: never a number, a name or a drug.
 """
 
