@@ -372,3 +372,20 @@ def test_the_rows_params_hold_no_phone_or_name(store, sender, graph):
     with store.engine.connect() as conn:
         raw = str(conn.execute(sa.select(notifications)).all())
     assert SENDER[-8:] not in raw and "Shimla" not in raw
+
+
+def test_a_snoozed_dose_is_sent_at_its_own_time_even_in_the_quiet_hours(store, sender, graph, clock):
+    opt_in(store, "ramesh", MEDICATIONS)
+    due = dt.datetime(2026, 12, 8, 22, 20, tzinfo=IST)  # "snooze 30 min" on the 21:50 reminder the patient chose
+    store.schedule(
+        "snooze:41",
+        patient_id="ramesh",
+        purpose=MEDICATIONS,
+        kind="medication_reminder",
+        due_at=due,
+        params={"request_id": "med-1", "local_date": TODAY.isoformat(), "local_time": "21:50", "snooze_of": "41"},
+    )
+    clock.moment = due.astimezone(UTC) + dt.timedelta(seconds=10)
+    sender.run("w1")
+    (sent,) = graph.sent
+    assert sent["template"]["components"][0]["parameters"] == [{"type": "text", "text": "9:50 pm"}]
