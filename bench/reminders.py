@@ -19,7 +19,6 @@ import argparse
 import contextlib
 import datetime as dt
 import os
-import signal
 import subprocess
 import sys
 import tempfile
@@ -41,7 +40,7 @@ from notifications.sender import SendConfig, Sender  # noqa: E402
 from notifications.store import NotificationStore, notifications, reminder_consents  # noqa: E402
 from notifications.timing import APPOINTMENTS, MEDICATIONS, QuietHours, Reminder, zone  # noqa: E402
 from sandbox.reminders import MemoryCare, medication_request  # noqa: E402
-from sandbox.stack import free_ports  # noqa: E402
+from sandbox.stack import free_ports, stop_groups  # noqa: E402
 from sessions.crypto import Keys  # noqa: E402
 
 PG_URL = "postgresql://postgres@127.0.0.1:5432/test"
@@ -97,14 +96,7 @@ class Processes:
             )
 
     def stop(self) -> None:
-        for proc in self.procs.values():
-            if proc.poll() is None:
-                os.killpg(proc.pid, signal.SIGTERM)
-        for proc in self.procs.values():
-            try:
-                proc.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                os.killpg(proc.pid, signal.SIGKILL)
+        stop_groups(self.procs.values(), timeout=20)
 
 
 def wait_http(url: str, timeout: float = 60) -> None:

@@ -25,6 +25,7 @@ import socket
 import subprocess
 import sys
 import time
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -91,6 +92,21 @@ PORT_VARIABLES = {
 
 class PortsInUse(RuntimeError):
     """A port of the stack is taken (or given twice); the message is one line that says how to choose others."""
+
+
+def stop_groups(procs: Iterable[subprocess.Popen], timeout: float) -> None:
+    """Stops processes started with `start_new_session=True` and everything they started (a Celery worker's
+    pool, uvicorn's reloader): SIGTERM to each group, then SIGKILL to the groups still there after `timeout`."""
+    procs = list(procs)
+    for proc in procs:
+        if proc.poll() is None:
+            os.killpg(proc.pid, signal.SIGTERM)
+    for proc in procs:
+        try:
+            proc.wait(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            os.killpg(proc.pid, signal.SIGKILL)
+            proc.wait(timeout=5)
 
 
 @dataclass
@@ -402,14 +418,7 @@ class Stack:
             pass
 
     def stop(self) -> None:
-        for proc in self.procs.values():
-            if proc.poll() is None:
-                os.killpg(proc.pid, signal.SIGTERM)
-        for proc in self.procs.values():
-            try:
-                proc.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                os.killpg(proc.pid, signal.SIGKILL)
+        stop_groups(self.procs.values(), timeout=15)
         self.procs.clear()
 
     def __enter__(self) -> Stack:

@@ -34,6 +34,7 @@ from notifications.store import SENT, SKIPPED, UNKNOWN, NotificationStore, notif
 from notifications.templates import validate
 from notifications.timing import APPOINTMENTS, Reminder
 from sandbox.care.app import create_app
+from sandbox.stack import stop_groups
 from sandbox.whatsapp.config import SimConfig
 from sandbox.whatsapp.server import make_app
 from sandbox.whatsapp.threaded import BackgroundServer
@@ -115,15 +116,7 @@ class Workers:
         return sum(int(n) for n in re.findall(r"reminders: \{[^}]*'sent': (\d+)", text))
 
     def stop(self) -> None:
-        for proc in self.procs.values():
-            if proc.poll() is None:
-                os.killpg(proc.pid, signal.SIGTERM)
-        for proc in self.procs.values():
-            try:
-                proc.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                os.killpg(proc.pid, signal.SIGKILL)
-                proc.wait(timeout=5)
+        stop_groups(self.procs.values(), timeout=15)
 
 
 def worker_env(database: str, care_url: str, graph_url: str, prefix: str, **extra: str) -> dict[str, str]:
