@@ -93,6 +93,8 @@ class Settings:
     # WhatsApp Cloud API (names as in the original plugin)
     whatsapp_access_token: str = ""
     whatsapp_phone_number_id: str = ""
+    # the WhatsApp Business Account that owns the templates (`python -m notifications.templates create|sync`)
+    whatsapp_business_account_id: str = ""
     whatsapp_webhook_verify_token: str = ""
     whatsapp_webhook_secret: str = ""
     whatsapp_api_version: str = "v21.0"
@@ -161,6 +163,7 @@ class Settings:
         return cls(
             whatsapp_access_token=e.get("WHATSAPP_ACCESS_TOKEN", ""),
             whatsapp_phone_number_id=e.get("WHATSAPP_PHONE_NUMBER_ID", ""),
+            whatsapp_business_account_id=e.get("WHATSAPP_BUSINESS_ACCOUNT_ID", "").strip(),
             whatsapp_webhook_verify_token=e.get("WHATSAPP_WEBHOOK_VERIFY_TOKEN", ""),
             whatsapp_webhook_secret=e.get("WHATSAPP_WEBHOOK_SECRET", ""),
             whatsapp_api_version=e.get("WHATSAPP_API_VERSION", "") or cls.whatsapp_api_version,
@@ -209,6 +212,14 @@ class Settings:
     @property
     def graph_messages_url(self) -> str:
         return f"{self.whatsapp_base_url}/{self.whatsapp_api_version}/{self.whatsapp_phone_number_id}/messages"
+
+    @property
+    def graph_templates_url(self) -> str:
+        """`/{version}/{waba_id}/message_templates`, or "" when no WhatsApp Business Account is configured."""
+        if not self.whatsapp_business_account_id:
+            return ""
+        base = f"{self.whatsapp_base_url}/{self.whatsapp_api_version}"
+        return f"{base}/{self.whatsapp_business_account_id}/message_templates"
 
 
 @functools.lru_cache(maxsize=1)

@@ -41,7 +41,16 @@ from connectors.whatsapp.graph import (
     RateLimited,
 )
 from notifications.care import CareError, CareReads
-from notifications.store import FAILED, SENT, SKIPPED, UNKNOWN, Notification, NotificationStore, Target
+from notifications.store import (
+    FAILED,
+    SENT,
+    SKIPPED,
+    TEMPLATE_APPROVED,
+    UNKNOWN,
+    Notification,
+    NotificationStore,
+    Target,
+)
 from notifications.templates import STOP_INTENT, Registry, Template, button_payload, registry, render
 from notifications.timing import (
     APPOINTMENTS,
@@ -175,6 +184,7 @@ class Sender:
         self.config = config
         self.now = now
         self.templates = templates or registry()
+        self._template_statuses: dict[tuple[str, str], str] = {}
 
     def run(self, worker_id: str) -> BatchResult:
         """Claims one batch of due reminders and settles each: sent, skipped, failed, unknown or due again."""
@@ -188,6 +198,7 @@ class Sender:
         if not rows:
             return result
         targets = self.store.targets({(r.patient_id, r.purpose) for r in rows})
+        self._template_statuses = self.store.template_statuses()  # once a batch: synced rarely, read often
         facts = _CareFacts(self.care)
         for row in rows:
             try:
@@ -311,6 +322,18 @@ class Sender:
         if interactive:
             payload = interactive_message(target.phone_e164, message.template, message.values, row.id)
         else:
+            template = message.template
+            status = self._template_statuses.get((template.name, template.language))
+            if status is not None and status != TEMPLATE_APPROVED:
+                logger.error(
+                    "WhatsApp template %s (%s) is %s, not approved; reminder %s not sent",
+                    template.name,
+                    template.language,
+                    status,
+                    row.id,
+                )
+                self.store.mark_failed(row.id, None, f"template {template.name} is {status}")
+                return FAILED
             payload = render(
                 message.template.name,
                 to=target.phone_e164,

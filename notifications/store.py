@@ -17,6 +17,10 @@
   scan.py), so a scan resumes where the last one stopped and 100,000 patients are read a slice at a time.
 - `whatsapp_windows`: the last inbound message per sender pseudonym (never the number): inside WhatsApp's 24 h
   customer-service window a reminder may be an interactive message, outside it only a template.
+- `whatsapp_templates`: each registry template's status in the WhatsApp Business Account (APPROVED, PENDING,
+  REJECTED, PAUSED, DISABLED) as `python -m notifications.templates sync` or a `message_template_status_update`
+  webhook last saw it: the sender sends no template that is known and not APPROVED; the health check names the
+  paused and disabled ones. A template never synced has no row and is sent (Graph refuses it if it must).
 
 A worker marks a row `sending` just before its Graph call (`begin_send`, only while its claim is its own): a
 worker killed after that point may or may not have sent it, so the row becomes `unknown` when the claim runs
@@ -156,6 +160,16 @@ whatsapp_windows = sa.Table(
     sa.Column("sender_pseudonym", sa.String(64), primary_key=True),
     sa.Column("last_inbound_at", UTCDateTime, nullable=False),
 )
+whatsapp_templates = sa.Table(
+    "whatsapp_templates",
+    metadata,
+    sa.Column("name", sa.String(512), primary_key=True),
+    sa.Column("language", sa.String(16), primary_key=True),
+    sa.Column("status", sa.String(16), nullable=False),
+    sa.Column("updated_at", UTCDateTime, nullable=False),
+)
+TEMPLATE_APPROVED = "APPROVED"
+TEMPLATE_NOT_SENDABLE_SHOWN = ("PAUSED", "DISABLED")  # what the health check names
 adherence = sa.Table(
     "adherence",
     metadata,
@@ -679,6 +693,38 @@ class NotificationStore:
         w = whatsapp_windows
         with self.engine.connect() as conn:
             return conn.execute(sa.select(w.c.last_inbound_at).where(w.c.sender_pseudonym == sender_pseudonym)).scalar()
+
+    # ---- WhatsApp template statuses ---------------------------------------------------------------------------
+
+    def set_template_status(self, name: str, language: str, status: str, at: dt.datetime | None = None) -> None:
+        """The template's status as Graph reported it (a sync, or a status webhook)."""
+        moment = at or _utcnow()
+        _check_aware(moment)
+        t = whatsapp_templates
+        insert = self._insert(t).values(name=name, language=language, status=status.upper(), updated_at=moment)
+        with self.engine.begin() as conn:
+            conn.execute(
+                insert.on_conflict_do_update(
+                    index_elements=[t.c.name, t.c.language],
+                    set_={"status": insert.excluded.status, "updated_at": insert.excluded.updated_at},
+                )
+            )
+
+    def template_statuses(self, statuses: Sequence[str] = ()) -> dict[tuple[str, str], str]:
+        """(name, language) -> status, of all templates ever synced, or only those with one of `statuses`."""
+        t = whatsapp_templates
+        query = sa.select(t.c.name, t.c.language, t.c.status)
+        if statuses:
+            query = query.where(t.c.status.in_([s.upper() for s in statuses]))
+        with self.engine.connect() as conn:
+            return {(r.name, r.language): r.status for r in conn.execute(query)}
+
+    def template_status(self, name: str, language: str) -> str | None:
+        t = whatsapp_templates
+        with self.engine.connect() as conn:
+            return conn.execute(
+                sa.select(t.c.status).where(t.c.name == name, t.c.language == language)
+            ).scalar_one_or_none()
 
     # ---- workers ----------------------------------------------------------------------------------------------
 

@@ -327,3 +327,11 @@ def creation_payload(template: Template) -> dict[str, Any]:
         "category": template.category,
         "components": components,
     }
+
+
+if __name__ == "__main__":  # python -m notifications.templates create|sync
+    import sys
+
+    from notifications.template_admin import main
+
+    sys.exit(main())

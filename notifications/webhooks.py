@@ -19,7 +19,7 @@ import threading
 from collections import OrderedDict
 from collections.abc import Callable
 
-from notifications.store import FAILED, WEBHOOK_STATUSES, NotificationStore
+from notifications.store import FAILED, TEMPLATE_NOT_SENDABLE_SHOWN, WEBHOOK_STATUSES, NotificationStore
 
 logger = logging.getLogger(__name__)
 
@@ -72,6 +72,17 @@ class ReminderHooks:
             with self._lock:  # not written: the next message tries again
                 self._written.pop(hash(sender), None)
             raise
+
+    # ---- template status webhooks -----------------------------------------------------------------------------
+
+    def record_template_status(self, name: str, language: str, status: str) -> None:
+        """`message_template_status_update`: the sender and the health check see the template's new status."""
+        self.store.set_template_status(name, language, status)
+
+    def paused_templates(self) -> list[str]:
+        """For the health check: "name (language): STATUS" of each paused or disabled template."""
+        found = self.store.template_statuses(TEMPLATE_NOT_SENDABLE_SHOWN)
+        return [f"{name} ({language}): {status}" for (name, language), status in sorted(found.items())]
 
     # ---- status webhooks --------------------------------------------------------------------------------------
 

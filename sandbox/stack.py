@@ -41,6 +41,7 @@ BIN = Path(PY).parent
 SANDBOX_DEFAULTS = {
     "WHATSAPP_ACCESS_TOKEN": "sandbox-access-token",
     "WHATSAPP_PHONE_NUMBER_ID": "106540352242922",
+    "WHATSAPP_BUSINESS_ACCOUNT_ID": "102290129340398",  # the simulator's fake account (its message templates)
     "WHATSAPP_WEBHOOK_VERIFY_TOKEN": "sandbox-verify-token",
     "WHATSAPP_WEBHOOK_SECRET": "sandbox-app-secret",
     "CARE_USERNAME": "care-admin",

@@ -154,7 +154,9 @@ class WhatsAppInput(InputChannel):
         @bp.route("/health", methods=["GET"])
         async def health(request: Request) -> HTTPResponse:
             agent = getattr(request.app.ctx, "agent", None)
-            report = await health_report(agent, self.settings.action_endpoint_url)
+            hooks = self.reminders
+            templates = hooks.paused_templates if hooks is not None else None
+            report = await health_report(agent, self.settings.action_endpoint_url, templates)
             # 503 only when no model is loaded (this instance cannot answer); a down dependency is "degraded"
             return response.json(report, status=200 if report["model"]["loaded"] else 503)
 
@@ -352,6 +354,11 @@ class WhatsAppInput(InputChannel):
         hooks = self.reminders
         if hooks is None:
             return
+        for template in parsed.template_statuses:
+            level = logging.ERROR if template.status in ("PAUSED", "DISABLED") else logging.INFO
+            logger.log(level, "WhatsApp template %s (%s) is now %s", template.name, template.language, template.status)
+            save = functools.partial(hooks.record_template_status, template.name, template.language, template.status)
+            self._in_background(asyncio.to_thread(save), "template status")
         for status in parsed.statuses:
             if status.callback_data:
                 update = functools.partial(

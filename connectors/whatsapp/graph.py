@@ -1,4 +1,5 @@
-"""Graph API client for `POST /{version}/{phone_number_id}/messages`, with typed errors and retries.
+"""Graph API client for `POST /{version}/{phone_number_id}/messages` and the WhatsApp Business Account's
+`/{version}/{waba_id}/message_templates` (list, create), with typed errors and retries.
 
 Retries (exponential backoff + jitter, honouring Retry-After) only where waiting can help: rate limits, 5xx,
 network errors and timeouts. Auth and validation errors fail at once. The access token and message bodies
@@ -9,13 +10,14 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Mapping
-from typing import Any
+from collections.abc import Coroutine, Mapping
+from typing import Any, TypeVar
 
 import aiohttp
 from tenacity import AsyncRetrying, RetryCallState, retry_if_exception, stop_after_attempt, wait_exponential_jitter
 
 logger = logging.getLogger(__name__)
+T = TypeVar("T")
 
 
 class GraphError(Exception):
@@ -159,8 +161,10 @@ class GraphClient:
         max_retries: int = 3,
         backoff_initial: float = 0.5,
         backoff_max: float = 8.0,
+        templates_url: str = "",
     ) -> None:
         self.messages_url = messages_url
+        self.templates_url = templates_url  # empty: no WhatsApp Business Account configured
         self._token = access_token
         self.timeout_seconds = timeout_seconds
         self.max_retries = max(max_retries, 0)
@@ -179,6 +183,7 @@ class GraphClient:
             settings.whatsapp_access_token,
             timeout_seconds=settings.whatsapp_timeout_seconds,
             max_retries=settings.whatsapp_max_retries,
+            templates_url=settings.graph_templates_url,
         )
 
     def __repr__(self) -> str:  # no token in reprs (they end up in logs and tracebacks)
@@ -196,11 +201,42 @@ class GraphClient:
     def send_message_sync(self, payload: Mapping[str, Any], *, retries: int | None = None) -> str:
         """`send_message` for synchronous code (the reminder workers), on an event loop this client keeps for
         it: one HTTP session for all the sends of a worker process. Never call it from inside a running loop."""
+        return self.run_sync(self.send_message(payload, retries=retries))
+
+    def run_sync(self, call: Coroutine[Any, Any, T]) -> T:
+        """Runs one of this client's calls from synchronous code, on the event loop the client keeps for it."""
         if _running_loop() is not None:
-            raise RuntimeError("send_message_sync called inside a running event loop: await send_message instead")
+            call.close()
+            raise RuntimeError("a sync Graph call inside a running event loop: await the call instead")
         if self._sync_loop is None or self._sync_loop.is_closed():
             self._sync_loop = asyncio.new_event_loop()
-        return self._sync_loop.run_until_complete(self.send_message(payload, retries=retries))
+        return self._sync_loop.run_until_complete(call)
+
+    async def list_templates(self) -> list[dict[str, Any]]:
+        """Every message template of the WhatsApp Business Account (name, language, status, category, id),
+        following Graph's paging."""
+        url: str | None = self._waba_url()
+        params: dict[str, str] | None = {"fields": "name,language,status,category,id", "limit": "100"}
+        found: list[dict[str, Any]] = []
+        while url:
+            body = await self._call("GET", url, None, params=params, retries=self.max_retries)
+            data = body.get("data") if isinstance(body, Mapping) else None
+            found.extend(t for t in data or [] if isinstance(t, dict))
+            paging = body.get("paging") if isinstance(body, Mapping) else None
+            following = paging.get("next") if isinstance(paging, Mapping) else None
+            url, params = (following, None) if isinstance(following, str) and following else (None, None)
+        return found
+
+    async def create_template(self, payload: Mapping[str, Any]) -> dict[str, Any]:
+        """Creates one template (notifications.templates.creation_payload); Graph answers its id, status and
+        category. Not retried after an unknown outcome: a second create of the same name is refused anyway."""
+        body = await self._call("POST", self._waba_url(), payload, retries=self.max_retries)
+        return dict(body) if isinstance(body, Mapping) else {}
+
+    def _waba_url(self) -> str:
+        if not self.templates_url:
+            raise GraphAuthError("no WhatsApp Business Account configured (WHATSAPP_BUSINESS_ACCOUNT_ID)")
+        return self.templates_url
 
     def close_sync(self) -> None:
         """Closes the session and the loop of `send_message_sync` (a worker process that stops)."""
@@ -236,6 +272,17 @@ class GraphClient:
         return max(backoff, min(hint, self._backoff_max))
 
     async def _post(self, payload: Mapping[str, Any], *, retries: int) -> Any:
+        return await self._call("POST", self.messages_url, payload, retries=retries)
+
+    async def _call(
+        self,
+        method: str,
+        url: str,
+        payload: Mapping[str, Any] | None,
+        *,
+        retries: int,
+        params: Mapping[str, str] | None = None,
+    ) -> Any:
         result: Any = None
         async for attempt in AsyncRetrying(
             stop=stop_after_attempt(retries + 1),
@@ -245,13 +292,15 @@ class GraphClient:
             reraise=True,
         ):
             with attempt:
-                result = await self._post_once(payload)
+                result = await self._call_once(method, url, payload, params)
         return result
 
-    async def _post_once(self, payload: Mapping[str, Any]) -> Any:
+    async def _call_once(
+        self, method: str, url: str, payload: Mapping[str, Any] | None, params: Mapping[str, str] | None
+    ) -> Any:
         headers = {"Authorization": f"Bearer {self._token}"}
         try:
-            async with self._http().post(self.messages_url, json=payload, headers=headers) as resp:
+            async with self._http().request(method, url, json=payload, params=params, headers=headers) as resp:
                 try:
                     body = await resp.json(content_type=None)
                 except ValueError:

@@ -1,4 +1,5 @@
-"""`GET /webhooks/whatsapp/health`: is the model loaded, are the stores and the action server reachable?
+"""`GET /webhooks/whatsapp/health`: is the model loaded, are the stores and the action server reachable, which
+WhatsApp templates are paused or disabled?
 
 Every probe has a 2 s limit; the blocking store clients (SQLAlchemy, redis-py, pymongo) are probed in a thread.
 """
@@ -89,18 +90,35 @@ async def probe_action_server(webhook_url: str) -> dict[str, Any]:
         return {"reachable": False}
 
 
-async def health_report(agent: Any, fallback_action_url: str) -> dict[str, Any]:
-    """The JSON body of the health route; `status` is "ok" only when nothing is known to be down."""
+async def probe_templates(read: Callable[[], list[str]] | None) -> dict[str, Any]:
+    """The WhatsApp templates known to be paused or disabled (one small SELECT off the loop): named, not a
+    reason to be unhealthy (the chat goes on; the reminders outside the 24 h window fail until fixed)."""
+    if read is None:
+        return {"not_sendable": None}
+    try:
+        names = await asyncio.wait_for(asyncio.to_thread(read), PROBE_TIMEOUT_SECONDS)
+    except Exception as exc:  # noqa: BLE001 - unknown, not down
+        logger.warning("health: template statuses unreadable (%s)", type(exc).__name__)
+        return {"not_sendable": None}
+    return {"not_sendable": names}
+
+
+async def health_report(
+    agent: Any, fallback_action_url: str, templates: Callable[[], list[str]] | None = None
+) -> dict[str, Any]:
+    """The JSON body of the health route; `status` is "ok" only when nothing is known to be down. `templates`
+    lists the paused or disabled WhatsApp templates ("name (language): STATUS")."""
     processor = getattr(agent, "processor", None)
     model: dict[str, Any] = {"loaded": bool(agent is not None and processor is not None)}
     if processor is not None:
         model["id"] = getattr(agent, "model_id", None)
     endpoint = getattr(agent, "action_endpoint", None)
     action_url = getattr(endpoint, "url", None) or fallback_action_url
-    tracker, lock, action = await asyncio.gather(
+    tracker, lock, action, whatsapp_templates = await asyncio.gather(
         probe_store(getattr(agent, "tracker_store", None)),
         probe_store(getattr(agent, "lock_store", None)),
         probe_action_server(action_url),
+        probe_templates(templates),
     )
     down = not model["loaded"] or any(part.get("reachable") is False for part in (tracker, lock, action))
     return {
@@ -109,4 +127,5 @@ async def health_report(agent: Any, fallback_action_url: str) -> dict[str, Any]:
         "tracker_store": tracker,
         "lock_store": lock,
         "action_server": action,
+        "whatsapp_templates": whatsapp_templates,
     }

@@ -67,6 +67,16 @@ class WebhookError:
     message_id: str = ""  # set when the error came attached to a user message
 
 
+@dataclass(frozen=True)
+class TemplateStatus:
+    """`message_template_status_update`: a template of the WhatsApp Business Account changed status."""
+
+    name: str
+    language: str
+    status: str  # Meta's `event`: APPROVED, REJECTED, PAUSED, DISABLED, ...
+    reason: str = ""
+
+
 @dataclass
 class ParsedWebhook:
     object: str = ""
@@ -74,6 +84,7 @@ class ParsedWebhook:
     statuses: list[StatusUpdate] = field(default_factory=list)
     reactions: list[Reaction] = field(default_factory=list)
     errors: list[WebhookError] = field(default_factory=list)
+    template_statuses: list[TemplateStatus] = field(default_factory=list)
     skipped: int = 0  # changes/messages we don't handle (other fields, malformed pieces, ignored types)
 
     @property
@@ -229,8 +240,24 @@ def parse_webhook(payload: Mapping[str, Any]) -> ParsedWebhook:
     for entry in _list(payload.get("entry")):
         for change in _list(_dict(entry).get("changes")):
             change = _dict(change)
+            template_status = _template_status(change)
+            if template_status is not None:
+                out.template_statuses.append(template_status)
+                continue
             if change.get("field") != "messages" or not isinstance(change.get("value"), dict):
                 out.skipped += 1  # template status, account updates...: not conversation traffic
                 continue
             _parse_value(change["value"], out)
     return out
+
+
+def _template_status(change: Mapping[str, Any]) -> TemplateStatus | None:
+    if change.get("field") != "message_template_status_update":
+        return None
+    value = _dict(change.get("value"))
+    name, language, event = (
+        _str(value.get(k)) for k in ("message_template_name", "message_template_language", "event")
+    )
+    if not (name and language and event):
+        return None
+    return TemplateStatus(name, language, event.upper(), _str(value.get("reason")))

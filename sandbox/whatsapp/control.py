@@ -8,7 +8,9 @@ POST /_sim/send    {send spec}       build + sign + post a user message to the w
 POST /_sim/raw     {"payload", "sign"}   forward any body, signed "valid" (default), "missing" or "bad"
 POST /_sim/status  {"message_id", "to", "status", "error_code"?, "callback_data"?}   post a status notification
 POST /_sim/fail    {"code", "times"?, "http_status"?, "applies_to"?}  fail the next N Graph calls
-POST /_sim/reset                     clear outbox, user messages and failures
+POST /_sim/template {"name", "language"?, "status"}   set a template's status in the fake WhatsApp Business
+                                     Account (APPROVED, PAUSED, ...) and post its message_template_status_update
+POST /_sim/reset                     clear outbox, user messages and failures (the templates stay)
 """
 
 from __future__ import annotations
@@ -20,7 +22,7 @@ from aiohttp import web
 
 from . import payloads, spec
 from .graph_errors import error_for_code
-from .state import Inbound, Inbox, conversation
+from .state import TEMPLATE_STATUSES, Inbound, Inbox, conversation
 from .webhook import SIGN_MODES
 
 if TYPE_CHECKING:  # avoids an import cycle at run time
@@ -167,3 +169,16 @@ class Control:
         self.sim.failures.clear()
         self.sim.senders.clear()
         return web.json_response({"status": "ok", "last_seq": self.sim.outbox.last_seq})
+
+    async def template(self, request: web.Request) -> web.Response:
+        data = await _json(request)
+        if not isinstance(data, dict) or not data.get("name") or data.get("status") not in TEMPLATE_STATUSES:
+            return _bad_request(f'send {{"name", "language"?, "status"}}; status one of {TEMPLATE_STATUSES}')
+        template = self.sim.templates.set_status(str(data["name"]), str(data.get("language") or "en"), data["status"])
+        if template is None:
+            return _bad_request(
+                "no such template in the account: create it first (python -m notifications.templates create)"
+            )
+        body = payloads.template_status_update(template, business=self.sim.config.business)
+        delivery = await self.sim.webhook.post_body(body)
+        return web.json_response({"template": template, "status": delivery.status, "response": delivery.text})

@@ -20,6 +20,12 @@ if TYPE_CHECKING:  # avoids an import cycle at run time
     from .server import Simulator
 
 ROUTE = r"/{version:v[0-9.]+}/{phone_number_id}/messages"
+TEMPLATES_ROUTE = r"/{version:v[0-9.]+}/{waba_id}/message_templates"
+# a send of a template the account holds but may not send
+_NOT_SENDABLE = {
+    "PAUSED": (132015, "(#132015) Cannot send message, template is paused", "Template is paused"),
+    "DISABLED": (132016, "(#132016) Cannot send message, template is disabled", "Template has been disabled"),
+}
 # anything else under a version: e.g. `/v21.0//messages` when WHATSAPP_PHONE_NUMBER_ID is empty
 OTHER_ROUTE = r"/{version:v[0-9.]+}/{rest:.*}"
 
@@ -57,7 +63,67 @@ class FakeGraph:
             return unknown_object(pnid)
         if not parsed:
             return invalid_parameter("The request body is not valid JSON.")
-        return validate(body)
+        return validate(body) or self._template_refusal(body)
+
+    def _template_refusal(self, body: Any) -> GraphError | None:
+        """A template the account holds that is not APPROVED may not be sent (an empty account: any)."""
+        if not isinstance(body, dict) or body.get("type") != "template" or not self.sim.templates.all():
+            return None
+        content = body.get("template") or {}
+        language = (content.get("language") or {}).get("code", "")
+        template = self.sim.templates.get(str(content.get("name")), str(language))
+        if template is None:
+            return GraphError(132001, "(#132001) Template name does not exist in the translation", 404)
+        refusal = _NOT_SENDABLE.get(template["status"])
+        if refusal is not None:
+            return GraphError(refusal[0], refusal[1], 400, details=refusal[2])
+        if template["status"] != "APPROVED":
+            return GraphError(132001, "(#132001) Template name does not exist in the translation", 404)
+        return None
+
+    def _check_account(self, request: web.Request) -> GraphError | None:
+        token = _bearer(request)
+        if not token:
+            return bad_token(missing=True)
+        if self.sim.config.access_token and token != self.sim.config.access_token:
+            return bad_token(missing=False)
+        waba_id = request.match_info["waba_id"]
+        if waba_id != self.sim.config.business.waba_id:
+            return unknown_object(waba_id)
+        return None
+
+    async def list_templates(self, request: web.Request) -> web.Response:
+        """GET /{waba_id}/message_templates: every template of the account, in one page."""
+        error = self._check_account(request)
+        if error is not None:
+            return web.json_response(error.body(), status=error.http_status)
+        fields = [f for f in request.query.get("fields", "").split(",") if f] or ["name", "language", "status", "id"]
+        data = [{k: t[k] for k in fields if k in t} for t in self.sim.templates.all()]
+        return web.json_response({"data": data, "paging": {"cursors": {"before": "MAZDZD", "after": "MjQZD"}}})
+
+    async def create_template(self, request: web.Request) -> web.Response:
+        """POST /{waba_id}/message_templates: created and APPROVED at once; a name + language twice is refused."""
+        error = self._check_account(request)
+        try:
+            body = await request.json()
+        except ValueError:
+            body = None
+        if error is None and not (
+            isinstance(body, dict) and all(isinstance(body.get(k), str) for k in ("name", "language", "category"))
+        ):
+            error = invalid_parameter("name, language and category are required")
+        if error is None and self.sim.templates.get(body["name"], body["language"]) is not None:
+            error = GraphError(
+                100,
+                "Invalid parameter",
+                400,
+                subcode=2388023,
+                details=f"Message template {body['name']} already exists in {body['language']}",
+            )
+        if error is not None:
+            return web.json_response(error.body(), status=error.http_status)
+        template = self.sim.templates.create(body)
+        return web.json_response({"id": template["id"], "status": template["status"], "category": template["category"]})
 
     async def messages(self, request: web.Request) -> web.Response:
         raw = await request.read()

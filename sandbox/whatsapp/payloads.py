@@ -399,6 +399,25 @@ def status(
     return wrap(statuses=[st], business=business)
 
 
+def template_status_update(
+    template: JSON, *, reason: str = "NONE", business: Business = SAMPLE_BUSINESS, timestamp: str | None = None
+) -> JSON:
+    """Meta's `message_template_status_update` webhook: a template of the account changed status."""
+    value = {
+        "event": template["status"],
+        "message_template_id": int(template["id"]),
+        "message_template_name": template["name"],
+        "message_template_language": template["language"],
+        "message_template_category": template.get("category", "UTILITY"),
+        "reason": reason,
+    }
+    change = {"field": "message_template_status_update", "value": value}
+    return {
+        "object": "whatsapp_business_account",
+        "entry": [{"id": business.waba_id, "time": int(timestamp or now_timestamp()), "changes": [change]}],
+    }
+
+
 def batch(*bodies: JSON, split_entries: bool = False) -> JSON:
     """Merge several webhook bodies into one POST, as Meta batches deliveries.
 

@@ -12,8 +12,8 @@ from aiohttp import web
 
 from .config import SimConfig
 from .control import Control
-from .graph_api import OTHER_ROUTE, ROUTE, FakeGraph
-from .state import FailurePlan, Outbox, SenderIndex
+from .graph_api import OTHER_ROUTE, ROUTE, TEMPLATES_ROUTE, FakeGraph
+from .state import FailurePlan, Outbox, SenderIndex, TemplateBook
 from .webhook import WebhookClient
 
 STATIC_DIR = Path(__file__).resolve().parent / "static"
@@ -27,6 +27,7 @@ class Simulator:
     outbox: Outbox = field(default_factory=Outbox)
     failures: FailurePlan = field(default_factory=FailurePlan)
     senders: SenderIndex = field(default_factory=SenderIndex)
+    templates: TemplateBook = field(default_factory=TemplateBook)
     webhook: WebhookClient = field(init=False)
     _tasks: set[asyncio.Task[Any]] = field(default_factory=set)
 
@@ -70,6 +71,8 @@ def make_app(config: SimConfig) -> web.Application:
 
     app.cleanup_ctx.append(lifecycle)
     app.router.add_post(ROUTE, graph.messages)
+    app.router.add_get(TEMPLATES_ROUTE, graph.list_templates)
+    app.router.add_post(TEMPLATES_ROUTE, graph.create_template)
     app.router.add_route("*", OTHER_ROUTE, graph.unknown_path)
     app.router.add_get("/_sim/health", control.health)
     app.router.add_get("/_sim/outbox", control.outbox)
@@ -78,6 +81,7 @@ def make_app(config: SimConfig) -> web.Application:
     app.router.add_post("/_sim/status", control.status)
     app.router.add_post("/_sim/fail", control.fail)
     app.router.add_post("/_sim/reset", control.reset)
+    app.router.add_post("/_sim/template", control.template)
     app.router.add_get("/", _index)
     app.router.add_static("/static/", STATIC_DIR)
     return app

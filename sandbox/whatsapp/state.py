@@ -210,3 +210,44 @@ class SenderIndex:
 
     def clear(self) -> None:
         self._by_wamid.clear()
+
+
+TEMPLATE_STATUSES = ("APPROVED", "PENDING", "REJECTED", "PAUSED", "DISABLED")
+
+
+class TemplateBook:
+    """The WhatsApp Business Account's message templates (`/{waba_id}/message_templates`). A template created
+    here is APPROVED at once (Meta takes minutes to hours); `POST /_sim/template` moves one to another status.
+    An empty book accepts every registry template's send; once a template is here, only an APPROVED one may
+    be sent (132015 paused, 132016 disabled, 132001 otherwise)."""
+
+    def __init__(self) -> None:
+        self._by_key: dict[tuple[str, str], dict[str, Any]] = {}
+        self._ids = itertools.count(1)
+
+    def create(self, body: dict[str, Any]) -> dict[str, Any]:
+        template = {
+            "id": f"{900000000000000 + next(self._ids)}",
+            "name": body["name"],
+            "language": body["language"],
+            "category": body["category"],
+            "status": "APPROVED",
+            "components": body.get("components") or [],
+        }
+        self._by_key[(template["name"], template["language"])] = template
+        return template
+
+    def get(self, name: str, language: str) -> dict[str, Any] | None:
+        return self._by_key.get((name, language))
+
+    def all(self) -> list[dict[str, Any]]:
+        return list(self._by_key.values())
+
+    def set_status(self, name: str, language: str, status: str) -> dict[str, Any] | None:
+        template = self._by_key.get((name, language))
+        if template is not None:
+            template["status"] = status
+        return template
+
+    def clear(self) -> None:
+        self._by_key.clear()

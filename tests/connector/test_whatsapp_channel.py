@@ -204,6 +204,7 @@ async def test_health_ok_when_everything_answers(harness, action_server):
         "tracker_store": {"type": "InMemoryTrackerStore", "reachable": True},
         "lock_store": {"type": "InMemoryLockStore", "reachable": True},
         "action_server": {"reachable": True},
+        "whatsapp_templates": {"not_sendable": None},  # no reminders wired in this test
     }
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
+import json
 
 import pytest
 import sqlalchemy as sa
@@ -94,3 +95,19 @@ async def test_the_store_failing_never_stops_the_message(harness, caplog):
     await background_done(harness)
     assert [m.text for m in harness.agent.received] == ["hi"]
     assert "reminder window not recorded: RuntimeError" in caplog.text
+
+
+async def test_a_template_status_webhook_is_kept_and_health_names_a_paused_template(harness, hooks, store):
+    template = {"id": "900000000000001", "name": "medication_reminder", "language": "en", "status": "PAUSED"}
+    resp = await harness.post(payloads.template_status_update(template, reason="Low quality"))
+    assert resp.status == 200
+    await background_done(harness)
+    assert store.template_status("medication_reminder", "en") == "PAUSED"
+    _, body, _ = await harness.get("health")
+    report = json.loads(body)
+    assert report["whatsapp_templates"] == {"not_sendable": ["medication_reminder (en): PAUSED"]}
+    # approved again: no longer named
+    await harness.post(payloads.template_status_update({**template, "status": "APPROVED"}))
+    await background_done(harness)
+    _, body, _ = await harness.get("health")
+    assert json.loads(body)["whatsapp_templates"] == {"not_sendable": []}

@@ -316,6 +316,19 @@ def test_a_paused_template_is_logged_as_an_error(store, sender, graph, caplog):
     assert PHONE[-8:] not in caplog.text
 
 
+def test_a_template_synced_as_not_approved_is_not_sent_and_an_approved_one_is(store, sender, graph, caplog):
+    store.set_template_status("appointment_reminder", "en", "PAUSED")
+    nid = appointment_due(store)
+    with caplog.at_level(logging.ERROR, logger="notifications.sender"):
+        sender.run("w1")
+    assert graph.sent == [] and status(store, nid) == FAILED
+    assert "appointment_reminder" in caplog.text and "PAUSED" in caplog.text
+    store.set_template_status("appointment_reminder", "en", "APPROVED")
+    schedule_appointment(store, "ramesh", "appt-1", SLOT, NOW - dt.timedelta(seconds=5), tag="again")
+    sender.run("w1")
+    assert len(graph.sent) == 1 and graph.sent[0]["type"] == "template"
+
+
 def test_a_worker_that_stopped_mid_send_leaves_the_row_unknown_not_claimable(store, sender, graph, clock):
     nid = appointment_due(store)
     (claimed,) = store.claim_due(clock.moment, "dead-worker", claim_seconds=30)
