@@ -5,7 +5,8 @@ once, then replies through the Graph API (`POST {graph}/{version}/{phone_number_
 
 - any text -> mark-as-read, then "*Hello!* ..." with two reply buttons (Yes / No)
 - "menu"   -> an interactive list of three rows
-- a button press -> "You pressed *<title>*."; a list pick -> "You picked _<title>_."
+- a button press -> "You pressed *<title>*."; a list pick -> "You picked _<title>_."; a template's quick reply
+  -> "You tapped *<text>*."
 - an image -> "Nice photo!"; other media/location -> "Got your <type>."
 
     python -m sandbox.whatsapp.fakebot --port 5005 --graph http://127.0.0.1:9001 --secret S --token T
@@ -63,6 +64,8 @@ def reply_for(message: dict[str, Any]) -> dict[str, Any] | None:
             return {"type": "text", "text": {"body": f"You pressed *{inter['button_reply']['title']}*."}}
         if inter.get("type") == "list_reply":
             return {"type": "text", "text": {"body": f"You picked _{inter['list_reply']['title']}_."}}
+    if kind == "button":  # a template's quick reply
+        return {"type": "text", "text": {"body": f"You tapped *{message['button']['text']}*."}}
     if kind == "image":
         return {"type": "text", "text": {"body": "Nice photo!"}}
     if kind in ("audio", "video", "document", "sticker", "location"):

@@ -12,6 +12,8 @@ from typing import TYPE_CHECKING, Any
 
 from aiohttp import web
 
+from notifications import templates
+
 from . import payloads
 from .graph_errors import GraphError, bad_token, invalid_parameter, unknown_object
 from .validation import is_read_receipt, recipient, validate
@@ -46,6 +48,36 @@ def _bearer(request: web.Request) -> str:
     if auth.lower().startswith("bearer "):
         return auth[7:].strip()
     return request.query.get("access_token", "")  # Graph also takes the token as a parameter
+
+
+def template_view(body: Any) -> dict[str, Any] | None:
+    """A template send as the phone shows it: the registry's body with the parameters filled in, and its
+    quick-reply buttons with the payload each one sends back (a button the send gives no payload for sends its
+    text, as WhatsApp does). None for anything else."""
+    if not isinstance(body, dict) or body.get("type") != "template":
+        return None
+    content = body.get("template") or {}
+    template = templates.registry().get(str(content.get("name")), str((content.get("language") or {}).get("code")))
+    if template is None:
+        return None
+    components = [c for c in content.get("components") or [] if isinstance(c, dict)]
+    values = [
+        str(p.get("text", ""))
+        for c in components
+        if str(c.get("type", "")).lower() == "body"
+        for p in c.get("parameters") or []
+        if isinstance(p, dict)
+    ]
+    payloads_by_index = {
+        str(c.get("index")): str(((c.get("parameters") or [{}])[0] or {}).get("payload") or "")
+        for c in components
+        if str(c.get("type", "")).lower() == "button"
+    }
+    buttons = [
+        {"text": b.text, "payload": payloads_by_index.get(str(i)) or b.text} for i, b in enumerate(template.buttons)
+    ]
+    text = template.text(values) if len(values) == len(template.params) else template.body
+    return {"name": template.name, "language": template.language, "text": text, "buttons": buttons}
 
 
 class FakeGraph:
@@ -154,6 +186,7 @@ class FakeGraph:
             to=to,
             status=status,
             response=response,
+            rendered=template_view(body) if status == 200 and kind == "message" else None,
         )
         if status == 200 and kind == "message" and self.sim.config.send_statuses:
             wamid = response["messages"][0]["id"]

@@ -34,8 +34,11 @@ class Record:
     to: str | None  # the recipient's digits (for a read receipt: who sent the message being read)
     status: int
     response: dict[str, Any]
+    # a template send as the phone shows it: {"text", "buttons": [{"text", "payload"}]} (the web chat draws it)
+    rendered: dict[str, Any] | None = None
 
     def to_json(self) -> dict[str, Any]:
+        shown = {"rendered": self.rendered} if self.rendered is not None else {}
         return {
             "seq": self.seq,
             "time": datetime.fromtimestamp(self.time, timezone.utc).isoformat(),
@@ -47,7 +50,7 @@ class Record:
             "to": self.to,
             "status": self.status,
             "response": self.response,
-        }
+        } | shown
 
 
 class Outbox:

@@ -11,9 +11,11 @@ import pytest
 import requests
 
 from connectors.whatsapp.graph import GraphClient, GraphError, GraphOutcomeUnknown
+from connectors.whatsapp.parse import parse_webhook
 from notifications.store import NotificationStore
 from notifications.template_admin import run
-from notifications.templates import registry, render
+from notifications.templates import button_payload, registry, render
+from sandbox.whatsapp import spec
 from sandbox.whatsapp.server import simulator_of
 from sandbox.whatsapp.threaded import BackgroundServer
 from sessions.crypto import Keys
@@ -109,3 +111,23 @@ def test_the_account_is_checked_like_graph_checks_it(sim, client):
     no_account = GraphClient(client.messages_url, token)
     with pytest.raises(GraphError, match="WHATSAPP_BUSINESS_ACCOUNT_ID"):
         no_account.run_sync(no_account.list_templates())
+
+
+def test_a_template_send_is_shown_with_its_text_and_buttons_and_a_tap_is_the_rasa_payload(sim, client):
+    send = render("medication_reminder", to="+919876543210", params={"time": "8:00 pm"}, notification_id=42)
+    wamid = client.send_message_sync(send, retries=0)
+    (record,) = requests.get(f"{sim.url}/_sim/outbox", params={"kind": "message"}, timeout=10).json()["messages"]
+    shown = record["rendered"]
+    assert shown["text"].startswith("Reminder: it is time for the medicine you take at 8:00 pm.")
+    assert [b["text"] for b in shown["buttons"]] == ["Taken", "Snooze 30 min", "Skip", "Stop reminders"]
+    taken = shown["buttons"][0]["payload"]
+    assert taken == button_payload("reminder_taken", 42)
+    # the web chat's tap: WhatsApp's `button` message (a template quick reply), in reply to the template
+    tap = spec.build(
+        {"from": "919876543210", "quick_reply": {"payload": taken, "text": "Taken"}, "context_id": wamid},
+        simulator_of(sim.app).config.business,
+    )
+    message = tap["entry"][0]["changes"][0]["value"]["messages"][0]
+    assert message["type"] == "button" and message["button"] == {"payload": taken, "text": "Taken"}
+    (parsed,) = parse_webhook(tap).messages
+    assert parsed.text == '/reminder_taken{"notification_id":"42"}'

@@ -8,6 +8,7 @@ from typing import Any
 import pytest
 import requests
 
+from notifications.templates import button_payload, render
 from sandbox.whatsapp.browser_testing import (
     SMALL_PHONE_VIEWPORT,
     BrowserUnavailable,
@@ -217,3 +218,34 @@ def test_a_reload_shows_the_conversation_again(page: Any, sim: BackgroundServer,
     assert chat.bot_messages().count() == 5 and chat.user_messages().count() == 5
     pressed = bot.app[RECEIVED][-1]["entry"][0]["changes"][0]["value"]["messages"][0]
     assert pressed["interactive"]["button_reply"]["title"] == "No" and pressed["context"]["id"] == hello_wamid
+
+
+def test_a_template_reminder_shows_its_text_and_buttons_and_a_tap_answers(
+    page: Any, sim: BackgroundServer, bot: BackgroundServer
+) -> None:
+    chat = WebChat(page).open(sim.url, phone="919876543210", name="Asha")
+    reminder = render("medication_reminder", to="+919876543210", params={"time": "8:00 pm"}, notification_id=42)
+    sent = requests.post(
+        f"{sim.url}/{VERSION}/{PHONE_NUMBER_ID}/messages",
+        json=reminder,
+        headers={"Authorization": f"Bearer {TOKEN}"},
+        timeout=10,
+    )
+    assert sent.status_code == 200
+    bubble = chat.wait_for_bot_text("the medicine you take at 8:00 pm")
+    assert bubble.get_attribute("data-kind") == "template"
+    buttons = chat.tid("template-button")
+    assert buttons.all_inner_texts() == ["Taken", "Snooze 30 min", "Skip", "Stop reminders"]
+
+    buttons.filter(has_text="Taken").click()
+    assert chat.wait_for_bot_text("You tapped").locator("strong").inner_text() == "Taken"
+    assert chat.user_messages().last.inner_text().startswith("Taken")
+    # what reached the webhook: WhatsApp's `button` message, the button's payload, in reply to the reminder
+    (tap,) = [
+        m
+        for body in bot.app[RECEIVED]
+        for m in body["entry"][0]["changes"][0]["value"].get("messages", [])
+        if m["type"] == "button"
+    ]
+    assert tap["button"] == {"payload": button_payload("reminder_taken", 42), "text": "Taken"}
+    assert tap["context"]["id"] == sent.json()["messages"][0]["id"]

@@ -134,7 +134,25 @@
       (params.length ? "<br>" + params.map(escapeHtml).join(" · ") : "") + "</div>";
   }
 
-  function renderBot(body, wamid, time) {
+  // a template's quick replies: a tap sends WhatsApp's `button` message with the button's payload
+  function addTemplateButtons(b, buttons, wamid) {
+    const box = document.createElement("div");
+    box.className = "reply-buttons";
+    for (const btn of buttons) {
+      const el = document.createElement("button");
+      el.type = "button";
+      el.className = "reply-button";
+      el.dataset.testid = "template-button";
+      el.dataset.payload = btn.payload;
+      el.textContent = btn.text;
+      el.addEventListener("click", () =>
+        send({ quick_reply: { payload: btn.payload, text: btn.text }, context_id: wamid }, escapeHtml(btn.text), "button"));
+      box.appendChild(el);
+    }
+    b.parentElement.appendChild(box);
+  }
+
+  function renderBot(body, wamid, time, rendered) {
     const type = body.type || "text";
     const content = body[type] || {};
     let b;
@@ -148,6 +166,9 @@
       addListButton(b, content.action || {}, wamid);
     } else if (type === "interactive") {
       b = bubble("bot", "interactive", interactiveHtml(content), time);
+    } else if (type === "template" && rendered) {
+      b = bubble("bot", "template", '<div class="template-tag">Template</div>' + textBlock(rendered.text), time);
+      addTemplateButtons(b, rendered.buttons || [], wamid);
     } else if (type === "template") {
       b = bubble("bot", "template", templateHtml(content), time);
     } else if (["image", "video", "audio", "document", "sticker"].includes(type)) {
@@ -337,7 +358,7 @@
     }
     if (rec.kind === "message") {
       const wamid = (((rec.response || {}).messages || [])[0] || {}).id;
-      renderBot(rec.body || {}, wamid, new Date(rec.time));
+      renderBot(rec.body || {}, wamid, new Date(rec.time), rec.rendered);
     }
   }
 
