@@ -186,14 +186,16 @@ class Sender:
         self.templates = templates or registry()
         self._template_statuses: dict[tuple[str, str], str] = {}
 
-    def run(self, worker_id: str) -> BatchResult:
-        """Claims one batch of due reminders and settles each: sent, skipped, failed, unknown or due again."""
+    def run(self, worker_id: str, horizon: dt.timedelta = dt.timedelta(0)) -> BatchResult:
+        """Claims one batch of due reminders and settles each: sent, skipped, failed, unknown or due again.
+        `horizon`: also the reminders due within it, each checked as if its due time had come (CARE, quiet
+        hours, lateness, the window at that time): `python -m notifications.tasks send-due --horizon-hours`."""
         result = BatchResult()
         now = self.now()
         result.abandoned = self.store.abandon_sends(now)
         if result.abandoned:
             logger.warning("%d reminder(s) left mid-send by a stopped worker are now unknown", result.abandoned)
-        rows = self.store.claim_due(now, worker_id, limit=self.config.batch_size)
+        rows = self.store.claim_due(now, worker_id, limit=self.config.batch_size, due_until=now + horizon)
         result.claimed = len(rows)
         if not rows:
             return result
@@ -224,6 +226,7 @@ class Sender:
             return FAILED
         if target is None:
             return self._skip(row, "not opted in")
+        now = max(now, row.due_at)  # a reminder sent ahead of its time (a horizon) is checked as at its time
         try:
             message = self._check(row, target, facts, now)
         except CareError as exc:

@@ -784,16 +784,23 @@ class NotificationStore:
             ).rowcount
 
     def claim_due(
-        self, now: dt.datetime, worker_id: str, limit: int = 100, claim_seconds: float | None = None
+        self,
+        now: dt.datetime,
+        worker_id: str,
+        limit: int = 100,
+        claim_seconds: float | None = None,
+        *,
+        due_until: dt.datetime | None = None,
     ) -> list[Notification]:
-        """Claims up to `limit` reminders due at `now`, oldest first, for `claim_seconds`: each row goes to one
-        worker only, however many claim at once. A claim that ran out (its worker died) is claimed again;
-        `attempts` counts the claims."""
+        """Claims up to `limit` reminders due at `now` (or by `due_until`, later: `send-due --horizon-hours`),
+        oldest first, for `claim_seconds`: each row goes to one worker only, however many claim at once. A claim
+        that ran out (its worker died) is claimed again; `attempts` counts the claims."""
         _check_aware(now)
         t = notifications
         expires = now + dt.timedelta(seconds=self.claim_seconds if claim_seconds is None else claim_seconds)
+        until = max(now, due_until) if due_until is not None else now
         due = sa.or_(
-            sa.and_(t.c.status == SCHEDULED, t.c.due_at <= now),
+            sa.and_(t.c.status == SCHEDULED, t.c.due_at <= until),
             sa.and_(t.c.status == CLAIMED, t.c.claim_expires_at <= now),
         )
         query = sa.select(t.c.id).where(due).order_by(t.c.due_at, t.c.id).limit(limit)

@@ -20,6 +20,7 @@ import argparse
 import contextlib
 import json
 import os
+import shlex
 import signal
 import socket
 import subprocess
@@ -288,6 +289,9 @@ class Stack:
                 str(self.ports.sim),
                 "--webhook-url",
                 self.webhook_url,
+                # the web chat's "send what is due now": the product's own command, in this stack's environment
+                "--send-due-command",
+                shlex.join([PY, "-m", "notifications.tasks", "send-due"]),
             ],
         )
         self._spawn(

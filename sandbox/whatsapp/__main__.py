@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import logging
+import shlex
 
 import uvloop
 from aiohttp import web
@@ -32,6 +33,11 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         default=None,
         help="post sent/delivered status notifications after every accepted send",
     )
+    p.add_argument(
+        "--send-due-command",
+        help="the command POST /_sim/send-due runs, --horizon-hours N appended (make run: "
+        "'python -m notifications.tasks send-due')",
+    )
     p.add_argument("--log-level", default="INFO")
     return p.parse_args(argv)
 
@@ -47,6 +53,7 @@ def main(argv: list[str] | None = None) -> None:
         api_version=args.api_version,
         display_phone_number=args.display_phone_number,
         send_statuses=args.send_statuses,
+        send_due_command=tuple(shlex.split(args.send_due_command)) if args.send_due_command else None,
     )
     if not config.secret:
         log.warning("no webhook secret (WHATSAPP_WEBHOOK_SECRET / --secret): bodies are signed with an empty key")

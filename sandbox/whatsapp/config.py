@@ -25,6 +25,9 @@ class SimConfig:
     webhook_timeout_seconds: float = 15.0
     # post `sent` and `delivered` status notifications after every accepted send, as Meta does
     send_statuses: bool = False
+    # `POST /_sim/send-due` runs this product command with `--horizon-hours N` appended (make run: `python -m
+    # notifications.tasks send-due`); empty: the endpoint says it is not configured
+    send_due_command: tuple[str, ...] = ()
 
     @property
     def business(self) -> Business:

@@ -10,11 +10,14 @@ POST /_sim/status  {"message_id", "to", "status", "error_code"?, "callback_data"
 POST /_sim/fail    {"code", "times"?, "http_status"?, "applies_to"?}  fail the next N Graph calls
 POST /_sim/template {"name", "language"?, "status"}   set a template's status in the fake WhatsApp Business
                                      Account (APPROVED, PAUSED, ...) and post its message_template_status_update
+POST /_sim/send-due {"hours"?: 24}   send the reminders due within the next N hours now: runs the product's
+                                     `python -m notifications.tasks send-due --horizon-hours N` (--send-due-command)
 POST /_sim/reset                     clear outbox, user messages and failures (the templates stay)
 """
 
 from __future__ import annotations
 
+import asyncio
 import json
 from typing import TYPE_CHECKING, Any
 
@@ -29,6 +32,7 @@ if TYPE_CHECKING:  # avoids an import cycle at run time
     from .server import Simulator
 
 MAX_WAIT_SECONDS = 30.0
+SEND_DUE_TIMEOUT_SECONDS = 120.0
 
 
 def _bad_request(message: str) -> web.Response:
@@ -182,3 +186,41 @@ class Control:
         body = payloads.template_status_update(template, business=self.sim.config.business)
         delivery = await self.sim.webhook.post_body(body)
         return web.json_response({"template": template, "status": delivery.status, "response": delivery.text})
+
+    async def send_due(self, request: web.Request) -> web.Response:
+        """Runs the configured product command (`--send-due-command`) with `--horizon-hours N`: the reminders due
+        within N hours are sent now, as the workers would send them then. The sandbox only starts it."""
+        data = await _json(request) if request.can_read_body else {}
+        try:
+            hours = float((data or {}).get("hours", 24))
+        except (TypeError, ValueError, AttributeError):
+            return _bad_request("'hours' must be a number")
+        if not 0 <= hours <= 26:
+            return _bad_request("'hours' must be between 0 and 26 (the reminders are scheduled 26 h ahead)")
+        command = self.sim.config.send_due_command
+        if not command:
+            return web.json_response(
+                {"error": "not configured: start the simulator with --send-due-command (make run does)"}, status=501
+            )
+        process = await asyncio.create_subprocess_exec(
+            *command,
+            "--horizon-hours",
+            f"{hours:g}",
+            stdout=asyncio.subprocess.PIPE,
+            stderr=asyncio.subprocess.PIPE,
+        )
+        try:
+            out, err = await asyncio.wait_for(process.communicate(), SEND_DUE_TIMEOUT_SECONDS)
+        except asyncio.TimeoutError:
+            process.kill()
+            await process.wait()
+            return web.json_response({"error": f"no answer in {SEND_DUE_TIMEOUT_SECONDS:g} s"}, status=504)
+        lines = out.decode("utf-8", "replace").strip().splitlines()
+        try:
+            result = json.loads(lines[-1]) if lines else None
+        except ValueError:
+            result = None
+        body = {"hours": hours, "exit_code": process.returncode, "result": result}
+        if process.returncode != 0:
+            body["log"] = err.decode("utf-8", "replace")[-2000:]  # the product's log lines mask numbers
+        return web.json_response(body, status=200 if process.returncode == 0 else 502)

@@ -82,6 +82,7 @@ def make_app(config: SimConfig) -> web.Application:
     app.router.add_post("/_sim/fail", control.fail)
     app.router.add_post("/_sim/reset", control.reset)
     app.router.add_post("/_sim/template", control.template)
+    app.router.add_post("/_sim/send-due", control.send_due)
     app.router.add_get("/", _index)
     app.router.add_static("/static/", STATIC_DIR)
     return app

@@ -230,6 +230,20 @@ def test_a_dose_reminder_says_the_time_and_nothing_else(store, sender, graph, cl
     assert "a medicine" not in str(sent)  # CARE's drug name never leaves in a reminder
 
 
+def test_a_horizon_sends_the_reminders_due_within_it_now_each_checked_as_at_its_own_time(store, sender, graph, clock):
+    opt_in(store, "ramesh", MEDICATIONS)
+    evening = schedule_dose(store, "ramesh", "med-1", TODAY, "20:00")  # 11 h after the clock's 9 am
+    assert sender.run("w1").claimed == 0 and sender.run("w1", horizon=dt.timedelta(hours=10)).claimed == 0
+    sender.run("w1", horizon=dt.timedelta(hours=12))
+    (sent,) = graph.sent
+    assert sent["template"]["components"][0]["parameters"] == [{"type": "text", "text": "8 pm"}]
+    assert status(store, evening) == SENT
+    # checked at its own time: a dose in the quiet hours is not sent ahead of them either
+    late = schedule_dose(store, "ramesh", "med-1", TODAY, "23:00")
+    sender.run("w1", horizon=dt.timedelta(hours=24))
+    assert len(graph.sent) == 1 and store.notification(late).reason == "quiet hours"
+
+
 @pytest.mark.parametrize(
     "change, reason",
     [

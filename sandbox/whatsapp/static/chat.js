@@ -443,6 +443,22 @@
     send({ text }, formatWhatsApp(text), "text");
   });
   $("photo-button").addEventListener("click", () => sendMedia("image"));
+  // "send what is due now": the reminders due in the next 24 h go now (the simulator runs the product's command)
+  $("send-due").addEventListener("click", async () => {
+    try {
+      const resp = await fetch("/_sim/send-due", {
+        method: "POST", headers: { "Content-Type": "application/json" }, body: JSON.stringify({ hours: 24 }),
+      });
+      const data = await resp.json();
+      if (!resp.ok) return notice("Reminders due: " + (data.error || "failed (exit " + data.exit_code + ")"), "send-due-result");
+      const counts = (data.result || {}).reminders || {};
+      notice("Reminders due in the next " + data.hours + " h: " + (counts.sent || 0) + " sent" +
+        (counts.skipped ? ", " + counts.skipped + " skipped" : "") + (counts.failed ? ", " + counts.failed + " failed" : ""),
+        "send-due-result");
+    } catch (err) {
+      notice("The simulator is not reachable: " + err, "send-error");
+    }
+  });
   els.attachButton.addEventListener("click", () => {
     els.attachMenu.hidden = !els.attachMenu.hidden;
     els.attachButton.setAttribute("aria-expanded", String(!els.attachMenu.hidden));
