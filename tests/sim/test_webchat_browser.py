@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import dataclasses
+import sys
 from collections.abc import Iterator
 from typing import Any
 
@@ -17,7 +19,7 @@ from sandbox.whatsapp.browser_testing import (
     ensure_chromium,
 )
 from sandbox.whatsapp.fakebot import RECEIVED, make_fakebot
-from sandbox.whatsapp.server import simulator_of
+from sandbox.whatsapp.server import make_app, simulator_of
 from sandbox.whatsapp.threaded import BackgroundServer
 from tests.sim.conftest import PHONE_NUMBER_ID, SECRET, TOKEN, VERSION
 
@@ -249,3 +251,16 @@ def test_a_template_reminder_shows_its_text_and_buttons_and_a_tap_answers(
     ]
     assert tap["button"] == {"payload": button_payload("reminder_taken", 42), "text": "Taken"}
     assert tap["context"]["id"] == sent.json()["messages"][0]["id"]
+
+
+def test_the_reminders_due_button_runs_the_send_due_command_and_says_what_it_sent(
+    page: Any, sim_config: Any, chromium: str
+) -> None:
+    report = '{"scan": {}, "reminders": {"claimed": 3, "sent": 2, "skipped": 1}}'
+    config = dataclasses.replace(sim_config, send_due_command=(sys.executable, "-c", f"print({report!r})"))
+    with BackgroundServer(make_app(config)) as server:
+        chat = WebChat(page).open(server.url, phone="919876543210", name="Asha")
+        chat.tid("send-due").click()
+        result = chat.tid("send-due-result")
+        result.wait_for()
+        assert result.inner_text() == "Reminders due in the next 24 h: 2 sent, 1 skipped"

@@ -73,9 +73,9 @@
     return b;
   }
 
-  function notice(text, testid) {
+  function notice(text, testid, kind) {
     const div = document.createElement("div");
-    div.className = "notice error";
+    div.className = "notice " + (kind || "error");
     div.dataset.testid = testid;
     div.textContent = text;
     append(div);
@@ -454,7 +454,7 @@
       const counts = (data.result || {}).reminders || {};
       notice("Reminders due in the next " + data.hours + " h: " + (counts.sent || 0) + " sent" +
         (counts.skipped ? ", " + counts.skipped + " skipped" : "") + (counts.failed ? ", " + counts.failed + " failed" : ""),
-        "send-due-result");
+        "send-due-result", "info");
     } catch (err) {
       notice("The simulator is not reachable: " + err, "send-error");
     }
