@@ -2,11 +2,13 @@
 is answered here once it can be, and every patient request is answered here for the right family member.
 
 `pending_request` holds what waits: a section (records, medications, past_medications, appointments,
-procedures, maybe with a day as `appointments@<ISO day>`), or book / cancel.
+procedures, maybe with a day as `appointments@<ISO day>`), book / cancel, adherence ("did I take my tablets
+today?") or a reminder opt-in with its purposes and times (`remind|medications|08:00+21:00`).
 """
 
 from __future__ import annotations
 
+import functools
 import logging
 from collections.abc import Awaitable, Callable
 
@@ -21,6 +23,7 @@ from actions.patient.appointments import split_request
 from actions.patient.booking import BOOK, start_booking_form
 from actions.patient.cancelling import CANCEL, cancel_for
 from actions.patient.family import Member, ask_whose, family, mention, names_text, select, selected
+from actions.patient.reminders import ADHERENCE, is_reminder_request, opt_in, show_adherence
 from actions.patient.sections import (
     APPOINTMENTS,
     MEDICATIONS,
@@ -65,7 +68,15 @@ SHOW: dict[str, Show] = {
     PAST_MEDICATIONS: show_past_medications,
     APPOINTMENTS: show_appointments,
     PROCEDURES: show_procedures,
+    ADHERENCE: show_adherence,
 }
+
+
+def show_for(section: str, domain: DomainDict) -> Show | None:
+    """What answers `section`: a reminder opt-in carries its purposes and times in the request itself."""
+    if is_reminder_request(section):
+        return functools.partial(opt_in, section, domain)
+    return SHOW.get(section)
 
 
 async def answer(
@@ -104,7 +115,11 @@ async def answer(
             events.append(SlotSet("patient_name", target.name))
         if section == APPOINTMENTS and days is not None:
             return events + await show_appointments(dispatcher, tracker, login, target, from_message, days=days)
-        return events + await SHOW[section](dispatcher, tracker, login, target, from_message)
+        show = show_for(section, domain)
+        if show is None:
+            log.warning("unknown request %r dropped", pending)
+            return events
+        return events + await show(dispatcher, tracker, login, target, from_message)
     except CareUnauthenticated as exc:
         if not from_message:  # refused right after a login: say so, don't loop into another login
             return events + explain(dispatcher, tracker, exc)
@@ -120,7 +135,7 @@ async def resume(
     pending: str, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict, login: Login
 ) -> list[EventType]:
     """Answer the request that waited for a login or a choice of patient."""
-    if split_request(pending)[0] in SHOW:
+    if show_for(split_request(pending)[0], domain) is not None:
         return await answer(pending, dispatcher, tracker, domain, login)
     log.warning("unknown pending request %r dropped", pending)
     return []

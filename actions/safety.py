@@ -4,7 +4,7 @@
   is never taken as a code, a password or a form's answer);
 - "talk to a nurse", "call me", "complaint" get the helpdesk and can leave a call-back request;
 - "menu" and the like leave an open question politely instead of being taken as its answer;
-- "STOP" and "remind me" get an honest answer about what the assistant does today.
+- "STOP" stops this phone's reminders at once (and ends an open question); with none, an honest answer.
 """
 
 from __future__ import annotations
@@ -20,6 +20,7 @@ from rasa_sdk.types import DomainDict
 
 from actions.shared.forms import STOPPED_SLOT, AssistantForm, clear
 from actions.shared.menus import menu_for
+from actions.shared.turn import render
 from common.phone import InvalidPhoneNumber, mask_phone, to_e164
 from common.safety import is_self_harm
 from sessions.redaction import SKIP_WORDS
@@ -210,16 +211,63 @@ class ActionCallbackDone(Action):
 
 
 class ActionStopMessages(Action):
-    """ "STOP" ends an open question; otherwise it is answered honestly: the assistant only ever replies."""
+    """ "STOP", "stop reminders", "no more medicine messages": this phone's reminders stop at once (all of them,
+    or only the purpose the words name), and an open question ends; with no reminders, an honest answer."""
 
     def name(self) -> str:
         return "action_stop_messages"
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> list[EventType]:
-        if tracker.active_loop_name:
-            return leave_form(dispatcher, tracker, domain)
-        dispatcher.utter_message(response="utter_stop_messages")
-        return []
+        events = leave_form(dispatcher, tracker, domain) if tracker.active_loop_name else []
+        try:
+            stopped = stop_reminders(tracker, domain)
+        except Exception as exc:  # noqa: BLE001 - said plainly; the reminders' own check stops none wrongly
+            logger.error("reminder opt-out not recorded: %s", type(exc).__name__)
+            dispatcher.utter_message(response="utter_reminders_stop_failed")
+            return events
+        if stopped is not None:
+            dispatcher.utter_message(response=stopped)
+        elif not tracker.active_loop_name:
+            dispatcher.utter_message(response="utter_stop_messages")
+        return events
+
+
+# written out so that every response sent is findable by name (tests/rasa/test_project.py)
+STOP_RESPONSES: dict[tuple[str, ...], dict[str, str]] = {
+    ("medications",): dict(response="utter_reminders_stopped_medications"),
+    ("appointments",): dict(response="utter_reminders_stopped_appointments"),
+}
+STOPPED_ALL = dict(response="utter_reminders_stopped")
+
+
+def stop_reminders(tracker: Tracker, domain: DomainDict) -> str | None:
+    """Opt this phone's patients out (method "words"); the response that says so, or None when nothing was on."""
+    from common.reminder_words import purposes_in
+    from notifications.store import get_notification_store  # lazy: opens the assistant database
+
+    text = (tracker.latest_message or {}).get("text") or ""
+    named = purposes_in(text)
+    store = get_notification_store()
+    consents = [c for c in store.consents_for_sender(tracker.sender_id) if c.opted_in]
+    on = [c for c in consents if not named or c.purpose in named]
+    if not on:
+        return None
+    purposes = tuple(sorted({c.purpose for c in on}, reverse=True))  # medications before appointments
+    response = STOP_RESPONSES.get(purposes, STOPPED_ALL)["response"]
+    shown = render(domain, response)
+    phone = _sender_e164(tracker) or ""
+    for consent in on:
+        store.set_consent(
+            consent.patient_id,
+            consent.purpose,
+            opted_in=False,
+            sender=tracker.sender_id,
+            phone_e164=phone,
+            method="words",
+            wording_shown=shown,
+        )
+    logger.info("reminders stopped in words (%d)", len(on))
+    return response
 
 
 class ActionUnsupportedLanguage(Action):

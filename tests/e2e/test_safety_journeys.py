@@ -148,9 +148,9 @@ def test_menu_leaves_an_open_question(user):
 @pytest.mark.parametrize(
     "text, expected",
     [
-        ("remind me to take my tablets at 8pm", "can't send reminders yet"),
-        ("STOP", "only write when you write to me"),
-        ("unsubscribe", "only write when you write to me"),
+        ("remind me to take my tablets at 8pm", "confirm it's you"),  # reminders are per patient: a login first
+        ("STOP", "no reminders on this phone to stop"),
+        ("unsubscribe", "no reminders on this phone to stop"),
         ("मेरी दवाई क्या है", "only read English"),
         ("എന്റെ മരുന്ന് ഏതൊക്കെ", "only read English"),
     ],
