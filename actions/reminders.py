@@ -19,6 +19,7 @@ from rasa_sdk import Action, Tracker
 from rasa_sdk.events import EventType
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
+from sqlalchemy.exc import SQLAlchemyError
 
 from actions.care.models import Appointment
 from actions.patient import access
@@ -121,6 +122,14 @@ class ActionReminderButton(Action):
         return "action_reminder_button"
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> list[EventType]:
+        try:
+            return await self.act(dispatcher, tracker, domain)
+        except SQLAlchemyError as exc:  # the assistant database: say so rather than pretend it was noted
+            log.error("reminder button not recorded: %s", type(exc).__name__)
+            dispatcher.utter_message(response="utter_try_again_later")
+            return []
+
+    async def act(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> list[EventType]:
         row = own_notification(tracker)
         if row is None:
             dispatcher.utter_message(response="utter_reminder_not_yours")

@@ -16,6 +16,7 @@ from rasa_sdk import Tracker
 from rasa_sdk.events import EventType
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
+from sqlalchemy.exc import SQLAlchemyError
 
 from actions.patient import access
 from actions.patient.family import Member
@@ -77,6 +78,23 @@ async def opt_in(
     if phone is None or not purposes:
         dispatcher.utter_message(response="utter_reminders_no_phone")
         return []
+    try:
+        return _opt_in(purposes, times, phone, domain, dispatcher, tracker, member)
+    except SQLAlchemyError as exc:  # the assistant database: nothing was promised that is not stored
+        log.error("reminder opt-in not recorded: %s", type(exc).__name__)
+        dispatcher.utter_message(response="utter_try_again_later")
+        return []
+
+
+def _opt_in(
+    purposes: tuple[str, ...],
+    times: list[str],
+    phone: str,
+    domain: DomainDict,
+    dispatcher: CollectingDispatcher,
+    tracker: Tracker,
+    member: Member,
+) -> list[EventType]:
     store = notification_store()
     for purpose in purposes:
         if purpose == MEDICATIONS and times:
@@ -106,7 +124,12 @@ async def show_adherence(
     dispatcher: CollectingDispatcher, tracker: Tracker, login: Login, member: Member, fresh: bool = False
 ) -> list[EventType]:
     """What the patient reported today (hospital day) from the reminders' buttons: taken and skipped doses."""
-    answers = notification_store().adherence_on(member.id, clock.today())
+    try:
+        answers = notification_store().adherence_on(member.id, clock.today())
+    except SQLAlchemyError as exc:
+        log.error("adherence not read: %s", type(exc).__name__)
+        dispatcher.utter_message(response="utter_try_again_later")
+        return []
     taken = [a.scheduled_time for a in answers if a.response == "taken"]
     skipped = [a.scheduled_time for a in answers if a.response == "skipped"]
     if not taken and not skipped:

@@ -281,3 +281,21 @@ def test_reschedule_needs_a_login(store, domain):
     assert responses(said)[0] == "utter_reminder_reschedule_login"
     assert active_loop_of(events) == "patient_login_form"
     assert slots_set(events)["pending_request"] == "book"
+
+
+def test_a_database_failure_is_said_not_hidden(store, ramesh, domain, monkeypatch):
+    from sqlalchemy.exc import OperationalError
+
+    def broken(*args, **kwargs):
+        raise OperationalError("statement", {}, Exception("database down"))
+
+    ask(ramesh, "remind me about my tablets", domain)
+    row = dose_row(store)
+    for name in ("set_consent", "notification", "adherence_on"):
+        monkeypatch.setattr(store, name, broken)
+    said, _ = ask(ramesh, "remind me about my appointments", domain)
+    assert responses(said) == ["utter_try_again_later"]
+    said, _ = press(ramesh, "reminder_taken", row, domain)
+    assert responses(said) == ["utter_try_again_later"]
+    said, _ = ask(ramesh, "did i take my tablets today", domain, intent="ask_adherence")
+    assert responses(said) == ["utter_try_again_later"]
