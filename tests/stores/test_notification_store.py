@@ -13,6 +13,7 @@ import uuid
 
 import pytest
 import sqlalchemy as sa
+from reminder_support import pg_schema
 
 from notifications import store as store_module
 from notifications.store import (
@@ -30,7 +31,6 @@ from notifications.store import (
 from notifications.timing import APPOINTMENTS, MEDICATIONS, appointment_reminders
 from sessions.crypto import Keys
 
-PG_URL = "postgresql://postgres@127.0.0.1:5432/test"
 NOW = dt.datetime(2026, 12, 8, 2, 30, tzinfo=dt.timezone.utc)
 SECOND = dt.timedelta(seconds=1)
 
@@ -41,18 +41,9 @@ def url(request, tmp_path):
         yield f"sqlite:///{tmp_path / 'assistant.db'}"
         _close_stores()
         return
-    schema = f"notifications_{uuid.uuid4().hex[:12]}"
-    admin = sa.create_engine(PG_URL, future=True)
-    try:
-        with admin.begin() as conn:
-            conn.exec_driver_sql(f"CREATE SCHEMA {schema}")
-    except Exception as exc:  # noqa: BLE001  # pragma: no cover - a CI machine without the service is a failed run
-        pytest.fail(f"PostgreSQL at {PG_URL} not reachable: {exc}")
-    yield f"{PG_URL}?options=-csearch_path%3D{schema}"
-    _close_stores()
-    with admin.begin() as conn:
-        conn.exec_driver_sql(f"DROP SCHEMA {schema} CASCADE")
-    admin.dispose()
+    with pg_schema() as pg_url:
+        yield pg_url
+        _close_stores()
 
 
 def _close_stores() -> None:
