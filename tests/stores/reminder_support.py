@@ -46,27 +46,36 @@ def open_store(url: str, **kwargs) -> NotificationStore:
     return NotificationStore(url, Keys(SECRET), **kwargs)
 
 
-def opt_in(store: NotificationStore, patient: str, purpose: str, phone: str = PHONE, **kwargs):
+def opt_in(
+    store: NotificationStore,
+    patient: str,
+    purpose: str,
+    phone: str = PHONE,
+    *,
+    method: str = "words",
+    wording_shown: str = "Shall I remind you? [Yes] [No]",
+    **kwargs,
+):
     return store.set_consent(
         patient,
         purpose,
         opted_in=True,
         sender=phone.lstrip("+"),
         phone_e164=phone,
-        method="words",
-        wording_shown="Shall I remind you? [Yes] [No]",
+        method=method,
+        wording_shown=wording_shown,
         **kwargs,
     )
 
 
-def opt_out(store: NotificationStore, patient: str, purpose: str, phone: str = PHONE):
+def opt_out(store: NotificationStore, patient: str, purpose: str, phone: str = PHONE, method: str = "stop_keyword"):
     return store.set_consent(
         patient,
         purpose,
         opted_in=False,
         sender=phone.lstrip("+"),
         phone_e164=phone,
-        method="stop_keyword",
+        method=method,
         wording_shown="You will get no more reminders.",
     )
 

@@ -13,7 +13,7 @@ import uuid
 
 import pytest
 import sqlalchemy as sa
-from reminder_support import pg_schema
+from reminder_support import opt_in, opt_out, pg_schema
 
 from notifications import store as store_module
 from notifications.store import (
@@ -70,31 +70,6 @@ def store(url) -> NotificationStore:
 @pytest.fixture
 def phone() -> str:
     return f"+9199{uuid.uuid4().int % 10**8:08d}"
-
-
-def opt_in(store: NotificationStore, patient: str, purpose: str, phone: str, **kwargs):
-    return store.set_consent(
-        patient,
-        purpose,
-        opted_in=True,
-        sender=phone.lstrip("+"),
-        phone_e164=phone,
-        method=kwargs.pop("method", "words"),
-        wording_shown=kwargs.pop("wording_shown", "Shall I remind you? [Yes] [No]"),
-        **kwargs,
-    )
-
-
-def opt_out(store: NotificationStore, patient: str, purpose: str, phone: str, method: str = "words"):
-    return store.set_consent(
-        patient,
-        purpose,
-        opted_in=False,
-        sender=phone.lstrip("+"),
-        phone_e164=phone,
-        method=method,
-        wording_shown="You will get no more reminders.",
-    )
 
 
 def schedule(store: NotificationStore, key: str, patient: str = "p1", purpose: str = MEDICATIONS, due=NOW) -> bool:
