@@ -95,22 +95,31 @@
     return html;
   }
 
-  function addReplyButtons(b, buttons, wamid) {
+  // a row of reply buttons under a bubble: a tap sends the item's message as the user's reply to `wamid`
+  function addButtonRow(b, items, wamid, testid) {
     const box = document.createElement("div");
     box.className = "reply-buttons";
-    for (const btn of buttons) {
-      const reply = btn.reply || {};
+    for (const item of items) {
       const el = document.createElement("button");
       el.type = "button";
       el.className = "reply-button";
-      el.dataset.testid = "reply-button";
-      el.dataset.buttonId = reply.id;
-      el.textContent = reply.title;
+      el.dataset.testid = testid;
+      Object.assign(el.dataset, item.data);
+      el.textContent = item.title;
       el.addEventListener("click", () =>
-        send({ button: { id: reply.id, title: reply.title }, context_id: wamid }, escapeHtml(reply.title), "button"));
+        send(Object.assign({}, item.message, { context_id: wamid }), escapeHtml(item.title), "button"));
       box.appendChild(el);
     }
     b.parentElement.appendChild(box);
+  }
+
+  // an interactive message's reply buttons: a tap sends WhatsApp's `button` reply with the button's id
+  function addReplyButtons(b, buttons, wamid) {
+    const items = buttons.map((btn) => {
+      const reply = btn.reply || {};
+      return { title: reply.title, data: { buttonId: reply.id }, message: { button: { id: reply.id, title: reply.title } } };
+    });
+    addButtonRow(b, items, wamid, "reply-button");
   }
 
   function addListButton(b, action, wamid) {
@@ -136,20 +145,12 @@
 
   // a template's quick replies: a tap sends WhatsApp's `button` message with the button's payload
   function addTemplateButtons(b, buttons, wamid) {
-    const box = document.createElement("div");
-    box.className = "reply-buttons";
-    for (const btn of buttons) {
-      const el = document.createElement("button");
-      el.type = "button";
-      el.className = "reply-button";
-      el.dataset.testid = "template-button";
-      el.dataset.payload = btn.payload;
-      el.textContent = btn.text;
-      el.addEventListener("click", () =>
-        send({ quick_reply: { payload: btn.payload, text: btn.text }, context_id: wamid }, escapeHtml(btn.text), "button"));
-      box.appendChild(el);
-    }
-    b.parentElement.appendChild(box);
+    const items = buttons.map((btn) => ({
+      title: btn.text,
+      data: { payload: btn.payload },
+      message: { quick_reply: { payload: btn.payload, text: btn.text } },
+    }));
+    addButtonRow(b, items, wamid, "template-button");
   }
 
   function renderBot(body, wamid, time, rendered) {
